@@ -1,0 +1,73 @@
+//! The `/usage` contract other teams depend on. These types are the only definition of it: the JSON route,
+//! the server function and the dashboard all use them.
+
+use crate::money::Credits;
+use serde::{Deserialize, Serialize};
+
+/// One billed message, in upstream order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRow {
+    pub message_id: i64,
+    /// The upstream timestamp, verbatim.
+    pub timestamp: String,
+    /// Omitted (not null, not "") when no report priced the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_name: Option<String>,
+    pub credits_used: Credits,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageResponse {
+    pub usage: Vec<UsageRow>,
+}
+
+/// The body of every error response: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: clients branch on this.
+    pub code: String,
+    /// For the person reading it; may change wording.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_name_is_omitted_when_absent() {
+        let rows = UsageResponse {
+            usage: vec![
+                UsageRow {
+                    message_id: 1000,
+                    timestamp: "2024-04-29T02:08:29.375Z".into(),
+                    report_name: Some("Tenant Obligations Report".into()),
+                    credits_used: Credits::from_hundredths(7900),
+                },
+                UsageRow {
+                    message_id: 1001,
+                    timestamp: "2024-04-29T03:25:03.613Z".into(),
+                    report_name: None,
+                    credits_used: Credits::from_hundredths(120),
+                },
+            ],
+        };
+        assert_eq!(
+            serde_json::to_string(&rows).unwrap(),
+            r#"{"usage":[{"message_id":1000,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Tenant Obligations Report","credits_used":79.00},{"message_id":1001,"timestamp":"2024-04-29T03:25:03.613Z","credits_used":1.20}]}"#
+        );
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let json = r#"{"usage":[{"message_id":7,"timestamp":"2024-05-01T00:00:00Z","credits_used":4.40}]}"#;
+        let parsed: UsageResponse = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed.usage[0].credits_used, Credits::from_hundredths(440));
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
+    }
+}
