@@ -1,0 +1,144 @@
+//! The server-rendered dashboard at `/`, read as HTML: what a browser gets before any WASM runs.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn upstream_with_three_messages() -> MockServer {
+    let upstream = MockServer::start().await;
+    serve_messages(
+        &upstream,
+        vec![
+            message(1000, "hello there friend", "2024-04-29T02:08:29.375Z", Some(json!(1))),
+            message(1001, "abcdefghi", "2024-05-01T23:59:59.999Z", None),
+            message(1002, "x", "2024-05-01T00:00:00.000Z", Some(json!(2))),
+        ],
+    )
+    .await;
+    serve_report(&upstream, 1, "<script>alert('x')</script> & \"Lease\"", json!(79)).await;
+    serve_report(&upstream, 2, "alpha report", json!(5.5)).await;
+    upstream
+}
+
+/// Message ids in the order the table shows them.
+fn table_ids(html: &str) -> Vec<String> {
+    let table = &html[html.find("id=\"usage-table\"").expect("table present")..];
+    let body = &table[table.find("<tbody").unwrap()..table.find("</tbody>").unwrap()];
+    body.split("<td class=\"numeric\">")
+        .skip(1)
+        .step_by(2)
+        .map(|cell| cell[..cell.find('<').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn renders_rows_chart_and_summary_on_the_server() {
+    let upstream = upstream_with_three_messages().await;
+    let (status, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert_eq!(status, 200);
+    assert_eq!(table_ids(&html), vec!["1000", "1001", "1002"]);
+    assert!(html.contains("29-04-2024 02:08"), "table timestamp format");
+    assert!(html.contains("id=\"usage-chart\""));
+    assert!(html.contains("<svg"), "chart is server-rendered");
+    // Three days, the middle one without usage.
+    assert!(html.contains("29-04-2024: 79.00 credits"));
+    assert!(html.contains("30-04-2024: 0.00 credits"));
+    assert!(html.contains("01-05-2024: 6.70 credits"));
+    assert!(html.contains(">85.70<"), "total credits");
+    assert!(html.contains("29-04-2024 → 01-05-2024"), "billing period");
+}
+
+#[tokio::test]
+async fn hostile_report_names_render_as_text() {
+    let upstream = upstream_with_three_messages().await;
+    let (_, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert!(!html.contains("<script>alert"), "markup must be escaped");
+    assert!(html.contains("&lt;script&gt;alert"));
+}
+
+#[tokio::test]
+async fn a_sort_url_renders_that_view() {
+    let upstream = upstream_with_three_messages().await;
+    let app = app(&test_config(&upstream));
+    let (_, html) = get(&app, "/?sort=credits_used:desc").await;
+    assert_eq!(table_ids(&html), vec!["1000", "1002", "1001"]);
+    assert!(html.contains("aria-sort=\"descending\""));
+    let (_, html) = get(&app, "/?sort=report_name:asc").await;
+    // Names fold case ("<" sorts before "a"); the unnamed message comes last.
+    assert_eq!(table_ids(&html), vec!["1000", "1002", "1001"]);
+    let (_, html) = get(&app, "/?sort=report_name:desc").await;
+    assert_eq!(table_ids(&html), vec!["1002", "1000", "1001"]);
+}
+
+#[tokio::test]
+async fn sort_headers_link_to_their_next_state() {
+    let upstream = upstream_with_three_messages().await;
+    let (_, html) = get(&app(&test_config(&upstream)), "/?sort=report_name:asc").await;
+    assert!(html.contains("href=\"/?sort=report_name:desc\""), "report name: asc → desc");
+    assert!(html.contains("href=\"/?sort=report_name:asc,credits_used:asc\""), "credits added last");
+}
+
+#[tokio::test]
+async fn hostile_query_strings_are_ignored() {
+    let upstream = upstream_with_three_messages().await;
+    let app = app(&test_config(&upstream));
+    for query in [
+        "/?sort=%3Cscript%3E",
+        "/?sort=%E0%A4%A",
+        "/?sort=%00%FF",
+        "/?sort=report_name:sideways,,:",
+        "/?sort=credits_used:desc&sort=report_name:asc&x=1",
+    ] {
+        let (status, html) = get(&app, query).await;
+        assert_eq!(status, 200, "{query}");
+        assert!(html.contains("id=\"usage-table\""), "{query}");
+    }
+    let long = format!("/?sort={}", "report_name:asc,".repeat(3000));
+    assert_eq!(get(&app, &long).await.0, 200);
+}
+
+#[tokio::test]
+async fn upstream_failure_is_a_503_page_with_a_retry_link() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/messages/current-period"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&upstream)
+        .await;
+    let (status, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert_eq!(status, 503);
+    assert!(html.contains("Usage could not be loaded"));
+    assert!(html.contains("Retry"));
+    assert!(!html.contains("id=\"usage-table\""));
+}
+
+#[tokio::test]
+async fn empty_period_says_there_is_no_usage() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![]).await;
+    let (status, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert_eq!(status, 200);
+    assert!(html.matches("No usage yet in this period.").count() >= 2, "chart and table both say so");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404() {
+    let upstream = upstream_with_three_messages().await;
+    let (status, _) = get(&app(&test_config(&upstream)), "/no/such/page").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn sample_upstream_serves_the_embedded_data() {
+    let upstream = MockServer::start().await;
+    let app = app(&test_config(&upstream));
+    let (status, body) = get(&app, "/sample-upstream/messages/current-period").await;
+    assert_eq!(status, 200);
+    let messages: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(messages["messages"].as_array().unwrap().len() >= 100);
+    assert_eq!(get(&app, "/sample-upstream/reports/5392").await.0, 200);
+    assert_eq!(get(&app, "/sample-upstream/reports/9999").await.0, 404);
+}

@@ -1,0 +1,82 @@
+//! A real HTTP fake of the upstream (wiremock) and the real router in front of it.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use credit_dashboard::server::{config::Config, routes::build_router, AppState};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tower::ServiceExt;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Fast retries and short timeouts, so fault tests finish quickly.
+pub fn test_config(upstream: &MockServer) -> Config {
+    Config {
+        upstream_base_url: upstream.uri(),
+        upstream_timeout: Duration::from_millis(300),
+        upstream_retries: 2,
+        upstream_retry_base: Duration::from_millis(5),
+        usage_deadline: Duration::from_secs(5),
+        ..Config::default()
+    }
+}
+
+pub fn app(config: &Config) -> Router {
+    let leptos_options = LeptosOptions::builder().output_name("credit-dashboard").build();
+    build_router(AppState::new(leptos_options, config))
+}
+
+pub async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+pub fn message(id: i64, text: &str, timestamp: &str, report_id: Option<Value>) -> Value {
+    let mut message = json!({"id": id, "text": text, "timestamp": timestamp});
+    if let Some(report_id) = report_id {
+        message["report_id"] = report_id;
+    }
+    message
+}
+
+pub async fn serve_messages(upstream: &MockServer, messages: Vec<Value>) {
+    Mock::given(method("GET"))
+        .and(path("/messages/current-period"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "messages": messages })))
+        .mount(upstream)
+        .await;
+}
+
+pub async fn serve_report(upstream: &MockServer, id: u64, name: &str, credit_cost: Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/reports/{id}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": id, "name": name, "credit_cost": credit_cost})))
+        .mount(upstream)
+        .await;
+}
+
+/// How many requests the fake upstream saw for one path.
+pub async fn calls_to(upstream: &MockServer, wanted: &str) -> usize {
+    upstream
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|request| request.url.path() == wanted)
+        .count()
+}
+
+/// The error body, checked for its stable shape; returns the code.
+pub fn error_code(body: &str) -> String {
+    let value: Value = serde_json::from_str(body).expect("error body is JSON");
+    let error = value["error"].as_object().expect("error object");
+    assert_eq!(error.len(), 2, "error has exactly code and message: {body}");
+    assert!(!error["message"].as_str().unwrap().is_empty());
+    error["code"].as_str().unwrap().to_owned()
+}
