@@ -1,0 +1,42 @@
+//! The HTML shell and the router.
+
+use crate::ui::dashboard_page::DashboardPage;
+use crate::ui::not_found::NotFound;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/credit-dashboard.css"/>
+        <Title text="Credit usage"/>
+        <Router>
+            <Routes fallback=NotFound>
+                // Async: the response waits for the data, so an upstream failure can still set a 503 status.
+                <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,8 @@
+//! The dashboard's components. Pure logic (sorting, day totals, formatting) lives outside, in plain modules.
+
+pub mod dashboard_page;
+pub mod error_panel;
+pub mod not_found;
+pub mod period_header;
+pub mod usage_chart;
+pub mod usage_table;

@@ -1,0 +1,31 @@
+use crate::period::PeriodSummary;
+use leptos::prelude::*;
+
+/// The billing period's headline figures.
+#[component]
+pub fn PeriodHeader(summary: PeriodSummary) -> impl IntoView {
+    let period = match (&summary.first_day, &summary.last_day) {
+        (Some(first), Some(last)) => format!("{first} → {last}"),
+        _ => "No usage yet".to_owned(),
+    };
+    view! {
+        <dl class="kpis" id="period-summary">
+            <div class="kpi">
+                <dt>"Billing period"</dt>
+                <dd data-kpi="period">{period}</dd>
+            </div>
+            <div class="kpi">
+                <dt>"Total credits"</dt>
+                <dd data-kpi="total" class="figure">{summary.total_credits.to_string()}</dd>
+            </div>
+            <div class="kpi">
+                <dt>"Messages"</dt>
+                <dd data-kpi="messages" class="figure">{summary.message_count}</dd>
+            </div>
+            <div class="kpi">
+                <dt>"Priced by report"</dt>
+                <dd data-kpi="report-priced" class="figure">{summary.report_priced_count}</dd>
+            </div>
+        </dl>
+    }
+}
