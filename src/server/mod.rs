@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod routes;
 pub mod sample_upstream;
+pub mod security;
 pub mod upstream;
 pub mod usage_service;
 

@@ -135,6 +135,20 @@ impl UpstreamClient {
         }
     }
 
+    /// One plain call to the messages endpoint, for readiness: no retries, any 2xx is ready.
+    pub async fn probe(&self) -> Result<(), UsageError> {
+        let resource = "messages (readiness)";
+        let url = format!("{}/messages/current-period", self.base_url);
+        let response = self.http.head(&url).send().await.map_err(|error| UsageError::UpstreamUnavailable {
+            resource: resource.into(),
+            cause: describe(&error),
+        })?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(UsageError::UpstreamUnavailable { resource: resource.into(), cause: format!("HTTP {status}") }),
+        }
+    }
+
     /// GET with retries. Answers that are final (success, any 4xx but 429) come back as they are; transient
     /// failures are retried, and after the last retry become `UpstreamUnavailable`.
     async fn get(&self, resource: &str, path: &str) -> Result<(StatusCode, Vec<u8>), UsageError> {

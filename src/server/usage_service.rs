@@ -13,9 +13,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a readiness answer is reused, so that probes do not hammer the upstream.
+const READINESS_TTL: Duration = Duration::from_secs(5);
+
 pub struct UsageService {
     upstream: UpstreamClient,
     reports: Cache<u64, ReportLookup>,
+    readiness: Cache<(), Result<(), UsageError>>,
     report_concurrency: usize,
     deadline: Duration,
 }
@@ -45,6 +49,7 @@ impl UsageService {
         UsageService {
             upstream: UpstreamClient::new(config),
             reports,
+            readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             report_concurrency: config.report_concurrency,
             deadline: config.usage_deadline,
         }
@@ -52,6 +57,11 @@ impl UsageService {
 
     pub fn upstream(&self) -> &UpstreamClient {
         &self.upstream
+    }
+
+    /// Whether the upstream answers, as of at most `READINESS_TTL` ago.
+    pub async fn readiness(&self) -> Result<(), UsageError> {
+        self.readiness.get_with((), self.upstream.probe()).await
     }
 
     /// The current period's usage, or why it cannot be given. Never partial, never past the deadline.
