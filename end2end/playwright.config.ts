@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+
+// Two servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
+// closed port, for the failure page. Chromium comes from Debian (Playwright cannot download its own here).
+const binary = "target/debug/credit-dashboard";
+const serverEnv = (addr: string, upstream = "") => ({
+  LEPTOS_SITE_ADDR: addr,
+  LEPTOS_SITE_ROOT: "target/site",
+  UPSTREAM_BASE_URL: upstream,
+  UPSTREAM_RETRY_BASE_MS: "10",
+  RUST_LOG: "warn",
+});
+
+export const SAMPLE_URL = "http://127.0.0.1:3100";
+export const FAILING_URL = "http://127.0.0.1:3101";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  retries: 0,
+  workers: 2,
+  reporter: [["list"]],
+  use: {
+    baseURL: SAMPLE_URL,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    screenshot: "only-on-failure",
+  },
+  webServer: [
+    {
+      command: binary,
+      cwd: "..",
+      url: `${SAMPLE_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3100"),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${FAILING_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3101", "http://127.0.0.1:9"),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+  ],
+});

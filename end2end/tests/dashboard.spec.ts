@@ -1,0 +1,175 @@
+import { test, expect, tableRows, hydrated, header, expectedOrder } from "./fixtures";
+import { FAILING_URL } from "../playwright.config";
+
+test("shows the sample period's rows, chart and summary", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  const rows = await tableRows(page);
+  expect(rows.length).toBeGreaterThanOrEqual(100);
+  expect(rows[0].id).toBe("1000");
+  expect(rows[0].time).toMatch(/^\d\d-\d\d-\d{4} \d\d:\d\d$/);
+  expect(rows.every((row) => /^\d+\.\d\d$/.test(row.credits.toFixed(2)))).toBe(true);
+  await expect(page.locator("#usage-table thead th")).toHaveText([
+    "Message ID",
+    "Timestamp (UTC)",
+    /^Report Name/,
+    /^Credits Used/,
+  ]);
+  await expect(page.locator("[data-kpi=messages]")).toHaveText(String(rows.length));
+  await hydrated(page);
+});
+
+test("hydrates: a sort click updates the table in place, without a reload", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/\?sort=credits_used:asc$/);
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "ascending");
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+});
+
+for (const [column, field] of [
+  ["report_name", "name"],
+  ["credits_used", "credits"],
+] as const) {
+  test(`${column}: a click cycles ascending → descending → off`, async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    const upstream = await tableRows(page);
+    const link = header(page, column).getByRole("link");
+
+    await link.click();
+    await expect(page).toHaveURL(new RegExp(`\\?sort=${column}:asc$`));
+    await expect(header(page, column)).toHaveAttribute("aria-sort", "ascending");
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(expectedOrder(upstream, [[field, "asc"]]));
+
+    await link.click();
+    await expect(page).toHaveURL(new RegExp(`\\?sort=${column}:desc$`));
+    await expect(header(page, column)).toHaveAttribute("aria-sort", "descending");
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(expectedOrder(upstream, [[field, "desc"]]));
+
+    await link.click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(header(page, column)).toHaveAttribute("aria-sort", "none");
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(upstream.map((r) => r.id));
+  });
+}
+
+test("sorting is additive, with priorities shown", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  const upstream = await tableRows(page);
+  await header(page, "report_name").getByRole("link").click();
+  await expect(page).toHaveURL(/\?sort=report_name:asc$/);
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/\?sort=report_name:asc,credits_used:asc$/);
+  await expect(header(page, "report_name").locator(".sort-priority")).toHaveText("1");
+  await expect(header(page, "credits_used").locator(".sort-priority")).toHaveText("2");
+  expect((await tableRows(page)).map((r) => r.id)).toEqual(
+    expectedOrder(upstream, [["name", "asc"], ["credits", "asc"]]),
+  );
+  // Cycling the first key keeps the second.
+  await header(page, "report_name").getByRole("link").click();
+  await expect(page).toHaveURL(/\?sort=report_name:desc,credits_used:asc$/);
+  expect((await tableRows(page)).map((r) => r.id)).toEqual(
+    expectedOrder(upstream, [["name", "desc"], ["credits", "asc"]]),
+  );
+});
+
+test("a sort URL loads that exact view", async ({ page }) => {
+  await page.goto("/");
+  const upstream = await tableRows(page);
+  await page.goto("/?sort=credits_used:desc,report_name:asc");
+  expect((await tableRows(page)).map((r) => r.id)).toEqual(
+    expectedOrder(upstream, [["credits", "desc"], ["name", "asc"]]),
+  );
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "descending");
+  await expect(header(page, "credits_used").locator(".sort-priority")).toHaveText("1");
+  await expect(header(page, "report_name").locator(".sort-priority")).toHaveText("2");
+  await hydrated(page);
+});
+
+test("back and forward walk through sort states", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/sort=credits_used:asc$/);
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/sort=credits_used:desc$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/sort=credits_used:asc$/);
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "ascending");
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "none");
+  await page.goForward();
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "ascending");
+});
+
+test("malformed sort entries are ignored", async ({ page }) => {
+  await page.goto("/");
+  const upstream = await tableRows(page);
+  const response = await page.goto("/?sort=bogus:up,credits_used,%3Cscript%3E,credits_used:desc,credits_used:asc");
+  expect(response?.status()).toBe(200);
+  expect((await tableRows(page)).map((r) => r.id)).toEqual(expectedOrder(upstream, [["credits", "desc"]]));
+  await hydrated(page);
+});
+
+test("headers are operable from the keyboard", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await header(page, "report_name").getByRole("link").focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\?sort=report_name:asc$/);
+  await expect(header(page, "report_name")).toHaveAttribute("aria-sort", "ascending");
+});
+
+test("the chart has one entry per day, a zero day included, with the table's totals", async ({ page }) => {
+  await page.goto("/");
+  const rows = await tableRows(page);
+  const perDay = new Map<string, number>();
+  for (const row of rows) {
+    const day = row.time.slice(0, 10);
+    perDay.set(day, (perDay.get(day) ?? 0) + Math.round(row.credits * 100));
+  }
+  const entries = await page.$$eval("#usage-chart li", (items) =>
+    items.map((li) => [li.getAttribute("data-day") ?? "", li.getAttribute("data-credits") ?? ""]),
+  );
+  // Sample period: Monday 29 April to Monday 6 May 2024, nothing on Saturday 4 May.
+  expect(entries.map(([day]) => day)).toEqual([
+    "29-04-2024", "30-04-2024", "01-05-2024", "02-05-2024", "03-05-2024", "04-05-2024", "05-05-2024", "06-05-2024",
+  ]);
+  for (const [day, credits] of entries) {
+    const hundredths = perDay.get(day) ?? 0;
+    expect(credits, day).toBe(`${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, "0")}`);
+  }
+  expect(entries.find(([day]) => day === "04-05-2024")?.[1]).toBe("0.00");
+  await expect(page.locator("#usage-chart svg")).toBeVisible();
+  await hydrated(page);
+});
+
+test("an upstream failure shows the 503 panel with a retry link", async ({ page }) => {
+  const response = await page.goto(`${FAILING_URL}/`);
+  expect(response?.status()).toBe(503);
+  await expect(page.getByRole("alert")).toContainText("Usage could not be loaded");
+  await expect(page.getByRole("link", { name: "Retry" })).toHaveAttribute("href", "/");
+  await expect(page.locator("#usage-table")).toHaveCount(0);
+});
+
+test.describe("with JavaScript disabled", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("sort headers are links to the server-rendered next view", async ({ page }) => {
+    await page.goto("/");
+    const upstream = await tableRows(page);
+    await header(page, "report_name").getByRole("link").click();
+    await expect(page).toHaveURL(/\?sort=report_name:asc$/);
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(expectedOrder(upstream, [["name", "asc"]]));
+    await header(page, "credits_used").getByRole("link").click();
+    await expect(page).toHaveURL(/\?sort=report_name:asc,credits_used:asc$/);
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(
+      expectedOrder(upstream, [["name", "asc"], ["credits", "asc"]]),
+    );
+  });
+});
