@@ -45,7 +45,7 @@ impl Default for Config {
             upstream_retry_base: Duration::from_millis(100),
             upstream_max_body_bytes: 64 * 1024 * 1024,
             usage_deadline: Duration::from_millis(15_000),
-            report_concurrency: 16,
+            report_concurrency: 256,
             report_cache_capacity: 10_000,
             report_cache_ttl: Duration::from_secs(300),
             report_not_found_ttl: Duration::from_secs(30),
