@@ -4,8 +4,7 @@ mod support;
 
 use serde_json::json;
 use support::*;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 async fn upstream_with_three_messages() -> MockServer {
     let upstream = MockServer::start().await;
@@ -103,11 +102,7 @@ async fn hostile_query_strings_are_ignored() {
 #[tokio::test]
 async fn upstream_failure_is_a_503_page_with_a_retry_link() {
     let upstream = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/messages/current-period"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&upstream)
-        .await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(500)).await;
     let (status, html) = get(&app(&test_config(&upstream)), "/").await;
     assert_eq!(status, 503);
     assert!(html.contains("Usage could not be loaded"));

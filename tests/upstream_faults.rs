@@ -15,8 +15,20 @@ async fn one_message_with_report(upstream: &MockServer, report_id: u64) {
     serve_messages(upstream, vec![message(1, "abcdefghi", TIMESTAMP, Some(json!(report_id)))]).await;
 }
 
-async fn respond(upstream: &MockServer, route: &str, response: ResponseTemplate) {
-    Mock::given(method("GET")).and(path(route)).respond_with(response).mount(upstream).await;
+/// Answers `route` with `response` for the first `times` calls, then falls through to the other mocks.
+async fn respond_first(upstream: &MockServer, route: &str, response: ResponseTemplate, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(response)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(upstream)
+        .await;
+}
+
+async fn serve_slow_report(upstream: &MockServer, id: u64, delay: Duration) {
+    let body = json!({"id": id, "name": format!("Report {id}"), "credit_cost": 10});
+    respond(upstream, &format!("/reports/{id}"), ResponseTemplate::new(200).set_body_json(body).set_delay(delay)).await;
 }
 
 /// Asserts a 503 with the stable error shape and the given code, within `bound`.
@@ -81,13 +93,7 @@ async fn message_with_unreadable_timestamp_is_503() {
 async fn report_500_then_recovering_gives_the_right_price() {
     let upstream = MockServer::start().await;
     one_message_with_report(&upstream, 5).await;
-    Mock::given(method("GET"))
-        .and(path("/reports/5"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&upstream)
-        .await;
+    respond_first(&upstream, "/reports/5", ResponseTemplate::new(500), 1).await;
     serve_report(&upstream, 5, "Lease Review", json!(79)).await;
     let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
     assert_eq!(status, 200);
@@ -111,13 +117,7 @@ async fn report_500_forever_is_503_never_a_text_price() {
 async fn report_failures_are_not_cached() {
     let upstream = MockServer::start().await;
     one_message_with_report(&upstream, 5).await;
-    Mock::given(method("GET"))
-        .and(path("/reports/5"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(3)
-        .with_priority(1)
-        .mount(&upstream)
-        .await;
+    respond_first(&upstream, "/reports/5", ResponseTemplate::new(503), 3).await;
     serve_report(&upstream, 5, "Lease Review", json!(79)).await;
     let app = app(&test_config(&upstream));
     assert_eq!(get(&app, "/usage").await.0, 503);
@@ -163,13 +163,7 @@ async fn report_missing_a_mandatory_field_is_503() {
 async fn too_many_requests_honours_retry_after() {
     let upstream = MockServer::start().await;
     one_message_with_report(&upstream, 5).await;
-    Mock::given(method("GET"))
-        .and(path("/reports/5"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&upstream)
-        .await;
+    respond_first(&upstream, "/reports/5", ResponseTemplate::new(429).insert_header("Retry-After", "1"), 1).await;
     serve_report(&upstream, 5, "Lease Review", json!(79)).await;
     let started = Instant::now();
     let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
@@ -231,15 +225,7 @@ async fn fifty_concurrent_cold_requests_fetch_each_report_once() {
     let messages = (0..40).map(|i| message(i, "hello", TIMESTAMP, Some(json!(200 + i % 8)))).collect();
     serve_messages(&upstream, messages).await;
     for id in 200..208 {
-        Mock::given(method("GET"))
-            .and(path(format!("/reports/{id}")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"id": id, "name": format!("Report {id}"), "credit_cost": 10}))
-                    .set_delay(Duration::from_millis(100)),
-            )
-            .mount(&upstream)
-            .await;
+        serve_slow_report(&upstream, id, Duration::from_millis(100)).await;
     }
     let app = app(&test_config(&upstream));
     let requests = (0..50).map(|_| {
@@ -260,15 +246,7 @@ async fn distinct_reports_are_resolved_concurrently() {
     let messages = (0..20).map(|i| message(i, "hello", TIMESTAMP, Some(json!(300 + i)))).collect();
     serve_messages(&upstream, messages).await;
     for id in 300..320 {
-        Mock::given(method("GET"))
-            .and(path(format!("/reports/{id}")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"id": id, "name": "R", "credit_cost": 1}))
-                    .set_delay(Duration::from_millis(100)),
-            )
-            .mount(&upstream)
-            .await;
+        serve_slow_report(&upstream, id, Duration::from_millis(100)).await;
     }
     let started = Instant::now();
     let (status, _) = get(&app(&test_config(&upstream)), "/usage").await;

@@ -4,8 +4,7 @@ mod support;
 
 use serde_json::json;
 use support::*;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn serves_the_exact_contract_text() {
@@ -64,11 +63,7 @@ async fn empty_period_is_an_empty_list() {
 async fn report_404_falls_back_to_text_rule() {
     let upstream = MockServer::start().await;
     serve_messages(&upstream, vec![message(7, "abcdefghi", "2024-04-29T02:08:29.375Z", Some(json!(9999)))]).await;
-    Mock::given(method("GET"))
-        .and(path("/reports/9999"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&upstream)
-        .await;
+    respond(&upstream, "/reports/9999", ResponseTemplate::new(404)).await;
     let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"usage":[{"message_id":7,"timestamp":"2024-04-29T02:08:29.375Z","credits_used":1.20}]}"#);
@@ -78,11 +73,7 @@ async fn report_404_falls_back_to_text_rule() {
 async fn report_refused_with_400_falls_back_to_text_rule() {
     let upstream = MockServer::start().await;
     serve_messages(&upstream, vec![message(7, "", "2024-04-29T02:08:29.375Z", Some(json!(12)))]).await;
-    Mock::given(method("GET"))
-        .and(path("/reports/12"))
-        .respond_with(ResponseTemplate::new(400))
-        .mount(&upstream)
-        .await;
+    respond(&upstream, "/reports/12", ResponseTemplate::new(400)).await;
     let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"usage":[{"message_id":7,"timestamp":"2024-04-29T02:08:29.375Z","credits_used":1.00}]}"#);

@@ -61,6 +61,11 @@ pub async fn serve_report(upstream: &MockServer, id: u64, name: &str, credit_cos
         .await;
 }
 
+/// Answers every GET of `route` with `response`.
+pub async fn respond(upstream: &MockServer, route: &str, response: ResponseTemplate) {
+    Mock::given(method("GET")).and(path(route)).respond_with(response).mount(upstream).await;
+}
+
 /// How many requests the fake upstream saw for one path.
 pub async fn calls_to(upstream: &MockServer, wanted: &str) -> usize {
     upstream
