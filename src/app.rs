@@ -3,7 +3,6 @@
 use crate::ui::dashboard_page::DashboardPage;
 use crate::ui::not_found::NotFound;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -19,8 +18,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
+                <link rel="stylesheet" href="/pkg/credit-dashboard.css"/>
+                <title>"Credit usage"</title>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -31,10 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/credit-dashboard.css"/>
-        <Title text="Credit usage"/>
         <Router>
             <Routes fallback=NotFound>
                 // Async: the response waits for the data, so an upstream failure can still set a 503 status.

@@ -1,8 +1,8 @@
 //! Credit usage dashboard.
 //!
 //! Shared by the server and the WASM client: the `/usage` contract (`contract`, `money`), the pure rules
-//! (`credit_rules`, `sorting`, `period`, `timestamps`) and the UI (`app`, `ui`). Server-only code is in
-//! `server`.
+//! (`credit_rules`, `sorting`, `period`) and the UI (`app`, `ui`). Server-only code is in `server`, and
+//! `timestamps`: dates are read and formatted on the server, so the WASM carries no date library.
 
 // Leptos views are deeply nested types; the default limit is too low for the dashboard's.
 #![recursion_limit = "256"]
@@ -13,6 +13,7 @@ pub mod credit_rules;
 pub mod money;
 pub mod period;
 pub mod sorting;
+#[cfg(feature = "ssr")]
 pub mod timestamps;
 pub mod ui;
 

@@ -96,15 +96,12 @@ impl Serialize for Credits {
     }
 }
 
-/// Read from a JSON number. serde_json prints a parsed number in its shortest exact form (`61.5`), so
-/// the decimal text is parsed, never the float's arithmetic.
+/// Read from a JSON number's own text (`61.5`, `79.00`), never through a float: exact, and it keeps float
+/// parsing and printing out of the WASM. Exponent notation is refused.
 impl<'de> Deserialize<'de> for Credits {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let number = serde_json::Number::deserialize(deserializer)?;
-        if number.as_f64().is_some_and(|value| value.abs() >= 1e15) {
-            return Err(serde::de::Error::custom(format!("{number} is out of range")));
-        }
-        Credits::parse_decimal(&number.to_string()).map_err(serde::de::Error::custom)
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        Credits::parse_decimal(raw.get()).map_err(serde::de::Error::custom)
     }
 }
 
@@ -149,11 +146,11 @@ mod tests {
 
     #[test]
     fn deserialises_integer_and_decimal_numbers() {
-        let parsed: Vec<Credits> = serde_json::from_str("[79, 61.5, 0.29, 4.40]").unwrap();
-        assert_eq!(parsed, vec![Credits(7900), Credits(6150), Credits(29), Credits(440)]);
-        assert!(serde_json::from_str::<Credits>("\"79\"").is_err());
-        assert!(serde_json::from_str::<Credits>("1e300").is_err());
-        assert!(serde_json::from_str::<Credits>("0.125").is_err());
+        let parsed: Vec<Credits> = serde_json::from_str("[79, 61.5, 0.29, 4.40, -2]").unwrap();
+        assert_eq!(parsed, vec![Credits(7900), Credits(6150), Credits(29), Credits(440), Credits(-200)]);
+        for refused in ["\"79\"", "1e300", "1E2", "0.125", "null", "[1]", "99999999999999999999"] {
+            assert!(serde_json::from_str::<Credits>(refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

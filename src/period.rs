@@ -2,10 +2,7 @@
 
 use crate::contract::UsageRow;
 use crate::money::Credits;
-use crate::timestamps::{format_day, parse_utc};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The credits of one UTC day.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,7 +14,13 @@ pub struct DayTotal {
 
 /// One entry per day from the first to the last message's day inclusive; days without usage are zero.
 /// Rows whose timestamp cannot be read are left out (the server refuses them before they get here).
+/// Server-only, like the date library it needs.
+#[cfg(feature = "ssr")]
 pub fn daily_totals(rows: &[UsageRow]) -> Vec<DayTotal> {
+    use crate::timestamps::{format_day, parse_utc};
+    use chrono::NaiveDate;
+    use std::collections::BTreeMap;
+
     let mut per_day: BTreeMap<NaiveDate, Credits> = BTreeMap::new();
     for row in rows {
         if let Some(time) = parse_utc(&row.timestamp) {
@@ -59,7 +62,7 @@ pub fn summarise(rows: &[UsageRow], days: &[DayTotal]) -> PeriodSummary {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

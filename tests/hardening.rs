@@ -94,3 +94,28 @@ async fn readyz_reflects_the_upstream_and_is_cached_briefly() {
     assert_eq!(status, 503);
     assert_eq!(error_code(&body), "upstream_unavailable");
 }
+
+#[tokio::test]
+async fn hostile_paths_and_queries_never_get_a_5xx() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![]).await;
+    let app = app(&test_config(&upstream));
+    let long_path = format!("/{}", "a".repeat(20_000));
+    let long_query = format!("/usage?{}", "x=%FF&".repeat(3_000));
+    for uri in [
+        "/%E0%A4%A/x",
+        "/%00",
+        "/..%2F..%2Fetc%2Fpasswd",
+        "/pkg/..%2F..%2FCargo.toml",
+        "/sample-upstream/reports/%00",
+        "/sample-upstream/reports/-1",
+        "/usage?sort=%FF%FE",
+        "/api/no_such_function",
+        long_path.as_str(),
+        long_query.as_str(),
+    ] {
+        let (status, body) = get(&app, uri).await;
+        assert!(!status.is_server_error(), "{uri}: {status}");
+        assert!(!body.contains("[package]"), "{uri} must not leak files");
+    }
+}

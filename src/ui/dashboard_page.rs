@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardData {
     pub usage: Vec<UsageRow>,
+    /// Each row's time as the table shows it, `DD-MM-YYYY HH:mm` in UTC. Formatted on the server so that
+    /// the WASM carries no date library.
+    pub table_times: Vec<String>,
     pub days: Vec<DayTotal>,
     /// The chart, drawn on the server.
     pub chart_svg: String,
@@ -23,11 +26,13 @@ pub struct DashboardData {
 pub async fn load_dashboard() -> Result<DashboardData, ServerFnError> {
     use crate::period::daily_totals;
     use crate::server::{chart::render_daily_chart, AppState};
+    use crate::timestamps::format_for_table;
     let state = expect_context::<AppState>();
     let outcome = state.usage.usage().await.map_err(|error| error.to_string()).and_then(|usage| {
         let days = daily_totals(&usage);
         let chart_svg = if days.is_empty() { String::new() } else { render_daily_chart(&days)? };
-        Ok(DashboardData { usage, days, chart_svg })
+        let table_times = usage.iter().map(|row| format_for_table(&row.timestamp)).collect();
+        Ok(DashboardData { usage, table_times, days, chart_svg })
     });
     outcome.map_err(|message| {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -73,7 +78,7 @@ fn Dashboard(data: DashboardData, sort: Memo<SortSpec>) -> impl IntoView {
     view! {
         <PeriodHeader summary/>
         <UsageChart days=data.days svg=data.chart_svg/>
-        <UsageTable rows=data.usage sort/>
+        <UsageTable rows=data.usage times=data.table_times sort/>
     }
     .into_any()
 }

@@ -4,9 +4,14 @@ use leptos::prelude::*;
 /// The billing period's headline figures.
 #[component]
 pub fn PeriodHeader(summary: PeriodSummary) -> impl IntoView {
-    let period = match (&summary.first_day, &summary.last_day) {
-        (Some(first), Some(last)) => format!("{first} → {last}"),
-        _ => "No usage yet".to_owned(),
+    let period = match (summary.first_day, summary.last_day) {
+        (Some(first), Some(last)) => view! {
+            <span class="nowrap">{first}</span>
+            " → "
+            <span class="nowrap">{last}</span>
+        }
+        .into_any(),
+        _ => "No usage yet".into_any(),
     };
     view! {
         <dl class="kpis" id="period-summary">

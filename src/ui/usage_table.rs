@@ -1,6 +1,5 @@
 use crate::contract::UsageRow;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
-use crate::timestamps::format_for_table;
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -8,9 +7,9 @@ use std::sync::Arc;
 const DASHBOARD_PATH: &str = "/";
 
 /// The messages table. Its order follows the URL's sort state; rows are keyed by their upstream position,
-/// so a new sort moves existing rows instead of rebuilding them.
+/// so a new sort moves existing rows instead of rebuilding them. `times` holds each row's formatted time.
 #[component]
-pub fn UsageTable(rows: Vec<UsageRow>, sort: Memo<SortSpec>) -> impl IntoView {
+pub fn UsageTable(rows: Vec<UsageRow>, times: Vec<String>, sort: Memo<SortSpec>) -> impl IntoView {
     let rows = Arc::new(rows);
     let empty_note = rows.is_empty().then(|| {
         view! {
@@ -28,7 +27,7 @@ pub fn UsageTable(rows: Vec<UsageRow>, sort: Memo<SortSpec>) -> impl IntoView {
         view! {
             <tr>
                 <td class="numeric">{row.message_id}</td>
-                <td class="timestamp">{format_for_table(&row.timestamp)}</td>
+                <td class="timestamp">{times.get(index).cloned()}</td>
                 <td>{row.report_name.clone()}</td>
                 <td class="numeric">{row.credits_used.to_string()}</td>
             </tr>
