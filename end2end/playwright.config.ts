@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 
 // Two servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
 // closed port, for the failure page. Chromium comes from Debian (Playwright cannot download its own here).
-const binary = "target/debug/credit-dashboard";
+const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "") => ({
   LEPTOS_SITE_ADDR: addr,
   LEPTOS_SITE_ROOT: "target/site",

@@ -1,10 +1,7 @@
 //! The HTML shell and the router.
 
 use crate::ui::dashboard_page::DashboardPage;
-use crate::ui::not_found::NotFound;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -29,14 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The app is one page; its only URL state, the sort, is handled by `ui::sort_state`.
 #[component]
 pub fn App() -> impl IntoView {
-    view! {
-        <Router>
-            <Routes fallback=NotFound>
-                // Async: the response waits for the data, so an upstream failure can still set a 503 status.
-                <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
-            </Routes>
-        </Router>
-    }
+    view! { <DashboardPage/> }
 }

@@ -82,6 +82,14 @@ impl SortSpec {
         spec
     }
 
+    /// The sort named by a URL query string (`a=1&sort=…`, without the `?`). The first `sort` counts.
+    pub fn from_query(query: &str) -> Self {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == SORT_PARAM)
+            .map(|(_, value)| SortSpec::parse(&value))
+            .unwrap_or_default()
+    }
+
     /// Reads the value of the `sort` query parameter, keeping what makes sense and dropping the rest.
     pub fn parse(value: &str) -> Self {
         SortSpec::new(value.split(',').filter_map(|entry| {
@@ -231,6 +239,15 @@ mod tests {
         assert!(SortSpec::parse("").is_empty());
         assert!(SortSpec::parse("message_id:asc,timestamp:desc").is_empty());
         assert!(SortSpec::parse("<script>alert(1)</script>").is_empty());
+    }
+
+    #[test]
+    fn reads_the_sort_parameter_of_a_query_string() {
+        let spec = SortSpec::from_query("x=1&sort=report_name%3Aasc%2Ccredits_used:desc&sort=credits_used:asc");
+        assert_eq!(spec.keys(), &[key(ReportName, Ascending), key(CreditsUsed, Descending)]);
+        assert!(SortSpec::from_query("").is_empty());
+        assert!(SortSpec::from_query("sort=%FF%FE&x").is_empty());
+        assert!(SortSpec::from_query("sorting=credits_used:asc").is_empty());
     }
 
     #[test]

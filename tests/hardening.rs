@@ -115,7 +115,8 @@ async fn hostile_paths_and_queries_never_get_a_5xx() {
         long_query.as_str(),
     ] {
         let (status, body) = get(&app, uri).await;
-        assert!(!status.is_server_error(), "{uri}: {status}");
-        assert!(!body.contains("[package]"), "{uri} must not leak files");
+        let shown: String = uri.chars().take(60).collect();
+        assert!(!status.is_server_error(), "{shown}: {status}");
+        assert!(!body.contains("[package]"), "{shown} must not leak files");
     }
 }

@@ -6,7 +6,7 @@ use leptos::prelude::use_context;
 
 /// For responses that are not pages: JSON, static files, errors.
 pub const FALLBACK_CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 pub fn page_policy(nonce: &str) -> String {
     format!(

@@ -1,12 +1,12 @@
 use crate::contract::UsageRow;
 use crate::period::{summarise, DayTotal};
-use crate::sorting::{SortSpec, SORT_PARAM};
+use crate::sorting::SortSpec;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
 use crate::ui::usage_chart::UsageChart;
 use crate::ui::usage_table::UsageTable;
+use crate::ui::sort_state::use_url_sort;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// Everything the dashboard shows. The rows are the `/usage` contract's own type.
@@ -46,8 +46,7 @@ pub async fn load_dashboard() -> Result<DashboardData, ServerFnError> {
 pub fn DashboardPage() -> impl IntoView {
     // Keyed on nothing: a new sort is a new URL but the same data, so it never refetches.
     let dashboard = Resource::new_blocking(|| (), |_| load_dashboard());
-    let query = use_query_map();
-    let sort = Memo::new(move |_| query.with(|params| params.get_str(SORT_PARAM).map(SortSpec::parse).unwrap_or_default()));
+    let sort = use_url_sort();
     view! {
         <main class="page">
             <header class="page-header">
@@ -73,7 +72,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(data: DashboardData, sort: Memo<SortSpec>) -> impl IntoView {
+fn Dashboard(data: DashboardData, sort: RwSignal<SortSpec>) -> impl IntoView {
     let summary = summarise(&data.usage, &data.days);
     view! {
         <PeriodHeader summary/>

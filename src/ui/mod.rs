@@ -2,7 +2,7 @@
 
 pub mod dashboard_page;
 pub mod error_panel;
-pub mod not_found;
 pub mod period_header;
+pub mod sort_state;
 pub mod usage_chart;
 pub mod usage_table;

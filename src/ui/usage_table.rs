@@ -1,15 +1,13 @@
 use crate::contract::UsageRow;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
+use crate::ui::sort_state::{follow_sort_link, DASHBOARD_PATH};
 use leptos::prelude::*;
 use std::sync::Arc;
-
-/// Where the dashboard lives; sort links point here.
-const DASHBOARD_PATH: &str = "/";
 
 /// The messages table. Its order follows the URL's sort state; rows are keyed by their upstream position,
 /// so a new sort moves existing rows instead of rebuilding them. `times` holds each row's formatted time.
 #[component]
-pub fn UsageTable(rows: Vec<UsageRow>, times: Vec<String>, sort: Memo<SortSpec>) -> impl IntoView {
+pub fn UsageTable(rows: Vec<UsageRow>, times: Vec<String>, sort: RwSignal<SortSpec>) -> impl IntoView {
     let rows = Arc::new(rows);
     let empty_note = rows.is_empty().then(|| {
         view! {
@@ -57,12 +55,12 @@ pub fn UsageTable(rows: Vec<UsageRow>, times: Vec<String>, sort: Memo<SortSpec>)
 }
 
 /// A header that links to its next sort state: a plain link works before hydration and without JavaScript;
-/// after hydration the router turns the same click into an in-place update.
+/// after hydration the same click updates the table in place.
 #[component]
 fn SortableHeader(
     column: SortColumn,
     label: &'static str,
-    sort: Memo<SortSpec>,
+    sort: RwSignal<SortSpec>,
     #[prop(optional)] numeric: bool,
 ) -> impl IntoView {
     let state = move || sort.with(|spec| spec.state_of(column));
@@ -84,7 +82,11 @@ fn SortableHeader(
     };
     view! {
         <th scope="col" class:numeric=numeric aria-sort=aria_sort data-column=column.url_name()>
-            <a class="sort-link" href=move || sort.with(|spec| spec.toggled(column).href(DASHBOARD_PATH)) data-noscroll="">
+            <a
+                class="sort-link"
+                href=move || sort.with(|spec| spec.toggled(column).href(DASHBOARD_PATH))
+                on:click=move |event| follow_sort_link(&event, sort.with_untracked(|spec| spec.toggled(column)), sort)
+            >
                 <span>{label}</span>
                 <span class="visually-hidden">{description}</span>
                 <span class="sort-indicator" aria-hidden="true">{indicator}</span>
