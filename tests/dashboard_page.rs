@@ -26,10 +26,13 @@ async fn upstream_with_three_messages() -> MockServer {
 fn table_ids(html: &str) -> Vec<String> {
     let table = &html[html.find("id=\"usage-table\"").expect("table present")..];
     let body = &table[table.find("<tbody").unwrap()..table.find("</tbody>").unwrap()];
-    body.split("<td class=\"numeric\">")
+    body.split("<tr ")
         .skip(1)
-        .step_by(2)
-        .map(|cell| cell[..cell.find('<').unwrap()].to_owned())
+        .map(|row| {
+            let cell = &row[row.find("<td").unwrap()..];
+            let text = &cell[cell.find('>').unwrap() + 1..];
+            text[..text.find('<').unwrap()].to_owned()
+        })
         .collect()
 }
 
