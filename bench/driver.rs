@@ -255,4 +255,19 @@ async fn main() {
     println!("| measure | median | p95 |\n|---|---:|---:|");
     println!("| `GET /` (server render, {:.1} KB of HTML uncompressed) | {} ms | {} ms |", size as f64 / 1024.0, ms(median(&times)), ms(percentile(&times, 0.95)));
     println!("| `GET /usage` | {} ms | {} ms |", ms(median(&usage_times)), ms(percentile(&usage_times, 0.95)));
+    drop(server);
+
+    println!("\n## The table with 5 000 rows, in Chromium\n");
+    let server = Server::start(3203, &upstream_url).await;
+    upstream.set(0, 5_000, 50, false);
+    let measured = Command::new("node").arg("bench/table_sort.js").arg(format!("{}/", server.base)).output();
+    match measured {
+        Ok(output) if output.status.success() => {
+            println!("5 000 messages, 50 reports. `hydratedMs`: navigation to hydrated. `clicks`: six sort clicks, each timed from the click to the");
+            println!("next frame: Credits ↑ (full re-sort), Credits ↓ (full), + Report Name ↑ and ↓ (ties only), Report Name off (none), Credits off (full).\n");
+            println!("`{}`", String::from_utf8_lossy(&output.stdout).trim());
+        }
+        Ok(output) => println!("not measured: {}", String::from_utf8_lossy(&output.stderr).trim()),
+        Err(error) => println!("not measured: {error}"),
+    }
 }

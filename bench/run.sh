@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-scripts/setup.sh >&2
+scripts/setup.sh --test >&2
 export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 
 cargo leptos build --release >&2
