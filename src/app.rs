@@ -1,4 +1,4 @@
-//! The HTML shell and the router.
+//! The HTML shell and the app.
 
 use crate::ui::dashboard_page::DashboardPage;
 use leptos::prelude::*;
