@@ -99,11 +99,12 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {SERVER_BINARY}: {error}; build it with bench/run.sh"));
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned from here on, so that `Drop` stops the child on every path, a failed start included.
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
         let client = reqwest::Client::new();
         for _ in 0..200 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                return Server { child, base };
+            if client.get(format!("{}/healthz", server.base)).send().await.is_ok() {
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
