@@ -4,8 +4,6 @@ use crate::ui::dashboard_page::DashboardPage;
 use leptos::prelude::*;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::security::set_page_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

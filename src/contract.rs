@@ -35,6 +35,15 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// Server functions fail with the same shape, so the page shows the code and message `/usage` would give.
+impl leptos::server_fn::error::FromServerFnError for ErrorDetail {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        ErrorDetail { code: "server_function_failed".into(), message: value.to_string() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,24 +1,25 @@
 //! Credit usage dashboard.
 //!
-//! Shared by the server and the WASM client: the `/usage` contract (`contract`, `money`), the pure rules
-//! (`credit_rules`, `sorting`, `period`) and the UI (`app`, `ui`). Server-only code is in `server`, and
-//! `timestamps`: dates are read and formatted on the server, so the WASM carries no date library.
+//! Layers, each importing only from those below it: `routes` (the HTTP surface, server only) → `app` (the
+//! page shell) → `ui` (components) → `server` (server only: upstream, pricing, dates, chart) → the shared
+//! modules the WASM also needs (`contract`, `money`, `sorting`, `view`).
 
 // Leptos views are deeply nested types; the default limit is too low for the dashboard's.
 #![recursion_limit = "256"]
 
-pub mod app;
-pub mod contract;
-pub mod credit_rules;
-pub mod money;
-pub mod period;
-pub mod sorting;
 #[cfg(feature = "ssr")]
-pub mod timestamps;
+pub mod routes;
+
+pub mod app;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+
+pub mod contract;
+pub mod money;
+pub mod sorting;
+pub mod view;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,7 +1,8 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use credit_dashboard::server::{config::Config, routes::build_router, AppState};
+    use credit_dashboard::routes::build_router;
+    use credit_dashboard::server::{config::Config, http_server::serve, AppState};
     use tracing_subscriber::EnvFilter;
 
     tracing_subscriber::fmt()
@@ -15,6 +16,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if config.worst_case_upstream_time() > config.usage_deadline() {
+        tracing::warn!(
+            worst_case_ms = config.worst_case_upstream_time().as_millis() as u64,
+            deadline_ms = config.usage_deadline_ms,
+            "usage_deadline_ms is shorter than the upstream calls and retries can take; the last retries will be cut off"
+        );
+    }
     let mut leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {
@@ -24,9 +32,6 @@ async fn main() -> std::process::ExitCode {
     };
     leptos_options.site_addr = config.site_addr;
 
-    let state = AppState::new(leptos_options, &config);
-    let upstream = state.usage.upstream().base_url().to_owned();
-    let router = build_router(state);
     let listener = match tokio::net::TcpListener::bind(config.site_addr).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -34,14 +39,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let upstream = config.upstream_urls().redacted_base();
+    let router = build_router(AppState::new(leptos_options, &config));
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
-        tracing::error!(%error, "server stopped");
-        return std::process::ExitCode::FAILURE;
-    }
+    serve(listener, router, config.header_read_timeout(), shutdown).await;
     std::process::ExitCode::SUCCESS
 }
 

@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use std::iter::Sum;
-use std::ops::Add;
 
 /// An amount of credits, stored as a whole number of hundredths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,11 +38,24 @@ impl Credits {
         }
         let whole: i64 = whole.parse().map_err(|_| invalid())?;
         let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| invalid())?;
-        let magnitude = whole
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(cents))
-            .ok_or_else(invalid)?;
+        let magnitude = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(invalid)?;
         Ok(Credits(if negative { -magnitude } else { magnitude }))
+    }
+
+    /// `None` on overflow. There is deliberately no `+`: an upstream can send costs whose sum does not fit,
+    /// and a wrapped total is a wrong number, so every sum has to decide what overflow means.
+    pub fn checked_add(self, other: Credits) -> Option<Credits> {
+        self.0.checked_add(other.0).map(Credits)
+    }
+
+    /// The exact sum, or `None` when it does not fit.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Credits>) -> Option<Credits> {
+        amounts.into_iter().try_fold(Credits::ZERO, Credits::checked_add)
+    }
+
+    /// `None` on overflow.
+    pub fn checked_mul(self, factor: i64) -> Option<Credits> {
+        self.0.checked_mul(factor).map(Credits)
     }
 }
 
@@ -65,19 +76,6 @@ impl fmt::Display for MoneyError {
 
 impl std::error::Error for MoneyError {}
 
-impl Add for Credits {
-    type Output = Credits;
-    fn add(self, other: Credits) -> Credits {
-        Credits(self.0 + other.0)
-    }
-}
-
-impl Sum for Credits {
-    fn sum<I: Iterator<Item = Credits>>(iter: I) -> Credits {
-        iter.fold(Credits::ZERO, Add::add)
-    }
-}
-
 /// Always two decimals: `79.00`, `1.20`, `-0.50`.
 impl fmt::Display for Credits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,8 +88,7 @@ impl fmt::Display for Credits {
 /// Written as a JSON number with exactly two decimals (`79.00`), which a float serialiser cannot do.
 impl Serialize for Credits {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw = serde_json::value::RawValue::from_string(self.to_string())
-            .map_err(serde::ser::Error::custom)?;
+        let raw = serde_json::value::RawValue::from_string(self.to_string()).map_err(serde::ser::Error::custom)?;
         raw.serialize(serializer)
     }
 }
@@ -132,10 +129,7 @@ mod tests {
         for text in ["", ".5", "1e3", "abc", "1.2.3", " 1", "--1", "99999999999999999999"] {
             assert!(Credits::parse_decimal(text).is_err(), "{text:?} should be refused");
         }
-        assert_eq!(
-            Credits::parse_decimal("1.005"),
-            Err(MoneyError::TooPrecise("1.005".into()))
-        );
+        assert_eq!(Credits::parse_decimal("1.005"), Err(MoneyError::TooPrecise("1.005".into())));
     }
 
     #[test]
@@ -155,7 +149,16 @@ mod tests {
 
     #[test]
     fn sums_exactly() {
-        let total: Credits = std::iter::repeat_n(Credits(10), 3).sum();
-        assert_eq!(total, Credits(30));
+        assert_eq!(Credits::checked_sum(std::iter::repeat_n(Credits(10), 3)), Some(Credits(30)));
+        assert_eq!(Credits::checked_sum([]), Some(Credits::ZERO));
+    }
+
+    #[test]
+    fn a_sum_that_does_not_fit_is_none_not_a_wrapped_number() {
+        // Two reports costing 92233720368547758 credits: each fits, their sum does not.
+        let cost = Credits::parse_decimal("92233720368547758").unwrap();
+        assert_eq!(Credits::checked_sum([cost, cost]), None);
+        assert_eq!(cost.checked_add(Credits(1)), Some(Credits(9_223_372_036_854_775_801)));
+        assert_eq!(Credits(i64::MAX / 2).checked_mul(3), None);
     }
 }

@@ -140,11 +140,8 @@ impl SortSpec {
         if self.keys.is_empty() {
             return None;
         }
-        let entries: Vec<String> = self
-            .keys
-            .iter()
-            .map(|key| format!("{}:{}", key.column.url_name(), key.direction.url_name()))
-            .collect();
+        let entries: Vec<String> =
+            self.keys.iter().map(|key| format!("{}:{}", key.column.url_name(), key.direction.url_name())).collect();
         Some(entries.join(","))
     }
 
@@ -163,10 +160,8 @@ impl SortSpec {
             return order;
         }
         // Folded once per row rather than once per comparison.
-        let folded_names: Vec<Option<String>> = rows
-            .iter()
-            .map(|row| row.report_name.as_deref().map(str::to_lowercase))
-            .collect();
+        let folded_names: Vec<Option<String>> =
+            rows.iter().map(|row| row.report_name.as_deref().map(str::to_lowercase)).collect();
         order.sort_by(|&a, &b| {
             self.keys
                 .iter()
@@ -174,9 +169,7 @@ impl SortSpec {
                     SortColumn::ReportName => {
                         compare_names(folded_names[a].as_deref(), folded_names[b].as_deref(), key.direction)
                     }
-                    SortColumn::CreditsUsed => {
-                        directed(rows[a].credits_used.cmp(&rows[b].credits_used), key.direction)
-                    }
+                    SortColumn::CreditsUsed => directed(rows[a].credits_used.cmp(&rows[b].credits_used), key.direction),
                 })
                 .find(|ordering| ordering.is_ne())
                 .unwrap_or(Ordering::Equal)

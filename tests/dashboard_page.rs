@@ -151,8 +151,8 @@ async fn unknown_paths_are_404() {
 
 #[tokio::test]
 async fn sample_upstream_serves_the_embedded_data() {
-    let upstream = MockServer::start().await;
-    let app = app(&test_config(&upstream));
+    // The default configuration: the sample upstream is the upstream.
+    let app = app(&credit_dashboard::server::config::Config::default());
     let (status, body) = get(&app, "/sample-upstream/messages/current-period").await;
     assert_eq!(status, 200);
     let messages: serde_json::Value = serde_json::from_str(&body).unwrap();

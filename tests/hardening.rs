@@ -46,8 +46,7 @@ async fn page_scripts_run_only_with_the_responses_nonce() {
     let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
     assert!(nonce.len() >= 16, "{nonce}");
     assert!(!policy.contains("'unsafe-eval'") && !policy.contains("script-src 'self' 'unsafe-inline'"), "{policy}");
-    let script_tags: Vec<&str> =
-        html.split("<script").skip(1).map(|rest| &rest[..rest.find('>').unwrap()]).collect();
+    let script_tags: Vec<&str> = html.split("<script").skip(1).map(|rest| &rest[..rest.find('>').unwrap()]).collect();
     assert!(!script_tags.is_empty());
     for tag in script_tags {
         assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "script without this response's nonce: {tag}");
@@ -119,4 +118,132 @@ async fn hostile_paths_and_queries_never_get_a_5xx() {
         assert!(!status.is_server_error(), "{shown}: {status}");
         assert!(!body.contains("[package]"), "{shown} must not leak files");
     }
+}
+
+/// A fake upstream that does not speak HTTP: reqwest's error for it names the full URL.
+async fn broken_http_upstream() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer).await;
+            let _ = stream.write_all(b"SMTP ready\r\n\r\n").await;
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn credentials_in_the_upstream_url_never_reach_the_client() {
+    let upstream = MockServer::start().await;
+    let addr = broken_http_upstream().await;
+    let mut config = test_config(&upstream);
+    config.upstream_base_url = format!("http://reader:hunter2@{addr}/tech-task?sv=2024&sig=s3cret");
+    let app = app(&config);
+    for uri in ["/usage", "/"] {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, 503, "{uri}");
+        for secret in ["hunter2", "s3cret", "sig=", "reader"] {
+            assert!(!body.contains(secret), "{uri} leaks `{secret}`: {body}");
+        }
+    }
+    let (_, body) = get(&app, "/usage").await;
+    assert!(body.contains("messages"), "the message still says what failed: {body}");
+}
+
+#[tokio::test]
+async fn the_sample_upstream_is_not_served_when_another_is_configured() {
+    let upstream = MockServer::start().await;
+    let app = app(&test_config(&upstream));
+    for uri in ["/sample-upstream/messages/current-period", "/sample-upstream/reports/5392"] {
+        assert_eq!(get(&app, uri).await.0, 404, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn listed_origins_may_read_usage_and_nothing_else() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![]).await;
+    let mut config = test_config(&upstream);
+    config.cors_allowed_origins = vec!["https://app.test".into()];
+    let app = app(&config);
+    let from = |origin: &str, uri: &str| Request::get(uri).header("origin", origin).body(Body::empty()).unwrap();
+
+    let response = response_to(&app, from("https://app.test", "/usage")).await;
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.test");
+    assert!(response.headers().get("access-control-allow-credentials").is_none());
+    let response = response_to(&app, from("https://evil.test", "/usage")).await;
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+    let response = response_to(&app, from("https://app.test", "/")).await;
+    assert!(response.headers().get("access-control-allow-origin").is_none(), "only /usage is opened");
+
+    let preflight = Request::options("/usage")
+        .header("origin", "https://app.test")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let response = response_to(&app, preflight).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.test");
+    assert_eq!(response.headers()["access-control-allow-methods"], "GET");
+
+    // The default: same origin only.
+    let response = response_to(&support::app(&test_config(&upstream)), from("https://app.test", "/usage")).await;
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn requests_past_the_bound_are_refused_at_once_with_retry_after() {
+    let upstream = MockServer::start().await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(serde_json::json!({"messages": []}))
+        .set_delay(std::time::Duration::from_millis(1500));
+    respond(&upstream, "/messages/current-period", slow).await;
+    let mut config = test_config(&upstream);
+    config.max_requests_in_flight = 1;
+    config.upstream_timeout_ms = 5_000;
+    let app = app(&config);
+    let first = tokio::spawn({
+        let app = app.clone();
+        async move { get(&app, "/usage").await }
+    });
+    // Wait until the first request is in flight (it has reached the upstream).
+    while calls_to(&upstream, "/messages/current-period").await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let response = response_to(&app, Request::get("/usage").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(first.await.unwrap().0, 200);
+    assert_eq!(get(&app, "/usage").await.0, 200, "the slot is free again");
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = MockServer::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app(&test_config(&upstream));
+    tokio::spawn(credit_dashboard::server::http_server::serve(
+        listener,
+        router,
+        std::time::Duration::from_millis(200),
+        std::future::pending(),
+    ));
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut buffer = [0u8; 1024];
+    // Generous: the server cuts the connection after 200 ms; without the timer it never would.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), client.read(&mut buffer)).await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+
+    // A client that completes its request is served as usual.
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
 }

@@ -60,14 +60,16 @@ async fn messages_timeout_is_503() {
 #[tokio::test]
 async fn messages_malformed_json_is_503() {
     let upstream = MockServer::start().await;
-    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_body_string("{\"messages\": [")).await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_body_string("{\"messages\": ["))
+        .await;
     assert_unavailable(&upstream, "upstream_malformed", Duration::from_secs(1)).await;
 }
 
 #[tokio::test]
 async fn messages_of_the_wrong_shape_is_503() {
     let upstream = MockServer::start().await;
-    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_body_json(json!({"messages": {}}))).await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_body_json(json!({"messages": {}})))
+        .await;
     assert_unavailable(&upstream, "upstream_malformed", Duration::from_secs(1)).await;
 }
 
@@ -197,8 +199,8 @@ async fn the_whole_request_has_a_deadline() {
     let upstream = MockServer::start().await;
     respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(5))).await;
     let config = credit_dashboard::server::config::Config {
-        upstream_timeout: Duration::from_secs(10),
-        usage_deadline: Duration::from_millis(400),
+        upstream_timeout_ms: 10_000,
+        usage_deadline_ms: 400,
         ..test_config(&upstream)
     };
     let started = Instant::now();
@@ -253,4 +255,146 @@ async fn distinct_reports_are_resolved_concurrently() {
     assert_eq!(status, 200);
     // One after another would take 20 × 100 ms.
     assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn auth_and_proxy_failures_on_a_report_are_503_and_not_cached() {
+    for status in [401, 403, 405, 407, 408, 409, 425, 451] {
+        let upstream = MockServer::start().await;
+        one_message_with_report(&upstream, 5).await;
+        respond_first(&upstream, "/reports/5", ResponseTemplate::new(status), 1).await;
+        serve_report(&upstream, 5, "Lease Review", json!(79)).await;
+        let app = app(&test_config(&upstream));
+        let (code, body) = get(&app, "/usage").await;
+        assert_eq!(code, 503, "HTTP {status} must not be priced by text: {body}");
+        assert_eq!(error_code(&body), "upstream_unavailable");
+        // Not kept: the next request asks again and gets the report's price.
+        let (code, body) = get(&app, "/usage").await;
+        assert_eq!(code, 200, "HTTP {status}: {body}");
+        assert!(body.contains(r#""report_name":"Lease Review","credits_used":79.00"#), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn only_answers_about_the_id_use_the_text_rule() {
+    for status in [404, 410, 400, 422] {
+        let upstream = MockServer::start().await;
+        one_message_with_report(&upstream, 5).await;
+        respond(&upstream, "/reports/5", ResponseTemplate::new(status)).await;
+        let (code, body) = get(&app(&test_config(&upstream)), "/usage").await;
+        assert_eq!(code, 200, "HTTP {status}: {body}");
+        assert_eq!(
+            body, r#"{"usage":[{"message_id":1,"timestamp":"2024-04-29T02:08:29.375Z","credits_used":1.20}]}"#,
+            "HTTP {status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn costs_whose_sum_does_not_fit_are_503_not_a_wrapped_total() {
+    let upstream = MockServer::start().await;
+    let messages = vec![message(1, "a", TIMESTAMP, Some(json!(5))), message(2, "b", TIMESTAMP, Some(json!(6)))];
+    serve_messages(&upstream, messages).await;
+    serve_report(&upstream, 5, "Huge", json!(92233720368547758u64)).await;
+    serve_report(&upstream, 6, "Huge too", json!(92233720368547758u64)).await;
+    let app = app(&test_config(&upstream));
+    for uri in ["/usage", "/"] {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, 503, "{uri}");
+        assert!(!body.contains("-0.16"), "{uri} shows a wrapped total");
+        if uri == "/usage" {
+            assert_eq!(error_code(&body), "upstream_malformed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn timestamps_no_billing_period_can_span_are_503_quickly() {
+    for (first, last) in [("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"), ("1970-01-01T00:00:00Z", TIMESTAMP)] {
+        let upstream = MockServer::start().await;
+        serve_messages(&upstream, vec![message(1, "a", first, None), message(2, "b", last, None)]).await;
+        let app = app(&test_config(&upstream));
+        let started = Instant::now();
+        let (status, body) = get(&app, "/").await;
+        assert_eq!(status, 503, "{first} → {last}");
+        assert!(body.len() < 100_000, "a page of {} bytes", body.len());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let (status, body) = get(&app, "/usage").await;
+        assert_eq!((status.as_u16(), error_code(&body).as_str()), (503, "upstream_malformed"));
+    }
+}
+
+#[tokio::test]
+async fn an_integral_float_report_id_is_the_report() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![message(1, "abcdefghi", TIMESTAMP, Some(json!(5.0)))]).await;
+    serve_report(&upstream, 5, "Lease Review", json!(79)).await;
+    let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""report_name":"Lease Review","credits_used":79.00"#), "{body}");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_in_one_text_does_not_fail_the_period() {
+    let upstream = MockServer::start().await;
+    // Eight characters and a lone surrogate: nine characters, three tokens.
+    let body = r#"{"messages":[{"id":1,"text":"abcdefgh\ud800","timestamp":"2024-04-29T02:08:29.375Z"}]}"#;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_body_string(body)).await;
+    let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""credits_used":1.20"#), "{body}");
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let upstream = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    serve_messages(&elsewhere, vec![message(1, "invented", TIMESTAMP, None)]).await;
+    let target = format!("{}/messages/current-period", elsewhere.uri());
+    respond(
+        &upstream,
+        "/messages/current-period",
+        ResponseTemplate::new(302).insert_header("Location", target.as_str()),
+    )
+    .await;
+    let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(error_code(&body), "upstream_unavailable");
+    assert_eq!(calls_to(&elsewhere, "/messages/current-period").await, 0);
+}
+
+#[tokio::test]
+async fn a_failing_upstream_gets_a_bounded_number_of_calls_per_request() {
+    let upstream = MockServer::start().await;
+    let messages = (0..50).map(|i| message(i, "hello", TIMESTAMP, Some(json!(400 + i)))).collect();
+    serve_messages(&upstream, messages).await;
+    for id in 400..450 {
+        respond(&upstream, &format!("/reports/{id}"), ResponseTemplate::new(500)).await;
+    }
+    let config = credit_dashboard::server::config::Config { upstream_retry_budget: 5, ..test_config(&upstream) };
+    let (status, _) = get(&app(&config), "/usage").await;
+    assert_eq!(status, 503);
+    // Every id once, then at most the budget's retries: not 50 × 3.
+    let report_calls =
+        upstream.received_requests().await.unwrap().iter().filter(|r| r.url.path().starts_with("/reports/")).count();
+    assert!(report_calls <= 50 + 5, "{report_calls} report calls");
+}
+
+#[tokio::test]
+async fn a_hung_upstream_gets_every_attempt_before_the_deadline() {
+    // With the deadline sized for every retry, a hung upstream ends as an unavailable upstream after all
+    // three attempts, not as a deadline that cut the last one off.
+    let upstream = MockServer::start().await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(30))).await;
+    let defaults = credit_dashboard::server::config::Config::default();
+    // The defaults scaled down tenfold, keeping their proportions.
+    let config = credit_dashboard::server::config::Config {
+        upstream_timeout_ms: defaults.upstream_timeout_ms / 10,
+        usage_deadline_ms: defaults.usage_deadline_ms / 10,
+        ..test_config(&upstream)
+    };
+    let (status, body) = get(&app(&config), "/usage").await;
+    assert_eq!(status, 503);
+    assert_eq!(error_code(&body), "upstream_unavailable", "{body}");
+    assert_eq!(calls_to(&upstream, "/messages/current-period").await, 3);
 }

@@ -99,16 +99,15 @@ async fn unusable_report_id_is_priced_by_text_without_asking_upstream() {
         assert_eq!(row["credits_used"].to_string(), "1.2");
     }
     assert!(body.contains(r#""credits_used":1.20"#));
-    let report_calls = upstream.received_requests().await.unwrap().iter().filter(|r| r.url.path().starts_with("/reports")).count();
+    let report_calls =
+        upstream.received_requests().await.unwrap().iter().filter(|r| r.url.path().starts_with("/reports")).count();
     assert_eq!(report_calls, 0);
 }
 
 #[tokio::test]
 async fn each_distinct_report_is_fetched_once_and_then_cached() {
     let upstream = MockServer::start().await;
-    let messages = (0..12)
-        .map(|i| message(i, "hello", "2024-04-29T02:08:29.375Z", Some(json!(100 + i % 3))))
-        .collect();
+    let messages = (0..12).map(|i| message(i, "hello", "2024-04-29T02:08:29.375Z", Some(json!(100 + i % 3)))).collect();
     serve_messages(&upstream, messages).await;
     for id in 100..103 {
         serve_report(&upstream, id, &format!("Report {id}"), json!(10)).await;

@@ -1,7 +1,7 @@
 //! The per-day bar chart, drawn on the server with charts-rs. Kept out of the WASM build: the library
 //! embeds a font that alone would be most of the bundle budget.
 
-use crate::period::DayTotal;
+use crate::view::DayTotal;
 
 /// An SVG of one bar per day. Colours are neutral and the background transparent so that the same SVG reads
 /// in the light and the dark scheme.
@@ -38,7 +38,11 @@ mod tests {
     fn draws_one_bar_per_day_including_zero_days() {
         let days: Vec<DayTotal> = [("29-04-2024", 8020), ("30-04-2024", 0), ("01-05-2024", 440)]
             .into_iter()
-            .map(|(day, hundredths)| DayTotal { day: day.into(), credits: Credits::from_hundredths(hundredths) })
+            .map(|(day, hundredths)| DayTotal {
+                day: day.into(),
+                days: 1,
+                credits: Credits::from_hundredths(hundredths),
+            })
             .collect();
         let svg = render_daily_chart(&days).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");

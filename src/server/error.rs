@@ -1,5 +1,5 @@
-//! Why a `/usage` request could not be answered. Every variant is an upstream problem, so every one is a
-//! 503: the client may retry, and no partial or guessed numbers are ever served.
+//! Why a `/usage` request or the dashboard could not be answered. Every upstream problem is a 503: the client
+//! may retry, and no partial or guessed numbers are ever served. A fault of this server is a 500.
 
 use crate::contract::{ErrorBody, ErrorDetail};
 use axum::http::StatusCode;
@@ -20,6 +20,12 @@ pub enum UsageError {
     /// The whole request ran past its deadline.
     #[error("the usage could not be computed within {deadline_ms} ms")]
     DeadlineExceeded { deadline_ms: u128 },
+    /// More requests in flight than the server takes at once.
+    #[error("the server is busy; try again in a moment")]
+    Overloaded,
+    /// This server failed (drawing the chart, say): not the upstream's fault, and not worth retrying at once.
+    #[error("the dashboard could not be drawn: {cause}")]
+    Internal { cause: String },
 }
 
 impl UsageError {
@@ -30,22 +36,42 @@ impl UsageError {
             UsageError::UpstreamMalformed { .. } => "upstream_malformed",
             UsageError::UpstreamTooLarge { .. } => "upstream_too_large",
             UsageError::DeadlineExceeded { .. } => "upstream_timeout",
+            UsageError::Overloaded => "overloaded",
+            UsageError::Internal { .. } => "internal_error",
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::SERVICE_UNAVAILABLE
+        match self {
+            UsageError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn detail(&self) -> ErrorDetail {
+        ErrorDetail { code: self.code().to_owned(), message: self.to_string() }
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() },
-        }
+        ErrorBody { error: self.detail() }
     }
 }
 
 impl IntoResponse for UsageError {
     fn into_response(self) -> Response {
         (self.status(), Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_of_this_server_is_an_internal_error_not_an_upstream_outage() {
+        let error = UsageError::Internal { cause: "the chart has no data".into() };
+        assert_eq!((error.code(), error.status()), ("internal_error", StatusCode::INTERNAL_SERVER_ERROR));
+        let error = UsageError::UpstreamUnavailable { resource: "messages".into(), cause: "HTTP 500".into() };
+        assert_eq!((error.code(), error.status()), ("upstream_unavailable", StatusCode::SERVICE_UNAVAILABLE));
     }
 }

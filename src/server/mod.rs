@@ -1,13 +1,19 @@
-//! Everything that runs only on the server: configuration, the upstream client, the usage service, the
-//! chart renderer, the embedded sample upstream and the HTTP routes.
+//! Everything that runs only on the server: configuration, the upstream client, pricing, the usage service,
+//! dates and day totals, the chart, the dashboard's data, the embedded sample upstream and the HTTP server.
 
 pub mod chart;
 pub mod config;
+pub mod dashboard;
+pub mod day_totals;
 pub mod error;
-pub mod routes;
+pub mod http_server;
+pub mod overload;
+pub mod pricing;
 pub mod sample_upstream;
 pub mod security;
+pub mod timestamps;
 pub mod upstream;
+pub mod upstream_url;
 pub mod usage_service;
 
 use axum::extract::FromRef;
@@ -18,12 +24,17 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    pub config: Arc<config::Config>,
     pub usage: Arc<usage_service::UsageService>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, config: &config::Config) -> Self {
-        AppState { leptos_options, usage: Arc::new(usage_service::UsageService::new(config)) }
+        AppState {
+            leptos_options,
+            config: Arc::new(config.clone()),
+            usage: Arc::new(usage_service::UsageService::new(config)),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
-/// Called while the page shell renders, when this response's nonce is in context.
+/// Called for each page response, once Leptos has put that response's nonce in the context.
 pub fn set_page_content_security_policy() {
     let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     else {

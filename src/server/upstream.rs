@@ -2,15 +2,16 @@
 
 use super::config::Config;
 use super::error::UsageError;
+use super::upstream_url::{redacted, UpstreamUrls};
 use crate::money::Credits;
-use reqwest::StatusCode;
-use serde::Deserialize;
+use reqwest::{StatusCode, Url};
+use serde::{Deserialize, Deserializer};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Retry-After values longer than this are not waited for: the request fails instead of hanging.
-const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(2);
-/// Backoff never grows past this, whatever the attempt.
-const LONGEST_BACKOFF: Duration = Duration::from_secs(2);
+/// The longest wait before a retry: backoff never grows past it, and a longer Retry-After is not waited
+/// for (the call fails instead of hanging). The default deadline is sized with it.
+pub const LONGEST_WAIT_BEFORE_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct MessagesBody {
@@ -22,21 +23,82 @@ pub struct MessagesBody {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Message {
     pub id: i64,
+    #[serde(deserialize_with = "text_with_replacements")]
     pub text: String,
     pub timestamp: String,
     #[serde(default)]
     pub report_id: Option<serde_json::Value>,
 }
 
+/// What a message's `report_id` is good for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportId {
+    Absent,
+    /// A non-negative integer (or an integral number such as `5392.0`, or a string of digits).
+    Usable(u64),
+    /// Anything else, as the upstream sent it.
+    Invalid(String),
+}
+
 impl Message {
-    /// The report id when it is one we can ask for: a non-negative integer, or a string of digits.
-    pub fn usable_report_id(&self) -> Option<u64> {
-        match self.report_id.as_ref()? {
-            serde_json::Value::Number(number) => number.as_u64(),
+    pub fn report_id(&self) -> ReportId {
+        let Some(value) = self.report_id.as_ref() else { return ReportId::Absent };
+        let usable = match value {
+            serde_json::Value::Number(number) => number.as_u64().or_else(|| integral_float(number.as_f64()?)),
             serde_json::Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
                 text.parse().ok()
             }
             _ => None,
+        };
+        usable.map_or_else(|| ReportId::Invalid(value.to_string()), ReportId::Usable)
+    }
+}
+
+/// `5392.0` is the id 5392. Beyond 2^53 a float no longer names one integer, so it is not an id.
+fn integral_float(value: f64) -> Option<u64> {
+    const LARGEST_EXACT: f64 = 9_007_199_254_740_992.0;
+    (value.fract() == 0.0 && (0.0..=LARGEST_EXACT).contains(&value)).then_some(value as u64)
+}
+
+/// A message text. JSON may carry a lone UTF-16 surrogate (`"\ud800"`), which no Rust string can hold; it
+/// counts as one U+FFFD replacement character instead of making the whole period unreadable.
+fn text_with_replacements<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct TextVisitor;
+    impl serde::de::Visitor<'_> for TextVisitor {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+        fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<String, E> {
+            decode_wtf8(bytes).ok_or_else(|| E::custom("text is not valid UTF-8"))
+        }
+    }
+    // serde_json hands a string over as bytes without rejecting lone surrogates (encoded as in WTF-8).
+    deserializer.deserialize_bytes(TextVisitor)
+}
+
+/// UTF-8, except that each encoded surrogate (ED A0..BF xx) becomes one U+FFFD. Other invalid bytes are
+/// still an error: they are not something JSON text can contain.
+fn decode_wtf8(mut bytes: &[u8]) -> Option<String> {
+    let mut text = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return Some(text);
+            }
+            Err(error) => {
+                let (valid, rest) = bytes.split_at(error.valid_up_to());
+                text.push_str(std::str::from_utf8(valid).ok()?);
+                match rest {
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => text.push(char::REPLACEMENT_CHARACTER),
+                    _ => return None,
+                }
+                bytes = &rest[3..];
+            }
         }
     }
 }
@@ -48,20 +110,42 @@ pub struct Report {
     pub credit_cost: Credits,
 }
 
-/// What asking for a report told us. Only definite answers are values; failures are errors.
+/// What asking for a report told us. Only answers about the id itself are values; failures are errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReportLookup {
     Found(Report),
-    /// 404: no such report, so the message is priced by its text.
+    /// 404 or 410: no such report, so the message is priced by its text.
     NotFound,
-    /// Another 4xx (400, 410, 422, …): the upstream refuses this id, so it is treated as a bad id.
+    /// 400 or 422: the upstream refuses this id, so it is treated as a bad id.
     Refused(u16),
+}
+
+/// One usage computation's allowance of upstream time and retries, shared by all its calls. Without it a
+/// failing upstream would see every one of hundreds of report lookups retried; with it the whole
+/// computation makes at most `retry_budget` retries, and none that its deadline would cut off.
+pub struct CallBudget {
+    deadline: Instant,
+    retries_left: AtomicU32,
+}
+
+impl CallBudget {
+    pub fn new(deadline: Instant, retries: u32) -> Self {
+        CallBudget { deadline, retries_left: AtomicU32::new(retries) }
+    }
+
+    /// Takes one retry from the budget if there is one and waiting `wait` still ends before the deadline.
+    fn take_retry(&self, wait: Duration) -> bool {
+        if Instant::now() + wait >= self.deadline {
+            return false;
+        }
+        self.retries_left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_ok()
+    }
 }
 
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
-    base_url: String,
+    urls: UpstreamUrls,
     retries: u32,
     retry_base: Duration,
     max_body_bytes: usize,
@@ -74,44 +158,43 @@ enum Attempt {
 }
 
 impl UpstreamClient {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, urls: UpstreamUrls) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(config.upstream_timeout)
-            .connect_timeout(config.upstream_timeout)
+            .timeout(config.upstream_timeout())
+            .connect_timeout(config.upstream_timeout())
+            // A redirect could lead anywhere, http included, with the credentials of the base URL.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a TLS backend and resolver are available");
         UpstreamClient {
             http,
-            base_url: config.effective_upstream_base_url(),
+            urls,
             retries: config.upstream_retries,
-            retry_base: config.upstream_retry_base,
+            retry_base: config.upstream_retry_base(),
             max_body_bytes: config.upstream_max_body_bytes,
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    pub fn urls(&self) -> &UpstreamUrls {
+        &self.urls
     }
 
-    pub async fn fetch_messages(&self) -> Result<Vec<Message>, UsageError> {
+    pub async fn fetch_messages(&self, budget: &CallBudget) -> Result<Vec<Message>, UsageError> {
         let resource = "messages";
-        let (status, body) = self.get(resource, "/messages/current-period").await?;
+        let (status, body) = self.get(resource, self.urls.messages(), budget).await?;
         if !status.is_success() {
-            return Err(UsageError::UpstreamUnavailable {
-                resource: resource.into(),
-                cause: format!("HTTP {status}"),
-            });
+            return Err(UsageError::UpstreamUnavailable { resource: resource.into(), cause: format!("HTTP {status}") });
         }
         let parsed: MessagesBody = decode(resource, &body)?;
         Ok(parsed.messages)
     }
 
-    pub async fn fetch_report(&self, id: u64) -> Result<ReportLookup, UsageError> {
+    pub async fn fetch_report(&self, id: u64, budget: &CallBudget) -> Result<ReportLookup, UsageError> {
         let resource = format!("report {id}");
-        let (status, body) = self.get(&resource, &format!("/reports/{id}")).await?;
+        let (status, body) = self.get(&resource, self.urls.report(id), budget).await?;
         match status {
-            StatusCode::NOT_FOUND => Ok(ReportLookup::NotFound),
-            status if status.is_client_error() => {
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(ReportLookup::NotFound),
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
                 tracing::warn!(report_id = id, %status, "upstream refused the report id; pricing by text");
                 Ok(ReportLookup::Refused(status.as_u16()))
             }
@@ -131,6 +214,7 @@ impl UpstreamClient {
                 }
                 Ok(ReportLookup::Found(report))
             }
+            // 401, 403, 407, 408, a redirect…: nothing said about this id, so no price can be trusted.
             status => Err(UsageError::UpstreamUnavailable { resource, cause: format!("HTTP {status}") }),
         }
     }
@@ -138,21 +222,19 @@ impl UpstreamClient {
     /// One plain call to the messages endpoint, for readiness: no retries, any 2xx is ready.
     pub async fn probe(&self) -> Result<(), UsageError> {
         let resource = "messages (readiness)";
-        let url = format!("{}/messages/current-period", self.base_url);
-        let response = self.http.head(&url).send().await.map_err(|error| UsageError::UpstreamUnavailable {
-            resource: resource.into(),
-            cause: describe(&error),
-        })?;
+        let unavailable = |cause: String| UsageError::UpstreamUnavailable { resource: resource.into(), cause };
+        let response =
+            self.http.head(self.urls.messages()).send().await.map_err(|error| unavailable(describe(error)))?;
         match response.status() {
             status if status.is_success() => Ok(()),
-            status => Err(UsageError::UpstreamUnavailable { resource: resource.into(), cause: format!("HTTP {status}") }),
+            status => Err(unavailable(format!("HTTP {status}"))),
         }
     }
 
     /// GET with retries. Answers that are final (success, any 4xx but 429) come back as they are; transient
-    /// failures are retried, and after the last retry become `UpstreamUnavailable`.
-    async fn get(&self, resource: &str, path: &str) -> Result<(StatusCode, Vec<u8>), UsageError> {
-        let url = format!("{}{path}", self.base_url);
+    /// failures are retried while the budget allows, and after that become `UpstreamUnavailable`.
+    async fn get(&self, resource: &str, url: Url, budget: &CallBudget) -> Result<(StatusCode, Vec<u8>), UsageError> {
+        let shown_url = redacted(&url);
         let mut attempt = 0;
         loop {
             let started = Instant::now();
@@ -160,25 +242,25 @@ impl UpstreamClient {
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match outcome {
                 Ok((status, body)) => {
-                    tracing::info!(%url, %status, elapsed_ms, attempt, bytes = body.len(), "upstream call");
+                    tracing::info!(url = %shown_url, %status, elapsed_ms, attempt, bytes = body.len(), "upstream call");
                     return Ok((status, body));
                 }
                 Err(Attempt::Fatal(error)) => {
-                    tracing::warn!(%url, elapsed_ms, attempt, %error, "upstream call failed");
+                    tracing::warn!(url = %shown_url, elapsed_ms, attempt, %error, "upstream call failed");
                     return Err(error);
                 }
                 Err(Attempt::Transient { cause, retry_after }) => {
-                    tracing::warn!(%url, elapsed_ms, attempt, %cause, "upstream call failed transiently");
-                    let backoff = match retry_after {
-                        Some(wait) if wait > LONGEST_RETRY_AFTER => None,
+                    tracing::warn!(url = %shown_url, elapsed_ms, attempt, %cause, "upstream call failed transiently");
+                    let wait = match retry_after {
+                        Some(wait) if wait > LONGEST_WAIT_BEFORE_RETRY => None,
                         Some(wait) => Some(wait),
                         None => Some(self.backoff(attempt)),
                     };
-                    match backoff {
-                        Some(wait) if attempt < self.retries => tokio::time::sleep(wait).await,
-                        _ => {
-                            return Err(UsageError::UpstreamUnavailable { resource: resource.to_owned(), cause })
+                    match wait {
+                        Some(wait) if attempt < self.retries && budget.take_retry(wait) => {
+                            tokio::time::sleep(wait).await
                         }
+                        _ => return Err(UsageError::UpstreamUnavailable { resource: resource.to_owned(), cause }),
                     }
                     attempt += 1;
                 }
@@ -186,15 +268,12 @@ impl UpstreamClient {
         }
     }
 
-    async fn get_once(&self, resource: &str, url: &str) -> Result<(StatusCode, Vec<u8>), Attempt> {
+    async fn get_once(&self, resource: &str, url: &Url) -> Result<(StatusCode, Vec<u8>), Attempt> {
         let transient = |cause: String| Attempt::Transient { cause, retry_after: None };
-        let mut response = self.http.get(url).send().await.map_err(|error| transient(describe(&error)))?;
+        let mut response = self.http.get(url.clone()).send().await.map_err(|error| transient(describe(error)))?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Err(Attempt::Transient {
-                cause: format!("HTTP {status}"),
-                retry_after: retry_after(&response),
-            });
+            return Err(Attempt::Transient { cause: format!("HTTP {status}"), retry_after: retry_after(&response) });
         }
         let too_large = || {
             Attempt::Fatal(UsageError::UpstreamTooLarge {
@@ -207,7 +286,7 @@ impl UpstreamClient {
         }
         // Read chunk by chunk so a body without (or lying about) Content-Length cannot exhaust memory.
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| transient(describe(&error)))? {
+        while let Some(chunk) = response.chunk().await.map_err(|error| transient(describe(error)))? {
             if body.len() + chunk.len() > self.max_body_bytes {
                 return Err(too_large());
             }
@@ -219,7 +298,7 @@ impl UpstreamClient {
     /// Exponential backoff with full jitter between half and the whole step, so that many clients
     /// retrying together spread out.
     fn backoff(&self, attempt: u32) -> Duration {
-        let step = self.retry_base.saturating_mul(2u32.saturating_pow(attempt)).min(LONGEST_BACKOFF);
+        let step = self.retry_base.saturating_mul(2u32.saturating_pow(attempt)).min(LONGEST_WAIT_BEFORE_RETRY);
         step.mul_f64(rand::random::<f64>() * 0.5 + 0.5)
     }
 }
@@ -229,29 +308,29 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-fn describe(error: &reqwest::Error) -> String {
+/// What went wrong, for the error message and the log. reqwest's own text names the full URL, credentials
+/// included, so the URL is taken out first; the source chain says what actually happened (reset, DNS, …).
+fn describe(error: reqwest::Error) -> String {
     if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        // The source chain says what actually went wrong (reset, DNS, …); the top level only "error sending request".
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        return "timed out".to_owned();
     }
+    if error.is_connect() {
+        return "connection failed".to_owned();
+    }
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn decode<T: serde::de::DeserializeOwned>(resource: &str, body: &[u8]) -> Result<T, UsageError> {
-    serde_json::from_slice(body).map_err(|error| UsageError::UpstreamMalformed {
-        resource: resource.to_owned(),
-        cause: error.to_string(),
-    })
+    serde_json::from_slice(body)
+        .map_err(|error| UsageError::UpstreamMalformed { resource: resource.to_owned(), cause: error.to_string() })
 }
 
 #[cfg(test)]
@@ -267,10 +346,12 @@ mod tests {
 
     #[test]
     fn usable_report_ids_are_non_negative_integers() {
-        assert_eq!(message(serde_json::json!(5392)).usable_report_id(), Some(5392));
-        assert_eq!(message(serde_json::json!("5392")).usable_report_id(), Some(5392));
+        assert_eq!(message(serde_json::json!(5392)).report_id(), ReportId::Usable(5392));
+        assert_eq!(message(serde_json::json!("5392")).report_id(), ReportId::Usable(5392));
+        assert_eq!(message(serde_json::json!(5392.0)).report_id(), ReportId::Usable(5392));
+        assert_eq!(message(serde_json::json!(null)).report_id(), ReportId::Absent);
         for unusable in [
-            serde_json::json!(null),
+            serde_json::json!(1e300),
             serde_json::json!(-1),
             serde_json::json!(1.5),
             serde_json::json!("abc"),
@@ -279,7 +360,7 @@ mod tests {
             serde_json::json!({"id": 1}),
             serde_json::json!(true),
         ] {
-            assert_eq!(message(unusable.clone()).usable_report_id(), None, "{unusable}");
+            assert_eq!(message(unusable.clone()).report_id(), ReportId::Invalid(unusable.to_string()));
         }
     }
 
@@ -297,5 +378,21 @@ mod tests {
         let report: Report = serde_json::from_str(r#"{"id":7,"name":"Lease","credit_cost":61.5}"#).unwrap();
         assert_eq!(report.credit_cost, Credits::from_hundredths(6150));
         assert!(serde_json::from_str::<Report>(r#"{"id":7,"name":"Lease"}"#).is_err());
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_text_counts_as_one_replacement_character() {
+        let body = br#"{"id":1,"text":"ab\ud800cd\udfff","timestamp":"2024-04-29T02:08:29Z"}"#;
+        let message: Message = serde_json::from_slice(body).unwrap();
+        assert_eq!(message.text, "ab\u{FFFD}cd\u{FFFD}");
+        // A proper pair is still one character.
+        let body = br#"{"id":1,"text":"\ud83d\ude00 ok","timestamp":"2024-04-29T02:08:29Z"}"#;
+        assert_eq!(serde_json::from_slice::<Message>(body).unwrap().text, "😀 ok");
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_text_is_still_malformed() {
+        let body = b"{\"id\":1,\"text\":\"a\xFFb\",\"timestamp\":\"2024-04-29T02:08:29Z\"}";
+        assert!(serde_json::from_slice::<Message>(body).is_err());
     }
 }

@@ -1,16 +1,26 @@
+use crate::contract::ErrorDetail;
 use leptos::prelude::*;
 
-/// Shown instead of the dashboard when the usage cannot be loaded; the page's status is then 503.
+/// Shown instead of the dashboard when the usage cannot be loaded; the page's status is then 503 (or 500 for
+/// a fault of this server). No figures are shown rather than wrong ones.
 #[component]
-pub fn ErrorPanel(message: String) -> impl IntoView {
+pub fn ErrorPanel(error: ErrorDetail) -> impl IntoView {
+    let (title, explanation) = if error.code == "internal_error" {
+        (
+            "The dashboard could not be drawn",
+            "The usage was loaded, but this server failed to draw it. Reloading may help; if not, this is our fault, not the billing service's.",
+        )
+    } else {
+        (
+            "Usage could not be loaded",
+            "The billing service did not answer as expected, so no figures are shown rather than wrong ones. Try again in a moment; if it keeps failing, the upstream billing API may be down.",
+        )
+    };
     view! {
-        <section class="card panel panel-error" role="alert" id="usage-error">
-            <h2>"Usage could not be loaded"</h2>
-            <p>
-                "The billing service did not answer as expected, so no figures are shown rather than wrong ones. "
-                "Try again in a moment; if it keeps failing, the upstream billing API may be down."
-            </p>
-            <p class="panel-detail">{message}</p>
+        <section class="card panel panel-error" role="alert" id="usage-error" data-code=error.code>
+            <h2>{title}</h2>
+            <p>{explanation}</p>
+            <p class="panel-detail">{error.message}</p>
             // A full reload: the data is fetched again on the server.
             <a class="button" href="/" rel="external">"Retry"</a>
         </section>

@@ -1,4 +1,4 @@
-use crate::period::PeriodSummary;
+use crate::view::PeriodSummary;
 use leptos::prelude::*;
 
 /// The billing period's headline figures.

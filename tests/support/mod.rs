@@ -4,11 +4,11 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use credit_dashboard::server::{config::Config, routes::build_router, AppState};
+use credit_dashboard::routes::build_router;
+use credit_dashboard::server::{config::Config, AppState};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
-use std::time::Duration;
 use tower::ServiceExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,10 +17,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 pub fn test_config(upstream: &MockServer) -> Config {
     Config {
         upstream_base_url: upstream.uri(),
-        upstream_timeout: Duration::from_millis(300),
+        upstream_timeout_ms: 300,
         upstream_retries: 2,
-        upstream_retry_base: Duration::from_millis(5),
-        usage_deadline: Duration::from_secs(5),
+        upstream_retry_base_ms: 5,
+        usage_deadline_ms: 5_000,
         ..Config::default()
     }
 }
@@ -56,7 +56,9 @@ pub async fn serve_messages(upstream: &MockServer, messages: Vec<Value>) {
 pub async fn serve_report(upstream: &MockServer, id: u64, name: &str, credit_cost: Value) {
     Mock::given(method("GET"))
         .and(path(format!("/reports/{id}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": id, "name": name, "credit_cost": credit_cost})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": id, "name": name, "credit_cost": credit_cost})),
+        )
         .mount(upstream)
         .await;
 }
@@ -68,13 +70,7 @@ pub async fn respond(upstream: &MockServer, route: &str, response: ResponseTempl
 
 /// How many requests the fake upstream saw for one path.
 pub async fn calls_to(upstream: &MockServer, wanted: &str) -> usize {
-    upstream
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|request| request.url.path() == wanted)
-        .count()
+    upstream.received_requests().await.unwrap_or_default().iter().filter(|request| request.url.path() == wanted).count()
 }
 
 /// The error body, checked for its stable shape; returns the code.

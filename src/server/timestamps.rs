@@ -1,5 +1,5 @@
 //! Upstream timestamps are RFC 3339 strings. The contract passes them on verbatim; the dashboard shows
-//! them, and buckets them into days, in UTC.
+//! them, and buckets them into days, in UTC. Server only: the WASM carries no date library.
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -1,21 +1,25 @@
-//! The HTTP surface: the `/usage` contract, health checks, the embedded sample upstream, the dashboard
-//! page and its server function, static files, and the layers every response goes through.
+//! The HTTP surface, on top of everything else: the `/usage` contract, health checks, the embedded sample
+//! upstream, the dashboard page and its server function, static files, and the layers every response goes
+//! through (security headers, compression, CORS for `/usage`, the bound on requests in flight).
 
-use super::sample_upstream;
-use super::security::FALLBACK_CONTENT_SECURITY_POLICY;
-use super::AppState;
 use crate::app::shell;
 use crate::contract::UsageResponse;
+use crate::server::overload::limit_in_flight;
+use crate::server::security::{set_page_content_security_policy, FALLBACK_CONTENT_SECURITY_POLICY};
+use crate::server::{sample_upstream, AppState};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use leptos::prelude::provide_context;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -24,15 +28,23 @@ const LONGEST_ASSET_PATH: usize = 256;
 pub fn build_router(state: AppState) -> Router {
     // Rendering spawns tasks on Leptos' executor; an error only means it is already set.
     let _ = any_spawner::Executor::init_tokio();
-    let with_state = {
+    let page_context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            // Leptos has put this response's nonce in the context; the policy allows only scripts carrying it.
+            set_page_content_security_policy();
+        }
+    };
+    let server_fn_context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
     let leptos_options = state.leptos_options.clone();
     // Async rendering: the response waits for the data, so an upstream failure can still set a 503 status.
-    let dashboard = leptos_axum::render_app_async_with_context(with_state.clone(), move || shell(leptos_options.clone()));
+    let dashboard = leptos_axum::render_app_async_with_context(page_context, move || shell(leptos_options.clone()));
     let server_functions =
-        move |request: Request<Body>| leptos_axum::handle_server_fns_with_context(with_state.clone(), request);
+        move |request: Request<Body>| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), request);
     let files = ServeDir::new(&*state.leptos_options.site_root).not_found_service(not_found.into_service());
     // No asset has a long path; a very long one would reach the file system as an error (a 500), not a 404.
     let static_files = move |request: Request<Body>| {
@@ -44,21 +56,37 @@ pub fn build_router(state: AppState) -> Router {
             files.oneshot(request).await.map(IntoResponse::into_response).unwrap_or_else(|never| match never {})
         }
     };
+    let in_flight = Arc::new(Semaphore::new(state.config.max_requests_in_flight));
 
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(dashboard))
         .route("/api/{*function}", post(server_functions))
-        .route("/usage", get(usage))
+        .route("/usage", cross_origin(get(usage), &state.config.cors_allowed_origins))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readiness))
-        .merge(sample_upstream::router())
+        .route("/readyz", get(readiness));
+    // The sample upstream is served only when it is the upstream: elsewhere it would be invented billing data.
+    if state.config.uses_sample_upstream() {
+        router = router.merge(sample_upstream::router());
+    }
+    router
         .fallback(static_files)
         .layer(CompressionLayer::new())
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
         // The page sets its own policy with a per-response nonce; this one covers everything else.
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, FALLBACK_CONTENT_SECURITY_POLICY))
+        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight))
         .with_state(state)
+}
+
+/// Opens a route to the listed origins: `GET` and its preflight, without credentials. With no origins
+/// listed (the default) the route stays same-origin only.
+fn cross_origin(route: MethodRouter<AppState>, origins: &[String]) -> MethodRouter<AppState> {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+    if origins.is_empty() {
+        return route;
+    }
+    route.layer(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_methods([Method::GET]))
 }
 
 fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -68,7 +96,9 @@ fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHea
 /// `GET /usage`: the contract, or a 503 with the error shape.
 async fn usage(State(state): State<AppState>) -> Response {
     match state.usage.usage().await {
-        Ok(usage) => ([(header::CACHE_CONTROL, "no-store")], Json(UsageResponse { usage })).into_response(),
+        Ok(period) => {
+            ([(header::CACHE_CONTROL, "no-store")], Json(UsageResponse { usage: period.rows.clone() })).into_response()
+        }
         Err(error) => error.into_response(),
     }
 }

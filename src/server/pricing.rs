@@ -1,0 +1,209 @@
+//! The credit rules, in one place: what a message costs and how that price was reached.
+//!
+//! A message whose `report_id` names a report that exists costs the report's `credit_cost`. Any other
+//! message is priced by its text: tokens = ⌈characters ÷ 4⌉ (Unicode scalar values), 0.40 credits per token,
+//! at least 1.00. The basis is returned as data so that every view explains the same arithmetic it charged.
+
+use super::upstream::{Message, ReportId, ReportLookup};
+use crate::money::Credits;
+use std::collections::HashMap;
+
+const CHARACTERS_PER_TOKEN: u64 = 4;
+const CREDITS_PER_TOKEN: Credits = Credits::from_hundredths(40);
+const MINIMUM_CHARGE: Credits = Credits::from_hundredths(100);
+
+/// A message's price and the reason for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Price {
+    pub credits: Credits,
+    pub basis: PriceBasis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PriceBasis {
+    /// The report's fixed cost.
+    Report { report_id: u64, name: String },
+    /// The text rule; `fallback` says why a message with a `report_id` was priced by its text.
+    Text { charge: TextCharge, fallback: Option<Fallback> },
+}
+
+/// The text rule's arithmetic for one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextCharge {
+    pub characters: u64,
+    pub tokens: u64,
+    /// The tokens came to less than the minimum charge, which was charged instead.
+    pub minimum_applied: bool,
+}
+
+/// Why a message that carries a `report_id` is priced by its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// The upstream says there is no such report (404, 410).
+    NotFound { report_id: u64 },
+    /// The upstream refuses the id (400, 422).
+    Refused { report_id: u64, status: u16 },
+    /// The id is not one that can be asked for: negative, fractional, not a number.
+    InvalidId { raw: String },
+}
+
+impl Price {
+    pub fn report_name(&self) -> Option<&str> {
+        match &self.basis {
+            PriceBasis::Report { name, .. } => Some(name),
+            PriceBasis::Text { .. } => None,
+        }
+    }
+}
+
+/// What a message costs when no report prices it, and the arithmetic. Characters are Unicode scalar values,
+/// so "é" counts once whatever its UTF-8 length.
+pub fn price_text(text: &str) -> (Credits, TextCharge) {
+    let characters = text.chars().count() as u64;
+    let tokens = characters.div_ceil(CHARACTERS_PER_TOKEN);
+    // An upstream body is at most a few hundred MiB, so this product always fits; saturating keeps the
+    // impossible case at a huge price rather than a wrapped one.
+    let by_tokens = i64::try_from(tokens)
+        .ok()
+        .and_then(|tokens| CREDITS_PER_TOKEN.checked_mul(tokens))
+        .unwrap_or(Credits::from_hundredths(i64::MAX));
+    let minimum_applied = by_tokens < MINIMUM_CHARGE;
+    let credits = if minimum_applied { MINIMUM_CHARGE } else { by_tokens };
+    (credits, TextCharge { characters, tokens, minimum_applied })
+}
+
+/// Prices one message against the reports resolved for its period. An id that was not resolved cannot
+/// happen (every usable id is looked up first) and would be priced by text like a missing report.
+pub fn price_message(message: &Message, reports: &HashMap<u64, ReportLookup>) -> Price {
+    let fallback = match message.report_id() {
+        ReportId::Absent => None,
+        ReportId::Invalid(raw) => Some(Fallback::InvalidId { raw }),
+        ReportId::Usable(report_id) => match reports.get(&report_id) {
+            Some(ReportLookup::Found(report)) => {
+                return Price {
+                    credits: report.credit_cost,
+                    basis: PriceBasis::Report { report_id, name: report.name.clone() },
+                }
+            }
+            Some(ReportLookup::Refused(status)) => Some(Fallback::Refused { report_id, status: *status }),
+            Some(ReportLookup::NotFound) | None => Some(Fallback::NotFound { report_id }),
+        },
+    };
+    let (credits, charge) = price_text(&message.text);
+    Price { credits, basis: PriceBasis::Text { charge, fallback } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::upstream::Report;
+
+    fn credits(text: &str) -> String {
+        price_text(text).0.to_string()
+    }
+
+    fn message(text: &str, report_id: serde_json::Value) -> Message {
+        serde_json::from_value(serde_json::json!({
+            "id": 1000, "text": text, "timestamp": "2024-04-29T02:08:29.375Z", "report_id": report_id
+        }))
+        .unwrap()
+    }
+
+    fn reports() -> HashMap<u64, ReportLookup> {
+        let report =
+            Report { id: 5392, name: "Tenant Obligations Report".into(), credit_cost: Credits::from_hundredths(7900) };
+        HashMap::from([
+            (5392, ReportLookup::Found(report)),
+            (404, ReportLookup::NotFound),
+            (400, ReportLookup::Refused(400)),
+        ])
+    }
+
+    #[test]
+    fn empty_text_costs_the_minimum() {
+        assert_eq!(price_text(""), (MINIMUM_CHARGE, TextCharge { characters: 0, tokens: 0, minimum_applied: true }));
+    }
+
+    #[test]
+    fn up_to_eight_characters_costs_the_minimum() {
+        for text in ["a", "abcd", "abcde", "abcdefgh"] {
+            assert_eq!(credits(text), "1.00", "{text}");
+        }
+        // Two tokens are 0.80, below the minimum; three are 1.20, above it.
+        assert!(price_text("abcdefgh").1.minimum_applied);
+        assert!(!price_text("abcdefghi").1.minimum_applied);
+    }
+
+    #[test]
+    fn nine_characters_is_three_tokens() {
+        assert_eq!(price_text("abcdefghi").1, TextCharge { characters: 9, tokens: 3, minimum_applied: false });
+        assert_eq!(credits("abcdefghi"), "1.20");
+    }
+
+    #[test]
+    fn eleven_tokens_is_exactly_four_forty() {
+        assert_eq!(price_text(&"x".repeat(44)).1.tokens, 11);
+        assert_eq!(credits(&"x".repeat(44)), "4.40");
+        assert_eq!(credits(&"x".repeat(41)), "4.40");
+        assert_eq!(credits(&"x".repeat(45)), "4.80");
+        assert_eq!(credits(&"y".repeat(4000)), "400.00");
+    }
+
+    #[test]
+    fn characters_are_unicode_scalar_values() {
+        assert_eq!(price_text("éééé").1.tokens, 1);
+        assert_eq!(price_text("ééééé").1.tokens, 2);
+        // Nine scalar values, 30 UTF-8 bytes.
+        assert_eq!(credits("日本語のテキストで"), "1.20");
+        // A flag is two scalar values even though it shows as one symbol.
+        assert_eq!(price_text("🇩🇪🇩🇪🇩").1.tokens, 2);
+    }
+
+    #[test]
+    fn found_report_sets_price_and_name() {
+        let price = price_message(&message("short", 5392.into()), &reports());
+        assert_eq!(price.credits.to_string(), "79.00");
+        assert_eq!(price.basis, PriceBasis::Report { report_id: 5392, name: "Tenant Obligations Report".into() });
+        assert_eq!(price.report_name(), Some("Tenant Obligations Report"));
+    }
+
+    #[test]
+    fn report_404_falls_back_to_text_rule() {
+        let price = price_message(&message("abcdefghi", 404.into()), &reports());
+        assert_eq!(price.credits.to_string(), "1.20");
+        assert_eq!(price.report_name(), None);
+        assert!(matches!(price.basis, PriceBasis::Text { fallback: Some(Fallback::NotFound { report_id: 404 }), .. }));
+    }
+
+    #[test]
+    fn refused_report_id_falls_back_to_text_rule() {
+        let price = price_message(&message("abcdefghi", 400.into()), &reports());
+        assert_eq!(price.credits.to_string(), "1.20");
+        assert!(matches!(
+            price.basis,
+            PriceBasis::Text { fallback: Some(Fallback::Refused { report_id: 400, status: 400 }), .. }
+        ));
+    }
+
+    #[test]
+    fn invalid_report_id_falls_back_to_text_rule() {
+        let price = price_message(&message("abcdefghi", (-3).into()), &reports());
+        assert_eq!(price.credits.to_string(), "1.20");
+        assert!(matches!(price.basis, PriceBasis::Text { fallback: Some(Fallback::InvalidId { .. }), .. }));
+    }
+
+    #[test]
+    fn message_without_report_is_priced_by_text() {
+        let mut plain = message(&"x".repeat(44), serde_json::Value::Null);
+        plain.report_id = None;
+        let price = price_message(&plain, &reports());
+        assert_eq!(price.credits.to_string(), "4.40");
+        assert!(matches!(price.basis, PriceBasis::Text { fallback: None, .. }));
+    }
+
+    #[test]
+    fn an_integral_float_id_is_the_report() {
+        let price = price_message(&message("short", serde_json::json!(5392.0)), &reports());
+        assert_eq!(price.credits.to_string(), "79.00");
+    }
+}
