@@ -5,6 +5,8 @@ import { defineConfig } from "@playwright/test";
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "") => ({
   LEPTOS_SITE_ADDR: addr,
+  // Another origin (same machine, other host name) whose pages may read /usage: the CORS test's.
+  CORS_ALLOWED_ORIGINS: "http://localhost:3100",
   LEPTOS_SITE_ROOT: "target/site",
   UPSTREAM_BASE_URL: upstream,
   UPSTREAM_RETRY_BASE_MS: "10",

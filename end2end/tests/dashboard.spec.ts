@@ -1,5 +1,5 @@
 import { test, expect, tableRows, hydrated, header, expectedOrder } from "./fixtures";
-import { FAILING_URL } from "../playwright.config";
+import { FAILING_URL, SAMPLE_URL } from "../playwright.config";
 
 test("shows the sample period's rows, chart and summary", async ({ page }) => {
   const response = await page.goto("/");
@@ -8,7 +8,12 @@ test("shows the sample period's rows, chart and summary", async ({ page }) => {
   expect(rows.length).toBeGreaterThanOrEqual(100);
   expect(rows[0].id).toBe("1000");
   expect(rows[0].time).toMatch(/^\d\d-\d\d-\d{4} \d\d:\d\d$/);
-  expect(rows.every((row) => /^\d+\.\d\d$/.test(row.credits.toFixed(2)))).toBe(true);
+  // The cells' own text: two decimals, the same figures /usage gives, in upstream order.
+  expect(rows.filter((row) => !/^\d+\.\d\d$/.test(row.creditsText))).toEqual([]);
+  const usage = (await (await page.request.get("/usage")).json()).usage as { message_id: number; credits_used: number }[];
+  expect(rows.map((row) => [row.id, row.creditsText])).toEqual(
+    usage.map((entry) => [String(entry.message_id), entry.credits_used.toFixed(2)]),
+  );
   await expect(page.locator("#usage-table thead th")).toHaveText([
     "Message ID",
     "Timestamp (UTC)",
@@ -176,5 +181,42 @@ test.describe("with JavaScript disabled", () => {
     expect((await tableRows(page)).map((r) => r.id)).toEqual(
       expectedOrder(upstream, [["name", "asc"], ["credits", "asc"]]),
     );
+  });
+});
+
+test.describe("/usage from another origin", () => {
+  // The sample server lists http://localhost:3100 in CORS_ALLOWED_ORIGINS; its own origin is 127.0.0.1.
+  const readUsage = (page: import("@playwright/test").Page) =>
+    page.evaluate(async (url) => {
+      try {
+        const response = await fetch(url);
+        return { ok: true, rows: (await response.json()).usage.length };
+      } catch (error) {
+        return { ok: false, rows: 0 };
+      }
+    }, `${SAMPLE_URL}/usage`);
+
+  // A bare page on the given origin, as another team's app would be.
+  async function openPageOn(page: import("@playwright/test").Page, origin: string) {
+    await page.route(`${origin}/other-app`, (route) =>
+      route.fulfill({ contentType: "text/html", body: "<!DOCTYPE html><title>Another app</title>" }),
+    );
+    await page.goto(`${origin}/other-app`);
+  }
+
+  test("a listed origin reads /usage", async ({ page }) => {
+    await openPageOn(page, "http://localhost:3100");
+    const result = await readUsage(page);
+    expect(result.ok).toBe(true);
+    expect(result.rows).toBeGreaterThanOrEqual(100);
+  });
+
+  test("an unlisted origin is refused", async ({ page, consoleErrors }) => {
+    await openPageOn(page, FAILING_URL);
+    expect(await readUsage(page)).toEqual({ ok: false, rows: 0 });
+    // Chromium reports the refusal on the console; that one is expected.
+    const refusals = consoleErrors.filter((text) => /CORS policy|Failed to fetch|ERR_FAILED/.test(text));
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !refusals.includes(text)));
   });
 });

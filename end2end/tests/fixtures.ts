@@ -17,13 +17,13 @@ export const test = base.extend<{ consoleErrors: string[] }>({
 });
 export { expect };
 
-export type Row = { id: string; time: string; name: string; credits: number };
+export type Row = { id: string; time: string; name: string; credits: number; creditsText: string };
 
 export async function tableRows(page: Page): Promise<Row[]> {
   return page.$$eval("#usage-table tbody tr", (trs) =>
     trs.map((tr) => {
       const cells = Array.from((tr as HTMLTableRowElement).cells).map((cell) => cell.textContent ?? "");
-      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(cells[3]) };
+      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(cells[3]), creditsText: cells[3] };
     }),
   );
 }
