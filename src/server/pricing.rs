@@ -54,6 +54,46 @@ impl Price {
             PriceBasis::Text { .. } => None,
         }
     }
+
+    /// How the price was reached, in words, with the arithmetic that gives exactly `credits`:
+    /// `Tenant Obligations Report (report 5392): fixed cost 79.00`,
+    /// `43 characters → 11 tokens × 0.40 = 4.40`,
+    /// `report 7321 not found: priced by its text: 9 characters → 3 tokens × 0.40 = 1.20`.
+    pub fn explanation(&self) -> String {
+        match &self.basis {
+            PriceBasis::Report { report_id, name } => {
+                format!("{name} (report {report_id}): fixed cost {}", self.credits)
+            }
+            PriceBasis::Text { charge, fallback } => {
+                let arithmetic = text_arithmetic(charge);
+                match fallback {
+                    None => arithmetic,
+                    Some(Fallback::NotFound { report_id }) => {
+                        format!("report {report_id} not found: priced by its text: {arithmetic}")
+                    }
+                    Some(Fallback::Refused { report_id, status }) => {
+                        format!("report {report_id} refused by the billing service (HTTP {status}): priced by its text: {arithmetic}")
+                    }
+                    Some(Fallback::InvalidId { raw }) => {
+                        format!("report id {raw} is not a valid id: priced by its text: {arithmetic}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn text_arithmetic(charge: &TextCharge) -> String {
+    let by_tokens = i64::try_from(charge.tokens).ok().and_then(|tokens| CREDITS_PER_TOKEN.checked_mul(tokens));
+    let product = by_tokens.map_or_else(|| "too many to count".to_owned(), |credits| credits.to_string());
+    let characters = if charge.characters == 1 { "character" } else { "characters" };
+    let tokens = if charge.tokens == 1 { "token" } else { "tokens" };
+    let mut text =
+        format!("{} {characters} → {} {tokens} × {CREDITS_PER_TOKEN} = {product}", charge.characters, charge.tokens);
+    if charge.minimum_applied {
+        text.push_str(&format!(", minimum {MINIMUM_CHARGE} applied"));
+    }
+    text
 }
 
 /// What a message costs when no report prices it, and the arithmetic. Characters are Unicode scalar values,
@@ -199,6 +239,42 @@ mod tests {
         let price = price_message(&plain, &reports());
         assert_eq!(price.credits.to_string(), "4.40");
         assert!(matches!(price.basis, PriceBasis::Text { fallback: None, .. }));
+    }
+
+    /// Reads the credits an explanation ends with (the minimum when it was applied).
+    fn explained_credits(explanation: &str) -> String {
+        let last = explanation.rsplit([' ', '=']).find(|word| !word.is_empty()).unwrap();
+        if explanation.ends_with("applied") {
+            explanation.rsplit("minimum ").next().unwrap().trim_end_matches(" applied").to_owned()
+        } else {
+            last.to_owned()
+        }
+    }
+
+    #[test]
+    fn each_path_explains_itself_and_reconciles_with_its_price() {
+        let cases = [
+            (message("short", 5392.into()), "Tenant Obligations Report (report 5392): fixed cost 79.00"),
+            (message(&"x".repeat(43), serde_json::Value::Null), "43 characters → 11 tokens × 0.40 = 4.40"),
+            (message("abcd", serde_json::Value::Null), "4 characters → 1 token × 0.40 = 0.40, minimum 1.00 applied"),
+            (
+                message("abcdefghi", 404.into()),
+                "report 404 not found: priced by its text: 9 characters → 3 tokens × 0.40 = 1.20",
+            ),
+            (
+                message("abcdefghi", 400.into()),
+                "report 400 refused by the billing service (HTTP 400): priced by its text: 9 characters → 3 tokens × 0.40 = 1.20",
+            ),
+            (
+                message("abcdefghi", serde_json::json!("R-7")),
+                "report id \"R-7\" is not a valid id: priced by its text: 9 characters → 3 tokens × 0.40 = 1.20",
+            ),
+        ];
+        for (message, expected) in cases {
+            let price = price_message(&message, &reports());
+            assert_eq!(price.explanation(), expected);
+            assert_eq!(explained_credits(&price.explanation()), price.credits.to_string(), "{expected}");
+        }
     }
 
     #[test]
