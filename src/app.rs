@@ -3,7 +3,10 @@
 use crate::ui::dashboard_page::DashboardPage;
 use leptos::prelude::*;
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The page around the app. Only the server renders it; the browser hydrates the islands inside.
+/// `stylesheet` is the stylesheet's (content-hashed) path.
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions, stylesheet: String) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -13,9 +16,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
-                <link rel="stylesheet" href="/pkg/credit-dashboard.css"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <title>"Credit usage"</title>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
             </head>
             <body>
                 <App/>
@@ -24,7 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app is one page; its only URL state, the sort, is handled by `ui::sort_state`.
+/// The app is one page. Most of it is static HTML; the table is an island.
 #[component]
 pub fn App() -> impl IntoView {
     view! { <DashboardPage/> }

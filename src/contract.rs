@@ -16,9 +16,11 @@ pub struct UsageRow {
     pub credits_used: Credits,
 }
 
+/// The `/usage` body. Generic over the rows' container so that the server can write a borrowed slice of a
+/// kept period without copying it; clients read a `Vec`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageResponse {
-    pub usage: Vec<UsageRow>,
+pub struct UsageResponse<Rows = Vec<UsageRow>> {
+    pub usage: Rows,
 }
 
 /// The body of every error response: `{"error":{"code":"…","message":"…"}}`.
@@ -70,6 +72,18 @@ mod tests {
             serde_json::to_string(&rows).unwrap(),
             r#"{"usage":[{"message_id":1000,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Tenant Obligations Report","credits_used":79.00},{"message_id":1001,"timestamp":"2024-04-29T03:25:03.613Z","credits_used":1.20}]}"#
         );
+    }
+
+    #[test]
+    fn a_borrowed_body_is_written_like_an_owned_one() {
+        let rows = vec![UsageRow {
+            message_id: 7,
+            timestamp: "2024-05-01T00:00:00Z".into(),
+            report_name: None,
+            credits_used: Credits::from_hundredths(440),
+        }];
+        let borrowed = serde_json::to_string(&UsageResponse { usage: &rows[..] }).unwrap();
+        assert_eq!(borrowed, serde_json::to_string(&UsageResponse { usage: rows }).unwrap());
     }
 
     #[test]

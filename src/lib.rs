@@ -2,7 +2,7 @@
 //!
 //! Layers, each importing only from those below it: `routes` (the HTTP surface, server only) → `app` (the
 //! page shell) → `ui` (components) → `server` (server only: upstream, pricing, dates, chart) → the shared
-//! modules the WASM also needs (`contract`, `money`, `sorting`, `view`).
+//! modules the WASM also needs (`contract`, `money`, `sorting`, `table_query`, `view`).
 
 // Leptos views are deeply nested types; the default limit is too low for the dashboard's.
 #![recursion_limit = "256"]
@@ -19,15 +19,13 @@ pub mod server;
 pub mod contract;
 pub mod money;
 pub mod sorting;
+pub mod table_query;
 pub mod view;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for the browser tests (and anyone debugging) that the page is now interactive.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "");
-    }
+    // Only the islands hydrate (the table); the rest of the page stays the server's HTML.
+    leptos::mount::hydrate_islands();
 }

@@ -31,6 +31,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     leptos_options.site_addr = config.site_addr;
+    credit_dashboard::server::assets::detect_hashed_names(&mut leptos_options);
 
     let listener = match tokio::net::TcpListener::bind(config.site_addr).await {
         Ok(listener) => listener,

@@ -3,18 +3,17 @@
 //! through (security headers, compression, CORS for `/usage`, the bound on requests in flight).
 
 use crate::app::shell;
-use crate::contract::UsageResponse;
 use crate::server::overload::limit_in_flight;
 use crate::server::security::{set_page_content_security_policy, FALLBACK_CONTENT_SECURITY_POLICY};
-use crate::server::{sample_upstream, AppState};
+use crate::server::{assets, sample_upstream, AppState};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
-use axum::{Json, Router};
-use leptos::prelude::provide_context;
+use axum::Router;
+use leptos::prelude::{provide_context, use_context};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -34,6 +33,10 @@ pub fn build_router(state: AppState) -> Router {
             provide_context(state.clone());
             // Leptos has put this response's nonce in the context; the policy allows only scripts carrying it.
             set_page_content_security_policy();
+            // The page's data is live: a browser asks again each time (the assets it names are cached).
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.insert_header(header::CACHE_CONTROL, assets::REVALIDATE);
+            }
         }
     };
     let server_fn_context = {
@@ -41,19 +44,37 @@ pub fn build_router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let leptos_options = state.leptos_options.clone();
+    let stylesheet = assets::stylesheet_href(&leptos_options);
+    let not_found = {
+        let page = not_found_page(&stylesheet);
+        move || {
+            let page = page.clone();
+            async move { (StatusCode::NOT_FOUND, Html(page)).into_response() }
+        }
+    };
     // Async rendering: the response waits for the data, so an upstream failure can still set a 503 status.
-    let dashboard = leptos_axum::render_app_async_with_context(page_context, move || shell(leptos_options.clone()));
+    let dashboard = leptos_axum::render_app_async_with_context(page_context, move || {
+        shell(leptos_options.clone(), stylesheet.clone())
+    });
     let server_functions =
         move |request: Request<Body>| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), request);
-    let files = ServeDir::new(&*state.leptos_options.site_root).not_found_service(not_found.into_service());
-    // No asset has a long path; a very long one would reach the file system as an error (a 500), not a 404.
+    let files = ServeDir::new(&*state.leptos_options.site_root).not_found_service(not_found.clone().into_service());
+    let hashed_names = state.leptos_options.hash_files;
     let static_files = move |request: Request<Body>| {
-        let files = files.clone();
+        let (files, not_found) = (files.clone(), not_found.clone());
         async move {
+            // No asset has a long path; a very long one would reach the file system as an error (a 500).
             if request.uri().path().len() > LONGEST_ASSET_PATH {
                 return not_found().await;
             }
-            files.oneshot(request).await.map(IntoResponse::into_response).unwrap_or_else(|never| match never {})
+            let hashed = hashed_names && request.uri().path().starts_with("/pkg/");
+            let mut response =
+                files.oneshot(request).await.map(IntoResponse::into_response).unwrap_or_else(|never| match never {});
+            if response.status().is_success() {
+                let policy = if hashed { assets::IMMUTABLE } else { assets::REVALIDATE };
+                response.headers_mut().insert(header::CACHE_CONTROL, policy);
+            }
+            response
         }
     };
     let in_flight = Arc::new(Semaphore::new(state.config.max_requests_in_flight));
@@ -97,7 +118,8 @@ fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHea
 async fn usage(State(state): State<AppState>) -> Response {
     match state.usage.usage().await {
         Ok(period) => {
-            ([(header::CACHE_CONTROL, "no-store")], Json(UsageResponse { usage: period.rows.clone() })).into_response()
+            let headers = [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_TYPE, "application/json")];
+            (headers, period.usage_json()).into_response()
         }
         Err(error) => error.into_response(),
     }
@@ -111,14 +133,13 @@ async fn readiness(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found() -> Response {
-    let page = concat!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        "<title>Page not found</title><link rel=\"stylesheet\" href=\"/pkg/credit-dashboard.css\"></head>",
-        "<body><main class=\"page\"><section class=\"card panel\"><h1>Page not found</h1>",
-        "<p>There is nothing at this address.</p><a class=\"button\" href=\"/\">Go to the dashboard</a>",
-        "</section></main></body></html>"
-    );
-    (StatusCode::NOT_FOUND, Html(page)).into_response()
+fn not_found_page(stylesheet: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Page not found</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
+         <body><main class=\"page\"><section class=\"card panel\"><h1>Page not found</h1>\
+         <p>There is nothing at this address.</p><a class=\"button\" href=\"/\">Go to the dashboard</a>\
+         </section></main></body></html>"
+    )
 }

@@ -1,9 +1,6 @@
-//! Table sort state and ordering. The state lives in the URL (`?sort=report_name:asc,credits_used:desc`,
+//! Table sort state. The state lives in the URL (`?sort=report_name:asc,credits_used:desc`,
 //! highest priority first), so it is parsed as untrusted input: malformed or unknown entries are ignored,
 //! never an error, and a repeated column keeps its first entry.
-
-use crate::contract::UsageRow;
-use std::cmp::Ordering;
 
 pub const SORT_PARAM: &str = "sort";
 
@@ -82,14 +79,6 @@ impl SortSpec {
         spec
     }
 
-    /// The sort named by a URL query string (`a=1&sort=…`, without the `?`). The first `sort` counts.
-    pub fn from_query(query: &str) -> Self {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == SORT_PARAM)
-            .map(|(_, value)| SortSpec::parse(&value))
-            .unwrap_or_default()
-    }
-
     /// Reads the value of the `sort` query parameter, keeping what makes sense and dropping the rest.
     pub fn parse(value: &str) -> Self {
         SortSpec::new(value.split(',').filter_map(|entry| {
@@ -144,79 +133,16 @@ impl SortSpec {
             self.keys.iter().map(|key| format!("{}:{}", key.column.url_name(), key.direction.url_name())).collect();
         Some(entries.join(","))
     }
-
-    /// A link to this state from the dashboard; plain so that it works without JavaScript.
-    pub fn href(&self, path: &str) -> String {
-        match self.to_param() {
-            Some(param) => format!("{path}?{SORT_PARAM}={param}"),
-            None => path.to_owned(),
-        }
-    }
-
-    /// Row indices in display order. The sort is stable, so ties keep upstream order.
-    pub fn order(&self, rows: &[UsageRow]) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        if self.keys.is_empty() {
-            return order;
-        }
-        // Folded once per row rather than once per comparison.
-        let folded_names: Vec<Option<String>> =
-            rows.iter().map(|row| row.report_name.as_deref().map(str::to_lowercase)).collect();
-        order.sort_by(|&a, &b| {
-            self.keys
-                .iter()
-                .map(|key| match key.column {
-                    SortColumn::ReportName => {
-                        compare_names(folded_names[a].as_deref(), folded_names[b].as_deref(), key.direction)
-                    }
-                    SortColumn::CreditsUsed => directed(rows[a].credits_used.cmp(&rows[b].credits_used), key.direction),
-                })
-                .find(|ordering| ordering.is_ne())
-                .unwrap_or(Ordering::Equal)
-        });
-        order
-    }
-}
-
-fn directed(ordering: Ordering, direction: SortDirection) -> Ordering {
-    match direction {
-        SortDirection::Ascending => ordering,
-        SortDirection::Descending => ordering.reverse(),
-    }
-}
-
-/// Messages without a report sort after every named one, whichever the direction.
-fn compare_names(a: Option<&str>, b: Option<&str>, direction: SortDirection) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => directed(a.cmp(b), direction),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Credits;
     use SortColumn::*;
     use SortDirection::*;
 
     fn key(column: SortColumn, direction: SortDirection) -> SortKey {
         SortKey { column, direction }
-    }
-
-    fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
-        UsageRow {
-            message_id,
-            timestamp: "2024-04-29T02:08:29.375Z".into(),
-            report_name: report_name.map(str::to_owned),
-            credits_used: Credits::from_hundredths(hundredths),
-        }
-    }
-
-    fn ids(rows: &[UsageRow], spec: &SortSpec) -> Vec<i64> {
-        spec.order(rows).into_iter().map(|i| rows[i].message_id).collect()
     }
 
     #[test]
@@ -235,15 +161,6 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_sort_parameter_of_a_query_string() {
-        let spec = SortSpec::from_query("x=1&sort=report_name%3Aasc%2Ccredits_used:desc&sort=credits_used:asc");
-        assert_eq!(spec.keys(), &[key(ReportName, Ascending), key(CreditsUsed, Descending)]);
-        assert!(SortSpec::from_query("").is_empty());
-        assert!(SortSpec::from_query("sort=%FF%FE&x").is_empty());
-        assert!(SortSpec::from_query("sorting=credits_used:asc").is_empty());
-    }
-
-    #[test]
     fn duplicate_columns_keep_the_first_entry() {
         let spec = SortSpec::parse("credits_used:desc,credits_used:asc,report_name:asc");
         assert_eq!(spec.keys(), &[key(CreditsUsed, Descending), key(ReportName, Ascending)]);
@@ -254,8 +171,6 @@ mod tests {
         let text = "credits_used:desc,report_name:asc";
         assert_eq!(SortSpec::parse(text).to_param().as_deref(), Some(text));
         assert_eq!(SortSpec::default().to_param(), None);
-        assert_eq!(SortSpec::parse(text).href("/"), "/?sort=credits_used:desc,report_name:asc");
-        assert_eq!(SortSpec::default().href("/"), "/");
     }
 
     #[test]
@@ -278,47 +193,5 @@ mod tests {
         let spec = spec.toggled(ReportName).toggled(ReportName);
         assert_eq!(spec.keys(), &[key(CreditsUsed, Ascending)]);
         assert_eq!(spec.state_of(ReportName), None);
-    }
-
-    #[test]
-    fn unsorted_keeps_upstream_order() {
-        let rows = vec![row(3, Some("b"), 100), row(1, None, 300), row(2, Some("a"), 200)];
-        assert_eq!(ids(&rows, &SortSpec::default()), vec![3, 1, 2]);
-    }
-
-    #[test]
-    fn names_compare_case_insensitively_with_blanks_last_both_ways() {
-        let rows = vec![
-            row(1, None, 100),
-            row(2, Some("beta"), 100),
-            row(3, Some("Alpha"), 100),
-            row(4, Some("alpha"), 100),
-            row(5, None, 100),
-            row(6, Some("Gamma"), 100),
-        ];
-        assert_eq!(ids(&rows, &SortSpec::new([key(ReportName, Ascending)])), vec![3, 4, 2, 6, 1, 5]);
-        assert_eq!(ids(&rows, &SortSpec::new([key(ReportName, Descending)])), vec![6, 2, 3, 4, 1, 5]);
-    }
-
-    #[test]
-    fn credits_sort_numerically_and_ties_keep_upstream_order() {
-        let rows = vec![row(1, None, 1000), row(2, None, 120), row(3, None, 7900), row(4, None, 120)];
-        assert_eq!(ids(&rows, &SortSpec::new([key(CreditsUsed, Ascending)])), vec![2, 4, 1, 3]);
-        assert_eq!(ids(&rows, &SortSpec::new([key(CreditsUsed, Descending)])), vec![3, 1, 2, 4]);
-    }
-
-    #[test]
-    fn the_second_key_breaks_ties_of_the_first() {
-        let rows = vec![
-            row(1, Some("B"), 500),
-            row(2, Some("A"), 100),
-            row(3, Some("B"), 900),
-            row(4, None, 900),
-            row(5, Some("a"), 300),
-        ];
-        let spec = SortSpec::new([key(ReportName, Ascending), key(CreditsUsed, Descending)]);
-        assert_eq!(ids(&rows, &spec), vec![5, 2, 3, 1, 4]);
-        let spec = SortSpec::new([key(CreditsUsed, Descending), key(ReportName, Ascending)]);
-        assert_eq!(ids(&rows, &spec), vec![3, 4, 1, 5, 2]);
     }
 }

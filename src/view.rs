@@ -1,7 +1,6 @@
 //! What the server sends the dashboard: plain, serialisable view types, computed on the server (dates,
 //! sums, the chart) so that the WASM only displays them.
 
-use crate::contract::UsageRow;
 use crate::money::Credits;
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +24,45 @@ pub struct PeriodSummary {
     pub report_priced_count: usize,
 }
 
-/// Everything the dashboard shows. The rows are the `/usage` contract's own type.
+/// One row of the table as shown: the contract's figures and the time formatted on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRow {
+    pub message_id: i64,
+    /// `DD-MM-YYYY HH:mm`, UTC.
+    pub time: String,
+    pub report_name: Option<String>,
+    pub credits: Credits,
+}
+
+/// One page of the table, sorted over the whole period on the server, then cut.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TablePage {
+    /// The view shown, as URL parameter values: the sort (empty for upstream order) and the page, which the
+    /// server has clamped to the pages there are.
+    pub sort: String,
+    pub page: u32,
+    pub page_count: u32,
+    /// 1-based position of the first row shown; 0 when there are none.
+    pub first_row: usize,
+    pub total_rows: usize,
+    pub rows: Vec<TableRow>,
+    /// When the data was fetched from the upstream, `HH:MM:SS UTC`.
+    pub as_of: String,
+}
+
+/// What the dashboard shows of the whole period: the same for every page and sort, so it is computed once
+/// per kept period.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DashboardData {
+pub struct PeriodOverview {
     pub summary: PeriodSummary,
-    pub usage: Vec<UsageRow>,
-    /// Each row's time as the table shows it, `DD-MM-YYYY HH:mm` in UTC.
-    pub table_times: Vec<String>,
     pub days: Vec<DayTotal>,
     /// The chart, drawn on the server.
     pub chart_svg: String,
+}
+
+/// Everything the dashboard shows: the period's overview and one page of the table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub overview: PeriodOverview,
+    pub table: TablePage,
 }

@@ -247,3 +247,44 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     client.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
 }
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_good_and_pages_are_revalidated() {
+    use credit_dashboard::routes::build_router;
+    use credit_dashboard::server::AppState;
+    use http_body_util::BodyExt;
+    let site = std::env::temp_dir().join(format!("dashboard-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/credit-dashboard.Xy9abc.css"), "body{}").unwrap();
+    std::fs::write(site.join("favicon.svg"), "<svg/>").unwrap();
+    // cargo-leptos lists the hashes beside the server binary; here, beside the test binary.
+    let hash_file = format!("hash-{}.txt", std::process::id());
+    let hash_path = std::env::current_exe().unwrap().with_file_name(&hash_file);
+    std::fs::write(&hash_path, "js: Aa1\nwasm: Bb2\ncss: Xy9abc\n").unwrap();
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![]).await;
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("credit-dashboard")
+        .site_root(site.to_string_lossy().into_owned())
+        .hash_files(true)
+        .hash_file(hash_file.as_str().into())
+        .build();
+    let app = build_router(AppState::new(options, &test_config(&upstream)));
+    let cache_control =
+        |response: &axum::response::Response| response.headers()["cache-control"].to_str().unwrap().to_owned();
+
+    let asset = response_to(&app, Request::get("/pkg/credit-dashboard.Xy9abc.css").body(Body::empty()).unwrap()).await;
+    assert_eq!(asset.status(), 200);
+    assert_eq!(cache_control(&asset), "public, max-age=31536000, immutable");
+    let icon = response_to(&app, Request::get("/favicon.svg").body(Body::empty()).unwrap()).await;
+    assert_eq!(cache_control(&icon), "no-cache", "a name that does not change with its content");
+    let page = response_to(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(cache_control(&page), "no-cache");
+    let html = String::from_utf8(page.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(html.contains("href=\"/pkg/credit-dashboard.Xy9abc.css\""), "the page names the hashed stylesheet");
+    assert!(html.contains("credit-dashboard.Aa1.js"), "and the hashed script");
+    let usage = response_to(&app, Request::get("/usage").body(Body::empty()).unwrap()).await;
+    assert_eq!(cache_control(&usage), "no-store");
+    std::fs::remove_dir_all(&site).unwrap();
+    std::fs::remove_file(&hash_path).unwrap();
+}

@@ -6,24 +6,12 @@ mod support;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::*;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const TIMESTAMP: &str = "2024-04-29T02:08:29.375Z";
 
 async fn one_message_with_report(upstream: &MockServer, report_id: u64) {
     serve_messages(upstream, vec![message(1, "abcdefghi", TIMESTAMP, Some(json!(report_id)))]).await;
-}
-
-/// Answers `route` with `response` for the first `times` calls, then falls through to the other mocks.
-async fn respond_first(upstream: &MockServer, route: &str, response: ResponseTemplate, times: u64) {
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(response)
-        .up_to_n_times(times)
-        .with_priority(1)
-        .mount(upstream)
-        .await;
 }
 
 async fn serve_slow_report(upstream: &MockServer, id: u64, delay: Duration) {

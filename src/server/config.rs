@@ -11,6 +11,9 @@ use std::time::Duration;
 /// Where the configuration file is looked for, unless `DASHBOARD_CONFIG` names another.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
 
+/// A page of the table is one response; more rows than this would undo the point of paging.
+pub const LARGEST_PAGE_SIZE: usize = 1_000;
+
 /// Every key, once: its name is the TOML key, its type says how the environment's text is read, and
 /// `Default` gives its default. The README's configuration table describes each.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,6 +32,8 @@ pub struct Config {
     pub report_cache_capacity: u64,
     pub report_cache_ttl_secs: u64,
     pub report_not_found_ttl_secs: u64,
+    pub usage_snapshot_ttl_ms: u64,
+    pub table_page_size: usize,
     pub header_read_timeout_ms: u64,
     pub max_requests_in_flight: usize,
     pub cors_allowed_origins: Vec<String>,
@@ -50,6 +55,8 @@ impl Default for Config {
             report_cache_capacity: 10_000,
             report_cache_ttl_secs: 300,
             report_not_found_ttl_secs: 30,
+            usage_snapshot_ttl_ms: 30_000,
+            table_page_size: 100,
             header_read_timeout_ms: 10_000,
             max_requests_in_flight: 512,
             cors_allowed_origins: Vec::new(),
@@ -126,9 +133,13 @@ impl Config {
             ("report_concurrency", self.report_concurrency as u128),
             ("header_read_timeout_ms", self.header_read_timeout_ms as u128),
             ("max_requests_in_flight", self.max_requests_in_flight as u128),
+            ("table_page_size", self.table_page_size as u128),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(key, "must be greater than zero"));
+        }
+        if self.table_page_size > LARGEST_PAGE_SIZE {
+            return Err(invalid("table_page_size", &format!("at most {LARGEST_PAGE_SIZE} rows, to keep a page small")));
         }
         if !self.upstream_base_url.is_empty() {
             UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| invalid("upstream_base_url", &reason))?;

@@ -1,29 +1,38 @@
-//! The dashboard's data, assembled on the server from a priced period: the header's figures, the chart (its
-//! bars and its SVG) and the table's formatted times.
+//! The dashboard's data, assembled on the server from a priced period: the overview (header figures, the
+//! chart's bars and SVG), built once per kept period, and the table page the URL asks for.
 
 use super::chart::render_daily_chart;
 use super::day_totals::chart_totals;
 use super::error::UsageError;
-use super::timestamps::{format_day, format_for_table, parse_utc};
-use super::usage_service::PricedPeriod;
-use crate::view::{DashboardData, PeriodSummary};
+use super::priced_period::PricedPeriod;
+use super::table::table_page;
+use super::timestamps::{format_day, parse_utc};
+use crate::table_query::TableQuery;
+use crate::view::{DashboardData, PeriodOverview, PeriodSummary};
 use chrono::NaiveDate;
 
-pub fn build_dashboard(period: &PricedPeriod) -> Result<DashboardData, UsageError> {
+pub fn build_dashboard(
+    period: &PricedPeriod,
+    query: &TableQuery,
+    page_size: usize,
+) -> Result<DashboardData, UsageError> {
+    let overview = period.overview(build_overview)?;
+    Ok(DashboardData { overview: (*overview).clone(), table: table_page(period, query, page_size) })
+}
+
+fn build_overview(period: &PricedPeriod) -> Result<PeriodOverview, UsageError> {
     let days = chart_totals(&period.rows)?;
     let chart_svg = if days.is_empty() {
         String::new()
     } else {
         render_daily_chart(&days).map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
     };
-    let summary = summarise(period);
-    let table_times = period.rows.iter().map(|row| format_for_table(&row.timestamp)).collect();
-    Ok(DashboardData { summary, usage: period.rows.clone(), table_times, days, chart_svg })
+    Ok(PeriodOverview { summary: summarise(period), days, chart_svg })
 }
 
 fn summarise(period: &PricedPeriod) -> PeriodSummary {
     let days: Vec<NaiveDate> =
-        period.rows.iter().filter_map(|row| parse_utc(&row.timestamp)).map(|t| t.date_naive()).collect();
+        period.rows.iter().filter_map(|row| parse_utc(&row.timestamp)).map(|time| time.date_naive()).collect();
     PeriodSummary {
         first_day: days.iter().min().copied().map(format_day),
         last_day: days.iter().max().copied().map(format_day),
@@ -38,6 +47,7 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
+    use chrono::{DateTime, Utc};
 
     fn row(timestamp: &str, hundredths: i64, report_name: Option<&str>) -> UsageRow {
         UsageRow {
@@ -55,10 +65,10 @@ mod tests {
             row("2024-04-29T02:08:29Z", 7900, Some("Tenant Obligations Report")),
             row("2024-05-01T11:00:00Z", 10, None),
         ];
-        let period = PricedPeriod { rows, total: Credits::from_hundredths(8350) };
-        let data = build_dashboard(&period).unwrap();
+        let period = PricedPeriod::new(rows, Credits::from_hundredths(8350), DateTime::<Utc>::default());
+        let data = build_dashboard(&period, &TableQuery::default(), 100).unwrap();
         assert_eq!(
-            data.summary,
+            data.overview.summary,
             PeriodSummary {
                 first_day: Some("29-04-2024".into()),
                 last_day: Some("01-05-2024".into()),
@@ -67,14 +77,27 @@ mod tests {
                 report_priced_count: 1,
             }
         );
-        assert_eq!(data.days.len(), 3);
-        assert_eq!(data.table_times[1], "29-04-2024 02:08");
-        assert!(data.chart_svg.starts_with("<svg"));
+        assert_eq!(data.overview.days.len(), 3);
+        assert_eq!(data.table.rows[1].time, "29-04-2024 02:08");
+        assert!(data.overview.chart_svg.starts_with("<svg"));
     }
 
     #[test]
     fn an_empty_period_has_no_chart() {
-        let data = build_dashboard(&PricedPeriod { rows: Vec::new(), total: Credits::ZERO }).unwrap();
-        assert_eq!((data.summary.first_day, data.days.len(), data.chart_svg.as_str()), (None, 0, ""));
+        let period = PricedPeriod::new(Vec::new(), Credits::ZERO, DateTime::<Utc>::default());
+        let overview = build_dashboard(&period, &TableQuery::default(), 100).unwrap().overview;
+        assert_eq!((overview.summary.first_day, overview.days.len(), overview.chart_svg.as_str()), (None, 0, ""));
+    }
+
+    #[test]
+    fn the_overview_is_built_once_per_period() {
+        let period = PricedPeriod::new(
+            vec![row("2024-05-01T10:00:00Z", 440, None)],
+            Credits::from_hundredths(440),
+            DateTime::<Utc>::default(),
+        );
+        let first = period.overview(build_overview).unwrap();
+        let again = period.overview(|_| panic!("built a second time")).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again));
     }
 }

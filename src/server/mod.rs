@@ -1,16 +1,20 @@
 //! Everything that runs only on the server: configuration, the upstream client, pricing, the usage service,
 //! dates and day totals, the chart, the dashboard's data, the embedded sample upstream and the HTTP server.
 
+pub mod assets;
 pub mod chart;
+pub mod collation;
 pub mod config;
 pub mod dashboard;
 pub mod day_totals;
 pub mod error;
 pub mod http_server;
 pub mod overload;
+pub mod priced_period;
 pub mod pricing;
 pub mod sample_upstream;
 pub mod security;
+pub mod table;
 pub mod timestamps;
 pub mod upstream;
 pub mod upstream_url;

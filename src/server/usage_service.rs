@@ -4,6 +4,7 @@
 use super::config::Config;
 use super::day_totals::{check_period_span, total_overflow};
 use super::error::UsageError;
+use super::priced_period::PricedPeriod;
 use super::pricing::price_message;
 use super::timestamps::parse_utc;
 use super::upstream::{CallBudget, Message, ReportId, ReportLookup, UpstreamClient};
@@ -18,15 +19,12 @@ use std::time::{Duration, Instant};
 /// How long a readiness answer is reused, so that probes do not hammer the upstream.
 const READINESS_TTL: Duration = Duration::from_secs(5);
 
-/// A priced billing period: the `/usage` rows, in upstream order, and their exact total.
-#[derive(Debug)]
-pub struct PricedPeriod {
-    pub rows: Vec<UsageRow>,
-    pub total: Credits,
-}
-
 pub struct UsageService {
     upstream: UpstreamClient,
+    /// The kept period: one entry, shared by every request until it expires. `try_get_with` makes concurrent
+    /// requests share one computation, and a failure is never kept.
+    snapshot: Cache<(), Arc<PricedPeriod>>,
+    keep_snapshot: bool,
     reports: Cache<u64, ReportLookup>,
     readiness: Cache<(), Result<(), UsageError>>,
     report_concurrency: usize,
@@ -56,8 +54,15 @@ impl UsageService {
             .max_capacity(config.report_cache_capacity)
             .expire_after(ReportExpiry { found: config.report_cache_ttl(), not_found: config.report_not_found_ttl() })
             .build();
+        let snapshot_ttl = Duration::from_millis(config.usage_snapshot_ttl_ms);
+        let snapshot = match config.usage_snapshot_ttl_ms {
+            0 => Cache::builder().max_capacity(1).build(),
+            _ => Cache::builder().max_capacity(1).time_to_live(snapshot_ttl).build(),
+        };
         UsageService {
             upstream: UpstreamClient::new(config, config.upstream_urls()),
+            snapshot,
+            keep_snapshot: config.usage_snapshot_ttl_ms > 0,
             reports,
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             report_concurrency: config.report_concurrency,
@@ -75,8 +80,19 @@ impl UsageService {
         self.readiness.get_with((), self.upstream.probe()).await
     }
 
-    /// The current period's usage, or why it cannot be given. Never partial, never past the deadline.
+    /// The current period's usage, or why it cannot be given. Never partial, never past the deadline. Served
+    /// from the kept period while it is fresh; concurrent callers share one computation.
     pub async fn usage(&self) -> Result<Arc<PricedPeriod>, UsageError> {
+        let period =
+            self.snapshot.try_get_with((), self.compute_with_deadline()).await.map_err(|shared| (*shared).clone());
+        if !self.keep_snapshot {
+            // A TTL of 0: share only what was in flight.
+            self.snapshot.invalidate(&()).await;
+        }
+        period
+    }
+
+    async fn compute_with_deadline(&self) -> Result<Arc<PricedPeriod>, UsageError> {
         let started = Instant::now();
         let budget = CallBudget::new(started + self.deadline, self.retry_budget);
         let outcome = tokio::time::timeout(self.deadline, self.compute_usage(&budget))
@@ -92,6 +108,7 @@ impl UsageService {
 
     async fn compute_usage(&self, budget: &CallBudget) -> Result<Arc<PricedPeriod>, UsageError> {
         let messages = self.upstream.fetch_messages(budget).await?;
+        let fetched_at = now_utc();
         check_timestamps(&messages)?;
         let reports = self.resolve_reports(&messages, budget).await?;
         let rows: Vec<UsageRow> = messages
@@ -109,7 +126,7 @@ impl UsageService {
         // Every figure the dashboard shows is a sum of some of these non-negative amounts, so when the whole
         // fits, every part does.
         let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(total_overflow)?;
-        Ok(Arc::new(PricedPeriod { rows, total }))
+        Ok(Arc::new(PricedPeriod::new(rows, total, fetched_at)))
     }
 
     /// Each distinct report id once, at most `report_concurrency` at a time. The cache's `try_get_with`
@@ -140,6 +157,12 @@ impl UsageService {
             .try_collect()
             .await
     }
+}
+
+/// chrono's clock feature would bring a time-zone library along; the system clock is all this needs.
+fn now_utc() -> chrono::DateTime<chrono::Utc> {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    chrono::DateTime::from_timestamp(since_epoch.as_secs() as i64, since_epoch.subsec_nanos()).unwrap_or_default()
 }
 
 /// The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing one, and timestamps

@@ -1,21 +1,22 @@
 use crate::contract::ErrorDetail;
-use crate::sorting::SortSpec;
+use crate::table_query::TableQuery;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
-use crate::ui::sort_state::use_url_sort;
 use crate::ui::usage_chart::UsageChart;
 use crate::ui::usage_table::UsageTable;
 use crate::view::DashboardData;
 use leptos::prelude::*;
 
-/// Loads the period's usage on the server. On failure the page gets the status `/usage` would (503 for an
-/// upstream problem) and the same error code.
+/// Loads the period's overview and the table page the URL asks for. On failure the page gets the status
+/// `/usage` would (503 for an upstream problem) and the same error code.
 #[server]
-pub async fn load_dashboard() -> Result<DashboardData, ErrorDetail> {
+pub async fn load_dashboard(sort: String, page: u32) -> Result<DashboardData, ErrorDetail> {
     use crate::server::{dashboard::build_dashboard, AppState};
+    use crate::sorting::SortSpec;
     let state = expect_context::<AppState>();
+    let query = TableQuery { sort: SortSpec::parse(&sort), page };
     let outcome = match state.usage.usage().await {
-        Ok(period) => build_dashboard(&period),
+        Ok(period) => build_dashboard(&period, &query, state.config.table_page_size),
         Err(error) => Err(error),
     };
     outcome.map_err(|error| {
@@ -26,11 +27,21 @@ pub async fn load_dashboard() -> Result<DashboardData, ErrorDetail> {
     })
 }
 
+/// The table's state in the requested URL. Only the server renders this component (the table is the
+/// island), so only the server reads it.
+fn requested_table_query() -> TableQuery {
+    #[cfg(feature = "ssr")]
+    let query = use_context::<axum::http::request::Parts>().and_then(|parts| parts.uri.query().map(str::to_owned));
+    #[cfg(not(feature = "ssr"))]
+    let query: Option<String> = None;
+    query.map(|query| TableQuery::from_query(&query)).unwrap_or_default()
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // Keyed on nothing: a new sort is a new URL but the same data, so it never refetches.
-    let dashboard = Resource::new_blocking(|| (), |_| load_dashboard());
-    let sort = use_url_sort();
+    let query = requested_table_query();
+    let dashboard =
+        Resource::new_blocking(|| (), move |_| load_dashboard(query.sort.to_param().unwrap_or_default(), query.page));
     view! {
         <main class="page">
             <header class="page-header">
@@ -40,7 +51,7 @@ pub fn DashboardPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading usage…"</p> }>
                 {move || Suspend::new(async move {
                     match dashboard.await {
-                        Ok(data) => view! { <Dashboard data sort/> }.into_any(),
+                        Ok(data) => view! { <Dashboard data/> }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
                 })}
@@ -50,11 +61,12 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(data: DashboardData, sort: RwSignal<SortSpec>) -> impl IntoView {
+fn Dashboard(data: DashboardData) -> impl IntoView {
+    let overview = data.overview;
     view! {
-        <PeriodHeader summary=data.summary/>
-        <UsageChart days=data.days svg=data.chart_svg/>
-        <UsageTable rows=data.usage times=data.table_times sort/>
+        <PeriodHeader summary=overview.summary/>
+        <UsageChart days=overview.days svg=overview.chart_svg/>
+        <UsageTable initial=data.table/>
     }
     .into_any()
 }

@@ -3,6 +3,5 @@
 pub mod dashboard_page;
 pub mod error_panel;
 pub mod period_header;
-pub mod sort_state;
 pub mod usage_chart;
 pub mod usage_table;

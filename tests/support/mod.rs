@@ -68,6 +68,17 @@ pub async fn respond(upstream: &MockServer, route: &str, response: ResponseTempl
     Mock::given(method("GET")).and(path(route)).respond_with(response).mount(upstream).await;
 }
 
+/// Answers `route` with `response` for the first `times` calls, then falls through to the other mocks.
+pub async fn respond_first(upstream: &MockServer, route: &str, response: ResponseTemplate, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(response)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(upstream)
+        .await;
+}
+
 /// How many requests the fake upstream saw for one path.
 pub async fn calls_to(upstream: &MockServer, wanted: &str) -> usize {
     upstream.received_requests().await.unwrap_or_default().iter().filter(|request| request.url.path() == wanted).count()

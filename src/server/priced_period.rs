@@ -1,0 +1,192 @@
+//! A priced billing period, kept and shared between requests: the `/usage` rows with their exact total, and
+//! what the table needs to sort the whole period quickly (each name's collation rank; each sort's order,
+//! computed once per period on first use) and `/usage`'s body, written once.
+
+use super::collation::name_ranks;
+use super::error::UsageError;
+use crate::contract::{UsageResponse, UsageRow};
+use crate::money::Credits;
+use crate::sorting::{SortColumn, SortDirection, SortSpec};
+use crate::view::PeriodOverview;
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Rows without a report name: after every named one, whichever the direction.
+const NO_NAME: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub struct PricedPeriod {
+    /// In upstream order.
+    pub rows: Vec<UsageRow>,
+    pub total: Credits,
+    pub fetched_at: DateTime<Utc>,
+    name_ranks: Vec<u32>,
+    /// Row indices in display order, by the sort's URL value.
+    orders: Mutex<HashMap<String, Arc<[u32]>>>,
+    usage_json: OnceLock<Bytes>,
+    overview: OnceLock<Result<Arc<PeriodOverview>, UsageError>>,
+}
+
+impl PricedPeriod {
+    pub fn new(rows: Vec<UsageRow>, total: Credits, fetched_at: DateTime<Utc>) -> Self {
+        let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
+        let name_ranks =
+            rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
+        PricedPeriod {
+            rows,
+            total,
+            fetched_at,
+            name_ranks,
+            orders: Mutex::default(),
+            usage_json: OnceLock::new(),
+            overview: OnceLock::new(),
+        }
+    }
+
+    /// The dashboard's overview of this period, built by `build` on first use.
+    pub fn overview(
+        &self,
+        build: impl FnOnce(&PricedPeriod) -> Result<PeriodOverview, UsageError>,
+    ) -> Result<Arc<PeriodOverview>, UsageError> {
+        self.overview.get_or_init(|| build(self).map(Arc::new)).clone()
+    }
+
+    /// The `/usage` body, serialised on first use.
+    pub fn usage_json(&self) -> Bytes {
+        self.usage_json
+            .get_or_init(|| {
+                let body = serde_json::to_vec(&UsageResponse { usage: &self.rows[..] }).expect("rows serialise");
+                Bytes::from(body)
+            })
+            .clone()
+    }
+
+    /// Row indices in the order `sort` gives. Stable, so ties keep upstream order.
+    pub fn order(&self, sort: &SortSpec) -> Arc<[u32]> {
+        let key = sort.to_param().unwrap_or_default();
+        if let Some(order) = self.orders.lock().expect("not poisoned").get(&key) {
+            return Arc::clone(order);
+        }
+        // Computed outside the lock; two requests racing for a new sort both compute it, which is harmless.
+        let order: Arc<[u32]> = self.compute_order(sort).into();
+        self.orders.lock().expect("not poisoned").insert(key, Arc::clone(&order));
+        order
+    }
+
+    fn compute_order(&self, sort: &SortSpec) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+        if sort.is_empty() {
+            return order;
+        }
+        order.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            sort.keys()
+                .iter()
+                .map(|key| match key.column {
+                    SortColumn::ReportName => {
+                        let (x, y) = (self.name_ranks[a], self.name_ranks[b]);
+                        match (x == NO_NAME, y == NO_NAME) {
+                            (false, false) => directed(x.cmp(&y), key.direction),
+                            (blank_x, blank_y) => blank_x.cmp(&blank_y),
+                        }
+                    }
+                    SortColumn::CreditsUsed => {
+                        directed(self.rows[a].credits_used.cmp(&self.rows[b].credits_used), key.direction)
+                    }
+                })
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
+        order
+    }
+}
+
+fn directed(ordering: Ordering, direction: SortDirection) -> Ordering {
+    match direction {
+        SortDirection::Ascending => ordering,
+        SortDirection::Descending => ordering.reverse(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
+        UsageRow {
+            message_id,
+            timestamp: "2024-04-29T02:08:29.375Z".into(),
+            report_name: report_name.map(str::to_owned),
+            credits_used: Credits::from_hundredths(hundredths),
+        }
+    }
+
+    fn ids(rows: Vec<UsageRow>, sort: &str) -> Vec<i64> {
+        let period = PricedPeriod::new(rows, Credits::ZERO, DateTime::<Utc>::default());
+        period.order(&SortSpec::parse(sort)).iter().map(|&i| period.rows[i as usize].message_id).collect()
+    }
+
+    #[test]
+    fn unsorted_keeps_upstream_order() {
+        let rows = vec![row(3, Some("b"), 100), row(1, None, 300), row(2, Some("a"), 200)];
+        assert_eq!(ids(rows, ""), vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn names_compare_by_collation_with_case_ties_and_blanks_last_both_ways() {
+        let rows = vec![
+            row(1, None, 100),
+            row(2, Some("Zebra"), 100),
+            row(3, Some("Ärger"), 100),
+            row(4, Some("apfel"), 100),
+            row(5, None, 100),
+            row(6, Some("Apfel"), 100),
+        ];
+        assert_eq!(ids(rows.clone(), "report_name:asc"), vec![4, 6, 3, 2, 1, 5]);
+        assert_eq!(ids(rows, "report_name:desc"), vec![2, 3, 4, 6, 1, 5]);
+    }
+
+    #[test]
+    fn credits_sort_numerically_and_ties_keep_upstream_order() {
+        let rows = vec![row(1, None, 1000), row(2, None, 120), row(3, None, 7900), row(4, None, 120)];
+        assert_eq!(ids(rows.clone(), "credits_used:asc"), vec![2, 4, 1, 3]);
+        assert_eq!(ids(rows, "credits_used:desc"), vec![3, 1, 2, 4]);
+    }
+
+    #[test]
+    fn the_second_key_breaks_ties_of_the_first() {
+        let rows = vec![
+            row(1, Some("B"), 500),
+            row(2, Some("A"), 100),
+            row(3, Some("B"), 900),
+            row(4, None, 900),
+            row(5, Some("a"), 300),
+        ];
+        assert_eq!(ids(rows.clone(), "report_name:asc,credits_used:desc"), vec![5, 2, 3, 1, 4]);
+        assert_eq!(ids(rows, "credits_used:desc,report_name:asc"), vec![3, 4, 1, 5, 2]);
+    }
+
+    #[test]
+    fn an_order_is_computed_once_per_sort() {
+        let period =
+            PricedPeriod::new(vec![row(1, None, 200), row(2, None, 100)], Credits::ZERO, DateTime::<Utc>::default());
+        let sort = SortSpec::parse("credits_used:asc");
+        assert!(Arc::ptr_eq(&period.order(&sort), &period.order(&sort)));
+    }
+
+    #[test]
+    fn the_usage_body_is_the_contract() {
+        let period = PricedPeriod::new(
+            vec![row(1, Some("Lease"), 7900)],
+            Credits::from_hundredths(7900),
+            DateTime::<Utc>::default(),
+        );
+        assert_eq!(
+            &period.usage_json()[..],
+            br#"{"usage":[{"message_id":1,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Lease","credits_used":79.00}]}"#
+        );
+    }
+}
