@@ -1,12 +1,13 @@
 import { defineConfig } from "@playwright/test";
 
-// Two servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
-// closed port, for the failure page. Chromium comes from Debian (Playwright cannot download its own here).
+// Three servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
+// closed port, for the failure page, and one on a 10 000-message fake upstream (fake-upstream.mjs).
+// Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "") => ({
   LEPTOS_SITE_ADDR: addr,
-  // Another origin (same machine, other host name) whose pages may read /usage: the CORS test's.
-  CORS_ALLOWED_ORIGINS: "http://localhost:3100",
+  // Another origin whose pages may read /usage: the fake upstream's page, in the CORS test.
+  CORS_ALLOWED_ORIGINS: "http://127.0.0.1:3190",
   LEPTOS_SITE_ROOT: "target/site",
   UPSTREAM_BASE_URL: upstream,
   UPSTREAM_RETRY_BASE_MS: "10",
@@ -15,6 +16,8 @@ const serverEnv = (addr: string, upstream = "") => ({
 
 export const SAMPLE_URL = "http://127.0.0.1:3100";
 export const FAILING_URL = "http://127.0.0.1:3101";
+export const LARGE_URL = "http://127.0.0.1:3102";
+export const LARGE_UPSTREAM_URL = "http://127.0.0.1:3190";
 
 export default defineConfig({
   testDir: "./tests",
@@ -44,6 +47,20 @@ export default defineConfig({
       cwd: "..",
       url: `${FAILING_URL}/healthz`,
       env: serverEnv("127.0.0.1:3101", "http://127.0.0.1:9"),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "node fake-upstream.mjs 3190 10000",
+      url: `${LARGE_UPSTREAM_URL}/messages/current-period`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${LARGE_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3102", LARGE_UPSTREAM_URL),
       reuseExistingServer: false,
       timeout: 60_000,
     },

@@ -37,7 +37,23 @@ export function header(page: Page, column: "report_name" | "credits_used") {
   return page.locator(`#usage-table th[data-column="${column}"]`);
 }
 
-/// The order the rules promise: names case-folded with blanks last in both directions, credits numeric,
+/// The whole period as /usage gives it, in upstream order: the oracle the table's pages are checked against.
+export async function periodRows(page: Page, base = ""): Promise<Row[]> {
+  const response = await page.request.get(`${base}/usage`);
+  const usage = (await response.json()).usage as { message_id: number; timestamp: string; report_name?: string; credits_used: number }[];
+  return usage.map((entry) => ({
+    id: String(entry.message_id),
+    time: entry.timestamp,
+    name: entry.report_name ?? "",
+    credits: entry.credits_used,
+    creditsText: entry.credits_used.toFixed(2),
+  }));
+}
+
+/// Report names as the server compares them: Unicode collation, case ignored, accents secondary.
+const collator = new Intl.Collator("und", { sensitivity: "accent" });
+
+/// The order the rules promise: names by collation with blanks last in both directions, credits numeric,
 /// ties in upstream order.
 export function expectedOrder(rows: Row[], keys: [keyof Row, "asc" | "desc"][]): string[] {
   const indexed = rows.map((row, index) => ({ row, index }));
@@ -45,11 +61,11 @@ export function expectedOrder(rows: Row[], keys: [keyof Row, "asc" | "desc"][]):
     for (const [column, direction] of keys) {
       let order = 0;
       if (column === "name") {
-        const x = a.row.name.toLowerCase();
-        const y = b.row.name.toLowerCase();
+        const x = a.row.name;
+        const y = b.row.name;
         if (x === "" && y !== "") return 1;
         if (y === "" && x !== "") return -1;
-        order = x < y ? -1 : x > y ? 1 : 0;
+        order = collator.compare(x, y);
       } else {
         order = (a.row[column] as number) - (b.row[column] as number);
       }
@@ -58,4 +74,9 @@ export function expectedOrder(rows: Row[], keys: [keyof Row, "asc" | "desc"][]):
     return a.index - b.index;
   });
   return indexed.map(({ row }) => row.id);
+}
+
+/// The ids page `n` (1-based) of `size` rows shows.
+export function pageOf(ids: string[], n: number, size = 100): string[] {
+  return ids.slice((n - 1) * size, n * size);
 }

@@ -1,0 +1,39 @@
+// A fake upstream billing API for the browser tests: a period of COUNT messages over April 2024, a third of
+// them with a report id; reports 100–139 exist (names with accents and mixed case), 140–149 are 404.
+// It also serves /other-app, a bare page standing for another team's web app on another origin.
+// Usage: node fake-upstream.mjs PORT COUNT
+import http from "node:http";
+
+const port = Number(process.argv[2] ?? 3190);
+const count = Number(process.argv[3] ?? 10000);
+const names = ["Ärger Clause Review", "apfel Lease", "Apfel Lease", "Zebra Sublease", "Öl Tank Survey", "Lease Review"];
+
+const messages = [];
+for (let i = 0; i < count; i++) {
+  const second = Math.floor((i * 30 * 86400) / count);
+  const message = {
+    id: 100000 + i,
+    text: "x".repeat((i * 13) % 200),
+    timestamp: new Date(Date.UTC(2024, 3, 1) + second * 1000).toISOString(),
+  };
+  if (i % 3 === 0) message.report_id = 100 + (i % 50);
+  messages.push(message);
+}
+const messagesBody = JSON.stringify({ messages });
+
+http
+  .createServer((request, response) => {
+    const report = request.url.match(/^\/reports\/(\d+)$/);
+    if (request.url === "/other-app") {
+      response.writeHead(200, { "content-type": "text/html" }).end('<!DOCTYPE html><link rel="icon" href="data:,"><title>Another app</title>');
+    } else if (request.url === "/messages/current-period") {
+      response.writeHead(200, { "content-type": "application/json" }).end(messagesBody);
+    } else if (report && Number(report[1]) >= 100 && Number(report[1]) < 140) {
+      const id = Number(report[1]);
+      const body = { id, name: `${names[id % names.length]} ${id % 7}`, credit_cost: 5 + (id % 11) * 1.5 };
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    } else {
+      response.writeHead(404).end();
+    }
+  })
+  .listen(port, "127.0.0.1");
