@@ -7,6 +7,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 scripts/setup.sh --test >&2
 export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 
+# Also writes target/release/hash.txt beside the server binary, which finds it there: the pages then name the
+# content-hashed assets, served as immutable, and a repeat visit downloads none of them.
 cargo leptos build --release >&2
 cargo build --release --example bench --features ssr >&2
 
@@ -23,10 +25,16 @@ echo
 echo "| file | raw | gzip -9 |"
 echo "|---|---:|---:|"
 total=0
-for file in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+# This build's files, by the content hashes cargo-leptos lists in hash.txt (`wasm: …`, `js: …`, `css: …`):
+# it does not clear target/site/pkg, so earlier builds' files can be there too.
+for kind in wasm js css; do
+  hash=$(sed -n "s/^$kind: *//p" target/release/hash.txt)
+  files=(target/site/pkg/*."$hash"."$kind")
+  file=${files[0]}
+  [[ -n "$hash" && -f "$file" ]] || { echo "no $kind file for hash '$hash' in target/site/pkg" >&2; exit 1; }
   raw=$(stat -c %s "$file")
   gz=$(gzip -9 -c "$file" | wc -c)
-  case "$file" in *.wasm|*.js) total=$((total + gz)) ;; esac
+  case "$kind" in wasm | js) total=$((total + gz)) ;; esac
   awk -v f="$(basename "$file")" -v r="$raw" -v g="$gz" 'BEGIN { printf "| %s | %.1f KB | %.1f KB |\n", f, r / 1024, g / 1024 }'
 done
-awk -v t="$total" 'BEGIN { printf "\nJS + WASM gzip: **%.1f KB**, %.0f%% of the 196 KB the React build of this dashboard ships.\n", t / 1024, t / 1024 / 196 * 100 }'
+awk -v t="$total" 'BEGIN { printf "\nJS + WASM gzip: %.1f KB (target ≤ 100 KB; the React build ships 196 KB; before islands: 181.7 KB).\n", t / 1024 }'
