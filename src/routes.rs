@@ -3,11 +3,13 @@
 //! through (security headers, compression, CORS for `/usage`, the bound on requests in flight).
 
 use crate::app::shell;
+use crate::server::error::UsageError;
 use crate::server::overload::limit_in_flight;
 use crate::server::security::{set_page_content_security_policy, FALLBACK_CONTENT_SECURITY_POLICY};
-use crate::server::{assets, sample_upstream, AppState};
+use crate::server::{assets, csv_export, sample_upstream, AppState};
+use crate::table_query::TableQuery;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -83,6 +85,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/", get(dashboard))
         .route("/api/{*function}", post(server_functions))
         .route("/usage", cross_origin(get(usage), &state.config.cors_allowed_origins))
+        .route("/usage.csv", cross_origin(get(usage_csv), &state.config.cors_allowed_origins))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness));
     // The sample upstream is served only when it is the upstream: elsewhere it would be invented billing data.
@@ -122,6 +125,28 @@ async fn usage(State(state): State<AppState>) -> Response {
             (headers, period.usage_json()).into_response()
         }
         Err(error) => error.into_response(),
+    }
+}
+
+/// `GET /usage.csv?sort=…&report=…`: the view's rows, every page of them, as CSV; or the JSON error, never
+/// half a file (the body is written in full before anything is sent).
+async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let period = match state.usage.usage().await {
+        Ok(period) => period,
+        Err(error) => return error.into_response(),
+    };
+    let query = TableQuery::from_query(query.as_deref().unwrap_or(""));
+    match csv_export::usage_csv(&period, &query) {
+        Ok(body) => {
+            let disposition = format!("attachment; filename=\"{}\"", csv_export::file_name(&period));
+            let headers = [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ];
+            (headers, body).into_response()
+        }
+        Err(error) => UsageError::Internal { cause: format!("CSV: {error}") }.into_response(),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct TableRow {
     pub time: String,
     pub report_name: Option<String>,
     pub credits: Credits,
+    /// How the credits were reached, from the pricing code itself.
+    pub explanation: String,
 }
 
 /// One page of the table, sorted over the whole period on the server, then cut.
@@ -41,13 +43,27 @@ pub struct TablePage {
     /// server has clamped to the pages there are.
     pub sort: String,
     pub page: u32,
+    /// The report filter's URL value; empty for none.
+    pub report: String,
     pub page_count: u32,
     /// 1-based position of the first row shown; 0 when there are none.
     pub first_row: usize,
+    /// The rows the view has, over all its pages (the filter applied).
     pub total_rows: usize,
     pub rows: Vec<TableRow>,
     /// When the data was fetched from the upstream, `HH:MM:SS UTC`.
     pub as_of: String,
+}
+
+/// One line of "what drove the bill": a report name, or the messages priced by their text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    /// `None` for the messages priced by their text.
+    pub report_name: Option<String>,
+    pub messages: usize,
+    pub credits: Credits,
+    /// Share of the period's total, in tenths of a percent (rounded).
+    pub share_permille: u32,
 }
 
 /// What the dashboard shows of the whole period: the same for every page and sort, so it is computed once
@@ -55,6 +71,8 @@ pub struct TablePage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PeriodOverview {
     pub summary: PeriodSummary,
+    /// By credits, largest first; the rows add up exactly to the summary's total.
+    pub breakdown: Vec<BreakdownRow>,
     pub days: Vec<DayTotal>,
     /// The chart, drawn on the server.
     pub chart_svg: String,

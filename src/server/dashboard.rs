@@ -1,6 +1,7 @@
 //! The dashboard's data, assembled on the server from a priced period: the overview (header figures, the
 //! chart's bars and SVG), built once per kept period, and the table page the URL asks for.
 
+use super::breakdown::breakdown;
 use super::chart::render_daily_chart;
 use super::day_totals::chart_totals;
 use super::error::UsageError;
@@ -27,7 +28,8 @@ fn build_overview(period: &PricedPeriod) -> Result<PeriodOverview, UsageError> {
     } else {
         render_daily_chart(&days).map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
     };
-    Ok(PeriodOverview { summary: summarise(period), days, chart_svg })
+    let breakdown = breakdown(&period.rows, period.total)?;
+    Ok(PeriodOverview { summary: summarise(period), breakdown, days, chart_svg })
 }
 
 fn summarise(period: &PricedPeriod) -> PeriodSummary {
@@ -47,7 +49,6 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
-    use chrono::{DateTime, Utc};
 
     fn row(timestamp: &str, hundredths: i64, report_name: Option<&str>) -> UsageRow {
         UsageRow {
@@ -65,7 +66,7 @@ mod tests {
             row("2024-04-29T02:08:29Z", 7900, Some("Tenant Obligations Report")),
             row("2024-05-01T11:00:00Z", 10, None),
         ];
-        let period = PricedPeriod::new(rows, Credits::from_hundredths(8350), DateTime::<Utc>::default());
+        let period = PricedPeriod::from_rows(rows);
         let data = build_dashboard(&period, &TableQuery::default(), 100).unwrap();
         assert_eq!(
             data.overview.summary,
@@ -84,18 +85,14 @@ mod tests {
 
     #[test]
     fn an_empty_period_has_no_chart() {
-        let period = PricedPeriod::new(Vec::new(), Credits::ZERO, DateTime::<Utc>::default());
+        let period = PricedPeriod::from_rows(Vec::new());
         let overview = build_dashboard(&period, &TableQuery::default(), 100).unwrap().overview;
         assert_eq!((overview.summary.first_day, overview.days.len(), overview.chart_svg.as_str()), (None, 0, ""));
     }
 
     #[test]
     fn the_overview_is_built_once_per_period() {
-        let period = PricedPeriod::new(
-            vec![row("2024-05-01T10:00:00Z", 440, None)],
-            Credits::from_hundredths(440),
-            DateTime::<Utc>::default(),
-        );
+        let period = PricedPeriod::from_rows(vec![row("2024-05-01T10:00:00Z", 440, None)]);
         let first = period.overview(build_overview).unwrap();
         let again = period.overview(|_| panic!("built a second time")).unwrap();
         assert!(std::sync::Arc::ptr_eq(&first, &again));

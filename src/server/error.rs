@@ -24,7 +24,7 @@ pub enum UsageError {
     #[error("the server is busy; try again in a moment")]
     Overloaded,
     /// This server failed (drawing the chart, say): not the upstream's fault, and not worth retrying at once.
-    #[error("the dashboard could not be drawn: {cause}")]
+    #[error("this server failed: {cause}")]
     Internal { cause: String },
 }
 

@@ -2,9 +2,11 @@
 //! dates and day totals, the chart, the dashboard's data, the embedded sample upstream and the HTTP server.
 
 pub mod assets;
+pub mod breakdown;
 pub mod chart;
 pub mod collation;
 pub mod config;
+pub mod csv_export;
 pub mod dashboard;
 pub mod day_totals;
 pub mod error;

@@ -4,6 +4,7 @@
 
 use super::collation::name_ranks;
 use super::error::UsageError;
+use super::pricing::{explain, PriceBasis};
 use crate::contract::{UsageResponse, UsageRow};
 use crate::money::Credits;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
@@ -21,6 +22,8 @@ const NO_NAME: u32 = u32::MAX;
 pub struct PricedPeriod {
     /// In upstream order.
     pub rows: Vec<UsageRow>,
+    /// How each row was priced, beside it: the one source of every explanation.
+    pub bases: Vec<PriceBasis>,
     pub total: Credits,
     pub fetched_at: DateTime<Utc>,
     name_ranks: Vec<u32>,
@@ -31,12 +34,14 @@ pub struct PricedPeriod {
 }
 
 impl PricedPeriod {
-    pub fn new(rows: Vec<UsageRow>, total: Credits, fetched_at: DateTime<Utc>) -> Self {
+    pub fn new(rows: Vec<UsageRow>, bases: Vec<PriceBasis>, total: Credits, fetched_at: DateTime<Utc>) -> Self {
+        debug_assert_eq!(rows.len(), bases.len());
         let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
         let name_ranks =
             rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
         PricedPeriod {
             rows,
+            bases,
             total,
             fetched_at,
             name_ranks,
@@ -52,6 +57,29 @@ impl PricedPeriod {
         build: impl FnOnce(&PricedPeriod) -> Result<PeriodOverview, UsageError>,
     ) -> Result<Arc<PeriodOverview>, UsageError> {
         self.overview.get_or_init(|| build(self).map(Arc::new)).clone()
+    }
+
+    /// A period of rows priced elsewhere (tests): named rows by their report, the others by an empty text.
+    #[cfg(test)]
+    pub fn from_rows(rows: Vec<UsageRow>) -> Self {
+        use super::pricing::TextCharge;
+        let bases = rows
+            .iter()
+            .map(|row| match &row.report_name {
+                Some(name) => PriceBasis::Report { report_id: 1, name: name.clone() },
+                None => PriceBasis::Text {
+                    charge: TextCharge { characters: 0, tokens: 0, minimum_applied: true },
+                    fallback: None,
+                },
+            })
+            .collect();
+        let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).unwrap_or_default();
+        PricedPeriod::new(rows, bases, total, DateTime::<Utc>::default())
+    }
+
+    /// How row `index` was priced, in words.
+    pub fn explanation(&self, index: usize) -> String {
+        explain(self.rows[index].credits_used, &self.bases[index])
     }
 
     /// The `/usage` body, serialised on first use.
@@ -125,7 +153,7 @@ mod tests {
     }
 
     fn ids(rows: Vec<UsageRow>, sort: &str) -> Vec<i64> {
-        let period = PricedPeriod::new(rows, Credits::ZERO, DateTime::<Utc>::default());
+        let period = PricedPeriod::from_rows(rows);
         period.order(&SortSpec::parse(sort)).iter().map(|&i| period.rows[i as usize].message_id).collect()
     }
 
@@ -171,19 +199,14 @@ mod tests {
 
     #[test]
     fn an_order_is_computed_once_per_sort() {
-        let period =
-            PricedPeriod::new(vec![row(1, None, 200), row(2, None, 100)], Credits::ZERO, DateTime::<Utc>::default());
+        let period = PricedPeriod::from_rows(vec![row(1, None, 200), row(2, None, 100)]);
         let sort = SortSpec::parse("credits_used:asc");
         assert!(Arc::ptr_eq(&period.order(&sort), &period.order(&sort)));
     }
 
     #[test]
     fn the_usage_body_is_the_contract() {
-        let period = PricedPeriod::new(
-            vec![row(1, Some("Lease"), 7900)],
-            Credits::from_hundredths(7900),
-            DateTime::<Utc>::default(),
-        );
+        let period = PricedPeriod::from_rows(vec![row(1, Some("Lease"), 7900)]);
         assert_eq!(
             &period.usage_json()[..],
             br#"{"usage":[{"message_id":1,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Lease","credits_used":79.00}]}"#

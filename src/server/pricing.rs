@@ -55,28 +55,31 @@ impl Price {
         }
     }
 
-    /// How the price was reached, in words, with the arithmetic that gives exactly `credits`:
-    /// `Tenant Obligations Report (report 5392): fixed cost 79.00`,
-    /// `43 characters → 11 tokens × 0.40 = 4.40`,
-    /// `report 7321 not found: priced by its text: 9 characters → 3 tokens × 0.40 = 1.20`.
+    /// How the price was reached, in words: see [`explain`].
     pub fn explanation(&self) -> String {
-        match &self.basis {
-            PriceBasis::Report { report_id, name } => {
-                format!("{name} (report {report_id}): fixed cost {}", self.credits)
-            }
-            PriceBasis::Text { charge, fallback } => {
-                let arithmetic = text_arithmetic(charge);
-                match fallback {
-                    None => arithmetic,
-                    Some(Fallback::NotFound { report_id }) => {
-                        format!("report {report_id} not found: priced by its text: {arithmetic}")
-                    }
-                    Some(Fallback::Refused { report_id, status }) => {
-                        format!("report {report_id} refused by the billing service (HTTP {status}): priced by its text: {arithmetic}")
-                    }
-                    Some(Fallback::InvalidId { raw }) => {
-                        format!("report id {raw} is not a valid id: priced by its text: {arithmetic}")
-                    }
+        explain(self.credits, &self.basis)
+    }
+}
+
+/// How a price was reached, in words, with the arithmetic that gives exactly `credits`:
+/// `Tenant Obligations Report (report 5392): fixed cost 79.00`,
+/// `43 characters → 11 tokens × 0.40 = 4.40`,
+/// `report 7321 not found: priced by its text: 9 characters → 3 tokens × 0.40 = 1.20`.
+pub fn explain(credits: Credits, basis: &PriceBasis) -> String {
+    match basis {
+        PriceBasis::Report { report_id, name } => format!("{name} (report {report_id}): fixed cost {credits}"),
+        PriceBasis::Text { charge, fallback } => {
+            let arithmetic = text_arithmetic(charge);
+            match fallback {
+                None => arithmetic,
+                Some(Fallback::NotFound { report_id }) => {
+                    format!("report {report_id} not found: priced by its text: {arithmetic}")
+                }
+                Some(Fallback::Refused { report_id, status }) => format!(
+                    "report {report_id} refused by the billing service (HTTP {status}): priced by its text: {arithmetic}"
+                ),
+                Some(Fallback::InvalidId { raw }) => {
+                    format!("report id {raw} is not a valid id: priced by its text: {arithmetic}")
                 }
             }
         }

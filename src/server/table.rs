@@ -7,14 +7,13 @@ use crate::view::{TablePage, TableRow};
 
 pub fn table_page(period: &PricedPeriod, query: &TableQuery, page_size: usize) -> TablePage {
     let page_size = page_size.max(1);
-    let total_rows = period.rows.len();
+    let shown = view_rows(period, query);
+    let total_rows = shown.len();
     let page_count = total_rows.div_ceil(page_size).max(1);
     // Past the end shows the last page: a link from a longer period, or an edited URL, still shows rows.
     let page = (query.page as usize).clamp(1, page_count);
-    let order = period.order(&query.sort);
     let start = (page - 1) * page_size;
-    let shown = &order[start.min(total_rows)..(start + page_size).min(total_rows)];
-    let rows = shown
+    let rows = shown[start.min(total_rows)..(start + page_size).min(total_rows)]
         .iter()
         .map(|&index| {
             let row = &period.rows[index as usize];
@@ -23,17 +22,32 @@ pub fn table_page(period: &PricedPeriod, query: &TableQuery, page_size: usize) -
                 time: format_for_table(&row.timestamp),
                 report_name: row.report_name.clone(),
                 credits: row.credits_used,
+                explanation: period.explanation(index as usize),
             }
         })
         .collect();
     TablePage {
         sort: query.sort.to_param().unwrap_or_default(),
         page: page as u32,
+        report: query.report.as_ref().map(|report| report.to_param().to_owned()).unwrap_or_default(),
         page_count: page_count as u32,
         first_row: if total_rows == 0 { 0 } else { start + 1 },
         total_rows,
         rows,
         as_of: period.fetched_at.format("%H:%M:%S UTC").to_string(),
+    }
+}
+
+/// The view's rows, every page of them, in its order: the sort's order over the whole period, filtered.
+pub fn view_rows(period: &PricedPeriod, query: &TableQuery) -> Vec<u32> {
+    let order = period.order(&query.sort);
+    match &query.report {
+        None => order.to_vec(),
+        Some(filter) => order
+            .iter()
+            .copied()
+            .filter(|&index| filter.admits(period.rows[index as usize].report_name.as_deref()))
+            .collect(),
     }
 }
 
@@ -53,7 +67,9 @@ mod tests {
                 credits_used: Credits::from_hundredths(100 + (i * 37) % 11),
             })
             .collect();
-        PricedPeriod::new(rows, Credits::ZERO, Utc.with_ymd_and_hms(2024, 5, 6, 14, 2, 7).unwrap())
+        let mut period = PricedPeriod::from_rows(rows);
+        period.fetched_at = Utc.with_ymd_and_hms(2024, 5, 6, 14, 2, 7).unwrap();
+        period
     }
 
     fn page_of(count: i64, query: &str, size: usize) -> TablePage {
@@ -86,6 +102,38 @@ mod tests {
     fn an_empty_period_has_one_empty_page() {
         let page = page_of(0, "page=9", 10);
         assert_eq!((page.page, page.page_count, page.first_row, page.rows.len()), (1, 1, 0, 0));
+    }
+
+    #[test]
+    fn a_report_filter_keeps_its_rows_in_the_sort_order() {
+        let rows = vec![
+            UsageRow {
+                message_id: 1,
+                timestamp: "2024-04-29T00:00:00Z".into(),
+                report_name: Some("Lease".into()),
+                credits_used: Credits::from_hundredths(500),
+            },
+            UsageRow {
+                message_id: 2,
+                timestamp: "2024-04-29T00:00:00Z".into(),
+                report_name: None,
+                credits_used: Credits::from_hundredths(100),
+            },
+            UsageRow {
+                message_id: 3,
+                timestamp: "2024-04-29T00:00:00Z".into(),
+                report_name: Some("Lease".into()),
+                credits_used: Credits::from_hundredths(900),
+            },
+        ];
+        let period = PricedPeriod::from_rows(rows);
+        let page = table_page(&period, &TableQuery::from_query("report=Lease&sort=credits_used:desc"), 10);
+        assert_eq!((ids(&page), page.total_rows, page.report.as_str()), (vec![3, 1], 2, "Lease"));
+        let page = table_page(&period, &TableQuery::from_query("report=~text"), 10);
+        assert_eq!(ids(&page), vec![2]);
+        assert_eq!(page.rows[0].explanation, "0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied");
+        let page = table_page(&period, &TableQuery::from_query("report=Nothing"), 10);
+        assert_eq!((page.total_rows, page.first_row, page.page), (0, 0, 1));
     }
 
     #[test]

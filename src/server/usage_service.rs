@@ -5,7 +5,7 @@ use super::config::Config;
 use super::day_totals::{check_period_span, total_overflow};
 use super::error::UsageError;
 use super::priced_period::PricedPeriod;
-use super::pricing::price_message;
+use super::pricing::{price_message, PriceBasis};
 use super::timestamps::parse_utc;
 use super::upstream::{CallBudget, Message, ReportId, ReportLookup, UpstreamClient};
 use crate::contract::UsageRow;
@@ -111,22 +111,23 @@ impl UsageService {
         let fetched_at = now_utc();
         check_timestamps(&messages)?;
         let reports = self.resolve_reports(&messages, budget).await?;
-        let rows: Vec<UsageRow> = messages
+        let (rows, bases): (Vec<UsageRow>, Vec<PriceBasis>) = messages
             .iter()
             .map(|message| {
                 let price = price_message(message, &reports);
-                UsageRow {
+                let row = UsageRow {
                     message_id: message.id,
                     timestamp: message.timestamp.clone(),
                     report_name: price.report_name().map(str::to_owned),
                     credits_used: price.credits,
-                }
+                };
+                (row, price.basis)
             })
-            .collect();
+            .unzip();
         // Every figure the dashboard shows is a sum of some of these non-negative amounts, so when the whole
         // fits, every part does.
         let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(total_overflow)?;
-        Ok(Arc::new(PricedPeriod::new(rows, total, fetched_at)))
+        Ok(Arc::new(PricedPeriod::new(rows, bases, total, fetched_at)))
     }
 
     /// Each distinct report id once, at most `report_concurrency` at a time. The cache's `try_get_with`

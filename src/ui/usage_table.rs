@@ -4,18 +4,18 @@
 //! hydration, or without JavaScript, the same links simply load the next page from the server.
 
 use crate::contract::ErrorDetail;
-use crate::sorting::{SortColumn, SortDirection, SortSpec};
+use crate::sorting::{SortColumn, SortDirection};
 use crate::table_query::TableQuery;
 use crate::view::{TablePage, TableRow};
 use leptos::prelude::*;
 
-/// One page of the table for `sort` (the URL's value) and `page`: sorted over the whole period, then cut.
-/// `POST /api/table_page` with a form body `sort=…&page=…`.
+/// One page of the table for `sort`, `page` and `report` (the URL's values): the whole period filtered and
+/// sorted, then cut. `POST /api/table_page` with a form body `sort=…&page=…&report=…`.
 #[server(endpoint = "table_page")]
-pub async fn load_table_page(sort: String, page: u32) -> Result<TablePage, ErrorDetail> {
+pub async fn load_table_page(sort: String, page: u32, report: String) -> Result<TablePage, ErrorDetail> {
     use crate::server::{table::table_page, AppState};
     let state = expect_context::<AppState>();
-    let query = TableQuery { sort: SortSpec::parse(&sort), page };
+    let query = TableQuery::from_values(&sort, page, &report);
     match state.usage.usage().await {
         Ok(period) => Ok(table_page(&period, &query, state.config.table_page_size)),
         Err(error) => Err(error.detail()),
@@ -27,7 +27,7 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
     let page = RwSignal::new(initial);
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let query = Memo::new(move |_| page.with(|page| TableQuery { sort: SortSpec::parse(&page.sort), page: page.page }));
+    let query = Memo::new(move |_| page.with(|page| TableQuery::from_values(&page.sort, page.page, &page.report)));
     let navigator = Navigator { page, loading, failure, latest: StoredValue::new(0) };
     navigator.follow_back_and_forward();
     mark_hydrated();
@@ -51,7 +51,25 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
             <h2 id="usage-table-title">"Messages"</h2>
             <p class="table-caption">
                 <span id="table-range">{move || page.with(range_text)}</span>
+                {move || query.with(|query| query.report.clone()).map(|filter| {
+                    let without = query.with(|query| query.with_report(None));
+                    view! {
+                        <a
+                            class="chip"
+                            id="report-chip"
+                            href=without.href()
+                            on:click=move |event| navigator.follow(&event, without.clone())
+                        >
+                            {filter.label().to_owned()}
+                            <span aria-hidden="true">" ✕"</span>
+                            <span class="visually-hidden">", remove this filter"</span>
+                        </a>
+                    }
+                })}
                 <span id="data-as-of">{move || page.with(|page| format!("Data as of {}", page.as_of))}</span>
+                <a id="export-csv" href=move || query.with(|query| query.href_to("/usage.csv", false)) download>
+                    "Export CSV"
+                </a>
             </p>
             <div class="table-scroll">
                 <table id="usage-table" role="table" aria-busy=move || loading.get().to_string()>
@@ -81,13 +99,19 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
     }
 }
 
+/// A row; its credits open the explanation of how they were reached (a `<details>`: keyboard and no-JS too).
 fn table_row(row: &TableRow) -> impl IntoView {
     view! {
         <tr role="row">
             <td role="cell" class="numeric">{row.message_id}</td>
             <td role="cell" class="timestamp">{row.time.clone()}</td>
             <td role="cell">{row.report_name.clone()}</td>
-            <td role="cell" class="numeric">{row.credits.to_string()}</td>
+            <td role="cell" class="numeric credits">
+                <details>
+                    <summary>{row.credits.to_string()}</summary>
+                    <p class="explanation">{row.explanation.clone()}</p>
+                </details>
+            </td>
         </tr>
     }
 }
@@ -154,7 +178,8 @@ impl Navigator {
         self.latest.set_value(ticket);
         self.loading.set(true);
         leptos::task::spawn_local(async move {
-            let outcome = load_table_page(next.sort.to_param().unwrap_or_default(), next.page).await;
+            let report = next.report.as_ref().map(|report| report.to_param().to_owned()).unwrap_or_default();
+            let outcome = load_table_page(next.sort.to_param().unwrap_or_default(), next.page, report).await;
             if self.latest.get_value() != ticket {
                 return;
             }

@@ -1,0 +1,123 @@
+//! `/usage.csv`: exactly the view the page shows (its filter and sort, every page of it), for a spreadsheet.
+//! The first four columns carry the same values as `/usage`; the time as the table shows it and the
+//! explanation follow. Text cells a spreadsheet would run as a formula are neutralised (OWASP: a leading `'`).
+
+use super::priced_period::PricedPeriod;
+use super::table::view_rows;
+use super::timestamps::{format_for_table, parse_utc};
+use crate::table_query::TableQuery;
+use std::borrow::Cow;
+
+pub const HEADER: [&str; 6] = ["message_id", "timestamp", "report_name", "credits_used", "time_utc", "explanation"];
+
+pub fn usage_csv(period: &PricedPeriod, query: &TableQuery) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER)?;
+    for index in view_rows(period, query) {
+        let index = index as usize;
+        let row = &period.rows[index];
+        writer.write_record([
+            row.message_id.to_string().as_str(),
+            &neutralise(&row.timestamp),
+            &neutralise(row.report_name.as_deref().unwrap_or("")),
+            &row.credits_used.to_string(),
+            &format_for_table(&row.timestamp),
+            &neutralise(&period.explanation(index)),
+        ])?;
+    }
+    writer.into_inner().map_err(|error| error.into_error().into())
+}
+
+/// `credit-usage-2024-04-29-2024-05-06.csv`: the period's first and last message day.
+pub fn file_name(period: &PricedPeriod) -> String {
+    let days: Vec<_> = period.rows.iter().filter_map(|row| parse_utc(&row.timestamp)).map(|t| t.date_naive()).collect();
+    match (days.iter().min(), days.iter().max()) {
+        (Some(first), Some(last)) => format!("credit-usage-{first}-{last}.csv"),
+        _ => "credit-usage.csv".to_owned(),
+    }
+}
+
+/// A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by spreadsheets;
+/// a leading apostrophe makes it text. Numbers are written by this server and never need it.
+fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::UsageRow;
+    use crate::money::Credits;
+
+    fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
+        UsageRow {
+            message_id,
+            timestamp: "2024-04-29T02:08:29.375Z".into(),
+            report_name: report_name.map(str::to_owned),
+            credits_used: Credits::from_hundredths(hundredths),
+        }
+    }
+
+    fn csv_of(rows: Vec<UsageRow>, query: &str) -> String {
+        let period = PricedPeriod::from_rows(rows);
+        String::from_utf8(usage_csv(&period, &TableQuery::from_query(query)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn writes_the_contract_values_then_the_table_time_and_the_explanation() {
+        let text = csv_of(vec![row(1000, Some("Lease"), 7900), row(1001, None, 120)], "");
+        assert_eq!(
+            text,
+            "message_id,timestamp,report_name,credits_used,time_utc,explanation\n\
+             1000,2024-04-29T02:08:29.375Z,Lease,79.00,29-04-2024 02:08,Lease (report 1): fixed cost 79.00\n\
+             1001,2024-04-29T02:08:29.375Z,,1.20,29-04-2024 02:08,\"0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied\"\n"
+        );
+    }
+
+    #[test]
+    fn quotes_commas_quotes_and_newlines_and_keeps_non_ascii() {
+        let text = csv_of(vec![row(1, Some("Lease, \"new\"\nÄrger 日本"), 100)], "");
+        assert!(text.contains("1,2024-04-29T02:08:29.375Z,\"Lease, \"\"new\"\"\nÄrger 日本\",1.00"), "{text}");
+    }
+
+    #[test]
+    fn neutralises_cells_a_spreadsheet_would_execute() {
+        for (name, written) in [
+            ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tTab", "'\tTab"),
+            ("\rReturn", "\"'\rReturn\""),
+        ] {
+            let text = csv_of(vec![row(1, Some(name), 100)], "");
+            let line = text.lines().nth(1).unwrap().to_owned() + &text.lines().skip(2).collect::<Vec<_>>().join("\n");
+            assert!(line.contains(&format!(",{written},")), "{name:?}: {text}");
+        }
+        assert_eq!(neutralise("Lease - Review"), "Lease - Review");
+    }
+
+    #[test]
+    fn follows_the_views_filter_and_sort_over_every_page() {
+        let rows = vec![row(1, Some("A"), 300), row(2, None, 100), row(3, Some("A"), 900), row(4, Some("B"), 500)];
+        let ids = |query: &str| -> Vec<String> {
+            csv_of(rows.clone(), query).lines().skip(1).map(|line| line.split(',').next().unwrap().to_owned()).collect()
+        };
+        assert_eq!(ids(""), ["1", "2", "3", "4"]);
+        assert_eq!(ids("sort=credits_used:desc&page=2"), ["3", "4", "1", "2"], "the page is ignored");
+        assert_eq!(ids("report=A&sort=credits_used:desc"), ["3", "1"]);
+        assert_eq!(ids("report=~text"), ["2"]);
+    }
+
+    #[test]
+    fn names_the_file_after_the_period() {
+        let mut rows = vec![row(1, None, 100), row(2, None, 100)];
+        rows[1].timestamp = "2024-05-06T23:00:00Z".into();
+        assert_eq!(file_name(&PricedPeriod::from_rows(rows)), "credit-usage-2024-04-29-2024-05-06.csv");
+        assert_eq!(file_name(&PricedPeriod::from_rows(Vec::new())), "credit-usage.csv");
+    }
+}
