@@ -23,7 +23,9 @@ export async function tableRows(page: Page): Promise<Row[]> {
   return page.$$eval("#usage-table tbody tr", (trs) =>
     trs.map((tr) => {
       const cells = Array.from((tr as HTMLTableRowElement).cells).map((cell) => cell.textContent ?? "");
-      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(cells[3]), creditsText: cells[3] };
+      // The credits cell holds a <details>: its summary is the figure, the rest its explanation.
+      const credits = tr.querySelector("td.credits summary")?.textContent ?? cells[3];
+      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(credits), creditsText: credits };
     }),
   );
 }

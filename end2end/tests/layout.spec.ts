@@ -15,14 +15,41 @@ test("desktop: the chart fits its card and the page does not overflow", async ({
   await page.screenshot({ path: "test-results/dashboard-desktop.png", fullPage: true });
 });
 
-test("phone: the table scrolls sideways inside its card, the page does not", async ({ page }) => {
-  await page.setViewportSize({ width: 360, height: 780 });
+test("phone: every row shows its credits without scrolling, and the chart's text stays readable", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/");
   await hydrated(page);
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-  const scroller = await page.$eval(".table-scroll", (el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-  expect(scroller.scroll).toBeGreaterThan(scroller.client);
-  await page.screenshot({ path: "test-results/dashboard-phone.png" });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // The first rows' credits are inside the viewport's width, with nothing scrolled.
+  const credits = await page.$$eval("#usage-table tbody tr td.credits summary", (cells) =>
+    cells.slice(0, 5).map((cell) => {
+      const box = cell.getBoundingClientRect();
+      return { left: box.left, right: box.right, text: cell.textContent };
+    }),
+  );
+  expect(credits.length).toBe(5);
+  for (const cell of credits) {
+    expect(cell.left, cell.text ?? "").toBeGreaterThanOrEqual(0);
+    expect(cell.right, cell.text ?? "").toBeLessThanOrEqual(390);
+  }
+  const smallest = await page.$$eval("#usage-chart svg text", (texts) =>
+    Math.min(...texts.map((text) => text.getBoundingClientRect().height).filter((height) => height > 0)),
+  );
+  expect(smallest).toBeGreaterThanOrEqual(10);
+  await page.screenshot({ path: "test-results/dashboard-phone.png", fullPage: true });
+});
+
+test("print: every row of the page shown, no scroll box, no controls", async ({ page }) => {
+  await page.goto("/?page=2");
+  await hydrated(page);
+  await page.emulateMedia({ media: "print" });
+  const rows = await page.$$eval("#usage-table tbody tr", (trs) => trs.filter((tr) => tr.getBoundingClientRect().height > 0).length);
+  expect(rows).toBe(20);
+  const box = await page.$eval(".table-scroll", (el) => ({ scroll: el.scrollHeight, client: el.clientHeight, overflow: getComputedStyle(el).overflow }));
+  expect(box.overflow).toBe("visible");
+  await expect(page.locator(".pager")).toBeHidden();
+  await expect(page.locator("#export-csv")).toBeHidden();
+  await page.screenshot({ path: "test-results/dashboard-print.png", fullPage: true });
 });
 
 test.describe("dark scheme", () => {

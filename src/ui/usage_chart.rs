@@ -11,7 +11,9 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String) -> impl IntoView {
         view! { <p class="empty">"No usage yet in this period."</p> }.into_any()
     } else {
         view! {
-            <div class="chart-svg" role="img" aria-label=format!("Bar chart of {}", title.to_lowercase()) inner_html=svg></div>
+            <div class="chart-scroll">
+                <div class="chart-svg" role="img" aria-label=format!("Bar chart of {}", title.to_lowercase()) inner_html=svg></div>
+            </div>
             <ol class="visually-hidden chart-days">
                 {days
                     .into_iter()
