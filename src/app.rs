@@ -17,7 +17,7 @@ pub fn shell(options: LeptosOptions, stylesheet: String) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <link rel="stylesheet" href=stylesheet/>
-                <title>"Credit usage"</title>
+                <leptos_meta::MetaTags/>
                 <HydrationScripts options islands=true/>
             </head>
             <body>
@@ -30,5 +30,6 @@ pub fn shell(options: LeptosOptions, stylesheet: String) -> impl IntoView {
 /// The app is one page. Most of it is static HTML; the table is an island.
 #[component]
 pub fn App() -> impl IntoView {
+    leptos_meta::provide_meta_context();
     view! { <DashboardPage/> }
 }

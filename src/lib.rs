@@ -2,7 +2,7 @@
 //!
 //! Layers, each importing only from those below it: `routes` (the HTTP surface, server only) → `app` (the
 //! page shell) → `ui` (components) → `server` (server only: upstream, pricing, dates, chart) → the shared
-//! modules the WASM also needs (`contract`, `money`, `sorting`, `table_query`, `view`).
+//! modules the WASM also needs (`contract`, `money`, `sorting`, `view_query`, `view`).
 
 // Leptos views are deeply nested types; the default limit is too low for the dashboard's.
 #![recursion_limit = "256"]
@@ -19,8 +19,8 @@ pub mod server;
 pub mod contract;
 pub mod money;
 pub mod sorting;
-pub mod table_query;
 pub mod view;
+pub mod view_query;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -5,9 +5,10 @@
 use crate::app::shell;
 use crate::server::error::UsageError;
 use crate::server::overload::limit_in_flight;
+use crate::server::resolved_view::ResolvedView;
 use crate::server::security::{set_page_content_security_policy, FALLBACK_CONTENT_SECURITY_POLICY};
 use crate::server::{assets, csv_export, sample_upstream, AppState};
-use crate::table_query::TableQuery;
+use crate::view_query::ViewQuery;
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
 use axum::handler::HandlerWithoutStateExt;
@@ -128,17 +129,17 @@ async fn usage(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /usage.csv?sort=…&report=…`: the view's rows, every page of them, as CSV; or the JSON error, never
+/// `GET /usage.csv?tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV; or the JSON error, never
 /// half a file (the body is written in full before anything is sent).
 async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let period = match state.usage.usage().await {
         Ok(period) => period,
         Err(error) => return error.into_response(),
     };
-    let query = TableQuery::from_query(query.as_deref().unwrap_or(""));
-    match csv_export::usage_csv(&period, &query) {
+    let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
+    match csv_export::usage_csv(&period, &view) {
         Ok(body) => {
-            let disposition = format!("attachment; filename=\"{}\"", csv_export::file_name(&period));
+            let disposition = format!("attachment; filename=\"{}\"", csv_export::file_name(&period, &view));
             let headers = [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, disposition),

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct DayTotal {
     /// The bar's first day, `DD-MM-YYYY`.
     pub day: String,
+    /// The same day as the `day` URL parameter writes it, `YYYY-MM-DD`.
+    pub iso_day: String,
     pub days: u32,
     pub credits: Credits,
 }
@@ -28,7 +30,7 @@ pub struct PeriodSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableRow {
     pub message_id: i64,
-    /// `DD-MM-YYYY HH:mm`, UTC.
+    /// `DD-MM-YYYY HH:mm` in the view's zone.
     pub time: String,
     pub report_name: Option<String>,
     pub credits: Credits,
@@ -39,20 +41,34 @@ pub struct TableRow {
 /// One page of the table, sorted over the whole period on the server, then cut.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TablePage {
-    /// The view shown, as URL parameter values: the sort (empty for upstream order) and the page, which the
-    /// server has clamped to the pages there are.
-    pub sort: String,
+    /// The view shown, as the query string of its URL (zone, day, report, sort, and the page, which the
+    /// server has clamped to the pages there are).
+    pub query: String,
     pub page: u32,
-    /// The report filter's URL value; empty for none.
-    pub report: String,
     pub page_count: u32,
     /// 1-based position of the first row shown; 0 when there are none.
     pub first_row: usize,
-    /// The rows the view has, over all its pages (the filter applied).
+    /// The rows the view has, over all its pages (its filters applied).
     pub total_rows: usize,
     pub rows: Vec<TableRow>,
+    /// The zone the times are in.
+    pub zone: String,
+    /// The chosen day, `DD-MM-YYYY`, for its chip.
+    pub day: Option<String>,
     /// When the data was fetched from the upstream, `HH:MM:SS UTC`.
     pub as_of: String,
+}
+
+/// The zone the page is shown in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneView {
+    pub name: String,
+    /// Its offset now, `UTC−05:00`.
+    pub offset: String,
+    /// A zone that was asked for and does not exist (the page then shows UTC and says so).
+    pub unknown: Option<String>,
+    /// Every zone name the server knows, for the picker.
+    pub names: Vec<String>,
 }
 
 /// One line of "what drove the bill": a report name, or the messages priced by their text.
@@ -78,9 +94,14 @@ pub struct PeriodOverview {
     pub chart_svg: String,
 }
 
-/// Everything the dashboard shows: the period's overview and one page of the table.
+/// Everything the dashboard shows: the period's overview and one page of the table, in a zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardData {
     pub overview: PeriodOverview,
     pub table: TablePage,
+    pub zone: ZoneView,
+    /// The view's query string, checked by the server.
+    pub query: String,
+    /// The chosen day, `DD-MM-YYYY`.
+    pub day: Option<String>,
 }

@@ -1,6 +1,8 @@
-//! The table's view state, kept in the URL: `/?sort=report_name:asc,credits_used:desc&page=3&report=Lease`.
+//! The dashboard's view state, kept in the URL:
+//! `/?tz=America/New_York&day=2024-05-01&report=Lease&sort=report_name:asc,credits_used:desc&page=3`.
 //! Read as untrusted input like everything in a URL: a malformed or repeated parameter falls back (the first
-//! one counts; a `page` that is not a positive number is page 1), never an error.
+//! one counts; a `page` that is not a positive number is page 1; a `day` that is not `YYYY-MM-DD` is no
+//! day), never an error. Whether a zone exists is the server's to say: the browser has no zone database.
 
 use crate::sorting::{SortColumn, SortSpec, SORT_PARAM};
 
@@ -8,6 +10,10 @@ use crate::sorting::{SortColumn, SortSpec, SORT_PARAM};
 pub const DASHBOARD_PATH: &str = "/";
 pub const PAGE_PARAM: &str = "page";
 pub const REPORT_PARAM: &str = "report";
+pub const TZ_PARAM: &str = "tz";
+pub const DAY_PARAM: &str = "day";
+/// No IANA zone name is longer; a longer value is not one.
+const LONGEST_ZONE_NAME: usize = 64;
 /// The `report` value that names the messages priced by their text rather than by a report. (A report named
 /// exactly `~text` cannot be told apart from them by this filter.)
 pub const TEXT_PRICED: &str = "~text";
@@ -54,33 +60,40 @@ impl ReportFilter {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TableQuery {
+pub struct ViewQuery {
     pub sort: SortSpec,
     /// 1-based. Past the end is allowed here; the server shows the last page.
     pub page: u32,
     pub report: Option<ReportFilter>,
+    /// The time zone asked for (an IANA name, unchecked); `None` is UTC.
+    pub tz: Option<String>,
+    /// One day in that zone, `YYYY-MM-DD` (well-formed, not yet checked as a date).
+    pub day: Option<String>,
 }
 
-impl Default for TableQuery {
+impl Default for ViewQuery {
     fn default() -> Self {
-        TableQuery { sort: SortSpec::default(), page: 1, report: None }
+        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None }
     }
 }
 
-impl TableQuery {
+impl ViewQuery {
     /// The state named by a URL query string (without the `?`).
     pub fn from_query(query: &str) -> Self {
         let first = |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, v)| v);
-        TableQuery {
+        ViewQuery {
             sort: first(SORT_PARAM).map(|value| SortSpec::parse(&value)).unwrap_or_default(),
             page: first(PAGE_PARAM).map_or(1, |value| parse_page(&value)),
             report: first(REPORT_PARAM).and_then(|value| ReportFilter::parse(&value)),
+            tz: first(TZ_PARAM).map(|value| value.trim().to_owned()).filter(|zone| plausible_zone(zone)),
+            day: first(DAY_PARAM).map(|value| value.trim().to_owned()).filter(|day| well_formed_day(day)),
         }
     }
 
-    /// The state named by the values the table's server function receives.
-    pub fn from_values(sort: &str, page: u32, report: &str) -> Self {
-        TableQuery { sort: SortSpec::parse(sort), page: page.max(1), report: ReportFilter::parse(report) }
+    /// The query string of this state (no `?`), as `href` writes it.
+    pub fn query_string(&self) -> String {
+        let href = self.href();
+        href.split_once('?').map(|(_, query)| query.to_owned()).unwrap_or_default()
     }
 
     /// A link to this state; plain, so that it works without JavaScript. Defaults are left out.
@@ -91,6 +104,12 @@ impl TableQuery {
     /// `path` with this state's parameters (the page only when `with_page`), defaults left out.
     pub fn href_to(&self, path: &str, with_page: bool) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(tz) = &self.tz {
+            query.append_pair(TZ_PARAM, tz);
+        }
+        if let Some(day) = &self.day {
+            query.append_pair(DAY_PARAM, day);
+        }
         if let Some(sort) = self.sort.to_param() {
             query.append_pair(SORT_PARAM, &sort);
         }
@@ -100,8 +119,9 @@ impl TableQuery {
         if let Some(report) = &self.report {
             query.append_pair(REPORT_PARAM, report.to_param());
         }
-        // The serializer escapes `:`, `,` and `~`; the URL reads better with them, and they are valid in a query.
-        let query = query.finish().replace("%3A", ":").replace("%2C", ",").replace("%7E", "~");
+        // The serializer escapes `:`, `,`, `~` and `/`; the URL reads better with them, and they are valid in a
+        // query.
+        let query = query.finish().replace("%3A", ":").replace("%2C", ",").replace("%7E", "~").replace("%2F", "/");
         if query.is_empty() {
             path.to_owned()
         } else {
@@ -111,17 +131,41 @@ impl TableQuery {
 
     /// After a click on a column's header: its next sort state, from the first page.
     pub fn toggled(&self, column: SortColumn) -> Self {
-        TableQuery { sort: self.sort.toggled(column), page: 1, report: self.report.clone() }
+        ViewQuery { sort: self.sort.toggled(column), page: 1, ..self.clone() }
     }
 
     pub fn at_page(&self, page: u32) -> Self {
-        TableQuery { page: page.max(1), ..self.clone() }
+        ViewQuery { page: page.max(1), ..self.clone() }
     }
 
     /// The same view filtered by `report` (or not filtered), from the first page.
     pub fn with_report(&self, report: Option<ReportFilter>) -> Self {
-        TableQuery { sort: self.sort.clone(), page: 1, report }
+        ViewQuery { page: 1, report, ..self.clone() }
     }
+
+    /// The same view on one day (or every day), from the first page.
+    pub fn with_day(&self, day: Option<String>) -> Self {
+        ViewQuery { page: 1, day, ..self.clone() }
+    }
+
+    /// The same view in another zone. A day belongs to its zone, so it is dropped.
+    pub fn with_tz(&self, tz: Option<String>) -> Self {
+        ViewQuery { page: 1, tz, day: None, ..self.clone() }
+    }
+}
+
+/// IANA names are ASCII letters, digits, `/`, `_`, `-` and `+`, and short.
+fn plausible_zone(zone: &str) -> bool {
+    !zone.is_empty()
+        && zone.len() <= LONGEST_ZONE_NAME
+        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+}
+
+/// `YYYY-MM-DD` in shape; whether it is a real date is checked by the server.
+fn well_formed_day(day: &str) -> bool {
+    let bytes = day.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
 }
 
 /// Digits only; 0 is page 1, and a number too large for a page is the last page.
@@ -139,46 +183,46 @@ mod tests {
 
     #[test]
     fn reads_sort_and_page() {
-        let query = TableQuery::from_query("sort=credits_used:desc&page=3");
+        let query = ViewQuery::from_query("sort=credits_used:desc&page=3");
         assert_eq!(query.sort, SortSpec::parse("credits_used:desc"));
         assert_eq!(query.page, 3);
-        assert_eq!(TableQuery::from_query(""), TableQuery::default());
-        let query = TableQuery::from_query("x=1&sort=report_name%3Aasc%2Ccredits_used:desc&sort=credits_used:asc");
+        assert_eq!(ViewQuery::from_query(""), ViewQuery::default());
+        let query = ViewQuery::from_query("x=1&sort=report_name%3Aasc%2Ccredits_used:desc&sort=credits_used:asc");
         assert_eq!(query.sort, SortSpec::parse("report_name:asc,credits_used:desc"), "the first `sort` counts");
-        assert!(TableQuery::from_query("sort=%FF%FE&x").sort.is_empty());
-        assert!(TableQuery::from_query("sorting=credits_used:asc").sort.is_empty());
+        assert!(ViewQuery::from_query("sort=%FF%FE&x").sort.is_empty());
+        assert!(ViewQuery::from_query("sorting=credits_used:asc").sort.is_empty());
     }
 
     #[test]
     fn a_malformed_page_is_the_first_and_a_huge_one_the_last() {
         for value in ["", "0", "-2", "abc", "2.5", "1e3", "%FF", "%2B3", "３"] {
-            assert_eq!(TableQuery::from_query(&format!("page={value}")).page, 1, "{value:?}");
+            assert_eq!(ViewQuery::from_query(&format!("page={value}")).page, 1, "{value:?}");
         }
-        assert_eq!(TableQuery::from_query("page=99999999999999999999").page, u32::MAX);
-        assert_eq!(TableQuery::from_query("page=7&page=2").page, 7, "the first counts");
+        assert_eq!(ViewQuery::from_query("page=99999999999999999999").page, u32::MAX);
+        assert_eq!(ViewQuery::from_query("page=7&page=2").page, 7, "the first counts");
     }
 
     #[test]
     fn links_leave_defaults_out() {
-        assert_eq!(TableQuery::default().href(), "/");
-        assert_eq!(TableQuery::default().at_page(2).href(), "/?page=2");
-        let query = TableQuery::from_query("sort=report_name:asc,credits_used:desc&page=4");
+        assert_eq!(ViewQuery::default().href(), "/");
+        assert_eq!(ViewQuery::default().at_page(2).href(), "/?page=2");
+        let query = ViewQuery::from_query("sort=report_name:asc,credits_used:desc&page=4");
         assert_eq!(query.href(), "/?sort=report_name:asc,credits_used:desc&page=4");
-        assert_eq!(TableQuery::from_query(&query.href()[2..]), query);
+        assert_eq!(ViewQuery::from_query(&query.href()[2..]), query);
     }
 
     #[test]
     fn reads_and_writes_the_report_filter() {
-        let query = TableQuery::from_query("report=Tenant%20Obligations%20Report&sort=credits_used:asc");
+        let query = ViewQuery::from_query("report=Tenant%20Obligations%20Report&sort=credits_used:asc");
         assert_eq!(query.report, Some(ReportFilter::Named("Tenant Obligations Report".into())));
         assert_eq!(query.href(), "/?sort=credits_used:asc&report=Tenant+Obligations+Report");
-        assert_eq!(TableQuery::from_query(&query.href()[2..]), query);
-        assert_eq!(TableQuery::from_query("report=~text").report, Some(ReportFilter::TextPriced));
-        assert_eq!(TableQuery::default().with_report(Some(ReportFilter::TextPriced)).href(), "/?report=~text");
-        assert_eq!(TableQuery::from_query("report=").report, None);
+        assert_eq!(ViewQuery::from_query(&query.href()[2..]), query);
+        assert_eq!(ViewQuery::from_query("report=~text").report, Some(ReportFilter::TextPriced));
+        assert_eq!(ViewQuery::default().with_report(Some(ReportFilter::TextPriced)).href(), "/?report=~text");
+        assert_eq!(ViewQuery::from_query("report=").report, None);
         // Names with URL syntax in them survive the round trip.
-        let tricky = TableQuery::default().with_report(Some(ReportFilter::Named("A&B=C, 50% #1".into())));
-        assert_eq!(TableQuery::from_query(&tricky.href()[2..]), tricky);
+        let tricky = ViewQuery::default().with_report(Some(ReportFilter::Named("A&B=C, 50% #1".into())));
+        assert_eq!(ViewQuery::from_query(&tricky.href()[2..]), tricky);
         assert_eq!(
             query.href_to("/usage.csv", false),
             "/usage.csv?sort=credits_used:asc&report=Tenant+Obligations+Report"
@@ -195,8 +239,36 @@ mod tests {
     }
 
     #[test]
+    fn reads_and_writes_zone_and_day() {
+        let query = ViewQuery::from_query("tz=America%2FNew_York&day=2024-05-01&sort=credits_used:asc");
+        assert_eq!((query.tz.as_deref(), query.day.as_deref()), (Some("America/New_York"), Some("2024-05-01")));
+        assert_eq!(query.href(), "/?tz=America/New_York&day=2024-05-01&sort=credits_used:asc");
+        assert_eq!(ViewQuery::from_query(&query.query_string()), query);
+        // A new zone drops the day, which belonged to the old one.
+        assert_eq!(query.with_tz(Some("Europe/London".into())).href(), "/?tz=Europe/London&sort=credits_used:asc");
+        assert_eq!(query.with_day(None).at_page(2).href(), "/?tz=America/New_York&sort=credits_used:asc&page=2");
+    }
+
+    #[test]
+    fn malformed_zone_and_day_are_ignored_here() {
+        for tz in ["", "<script>", "a b", &"A/".repeat(40)] {
+            assert_eq!(ViewQuery::from_query(&format!("tz={tz}")).tz, None, "{tz:?}");
+        }
+        // Well-formed but unknown: kept, for the server to refuse with a notice.
+        assert_eq!(ViewQuery::from_query("tz=Mars/Olympus").tz.as_deref(), Some("Mars/Olympus"));
+        for day in ["", "2024-5-1", "01-05-2024", "2024-05-01T00", "yesterday", "2024/05/01"] {
+            assert_eq!(ViewQuery::from_query(&format!("day={day}")).day, None, "{day:?}");
+        }
+        assert_eq!(
+            ViewQuery::from_query("day=2024-02-30").day.as_deref(),
+            Some("2024-02-30"),
+            "the server checks dates"
+        );
+    }
+
+    #[test]
     fn a_new_sort_starts_from_the_first_page() {
-        let query = TableQuery::from_query("page=5");
+        let query = ViewQuery::from_query("page=5");
         assert_eq!(query.toggled(SortColumn::CreditsUsed).href(), "/?sort=credits_used:asc");
     }
 }

@@ -102,7 +102,7 @@ async fn an_upstream_failure_is_the_json_error_never_half_a_file() {
 async fn each_row_explains_its_price() {
     let upstream = period().await;
     let (_, body) = get(&app(&test_config(&upstream)), "/usage.csv").await;
-    let explanations: Vec<String> = records(&body).into_iter().map(|record| record[5].clone()).collect();
+    let explanations: Vec<String> = records(&body).into_iter().map(|record| record[6].clone()).collect();
     assert_eq!(
         explanations,
         [

@@ -145,14 +145,16 @@ async fn names_sort_by_unicode_collation() {
 async fn the_server_function_returns_one_page() {
     let upstream = period_of_25().await;
     let app = small_pages(&upstream);
-    let call = |body: &'static str| {
+    // The function's one argument is the view's query string, form-encoded.
+    let call = |query: &str| {
+        let body = form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish();
         Request::post("/api/table_page")
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .body(Body::from(body))
             .unwrap()
     };
-    let response = app.clone().oneshot(call("sort=credits_used%3Aasc&page=2&report=")).await.unwrap();
+    let response = app.clone().oneshot(call("sort=credits_used:asc&page=2")).await.unwrap();
     assert_eq!(response.status(), 200);
     let page: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(
@@ -160,9 +162,12 @@ async fn the_server_function_returns_one_page() {
         (Some(2), Some(3), Some(11))
     );
     assert_eq!(page["rows"].as_array().unwrap().len(), 10);
-    assert_eq!(page["sort"], "credits_used:asc");
+    assert_eq!(page["query"], "sort=credits_used:asc&page=2");
 
-    let response = app.oneshot(call("sort=nonsense&page=999&report=")).await.unwrap();
+    let response = app.oneshot(call("sort=nonsense&page=999&tz=Mars/Olympus")).await.unwrap();
     let page: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    assert_eq!((page["page"].as_u64(), page["sort"].as_str()), (Some(3), Some("")));
+    assert_eq!(
+        (page["page"].as_u64(), page["query"].as_str(), page["zone"].as_str()),
+        (Some(3), Some("page=3"), Some("UTC"))
+    );
 }

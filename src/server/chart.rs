@@ -29,6 +29,57 @@ pub fn render_daily_chart(days: &[DayTotal]) -> Result<String, String> {
     chart.svg().map_err(|error| error.to_string())
 }
 
+/// Wraps each bar (`<rect … data-category="29-04-2024" …>…</rect>`, as charts-rs draws them) in a link to its
+/// day when `link_for(label)` gives one: `(href, selected)`. A transparent rect over the bar's whole column
+/// goes with it, so that a short or zero bar is as easy to click as a tall one.
+pub fn link_bars(svg: &str, link_for: impl Fn(&str) -> Option<(String, bool)>) -> String {
+    let mut linked = String::with_capacity(svg.len() + svg.len() / 2);
+    let mut rest = svg;
+    while let Some(start) = rest.find("<rect ") {
+        let (before, from_rect) = rest.split_at(start);
+        linked.push_str(before);
+        let Some(tag_end) = from_rect.find('>') else { break };
+        let tag = &from_rect[..=tag_end];
+        let element_end = if tag.ends_with("/>") {
+            tag_end + 1
+        } else {
+            from_rect.find("</rect>").map_or(tag_end + 1, |end| end + "</rect>".len())
+        };
+        let element = &from_rect[..element_end];
+        let link = attribute(tag, "data-category").and_then(&link_for);
+        let column = (|| {
+            let number = |name: &str| attribute(tag, name)?.parse::<f64>().ok();
+            Some((number("x")?, number("width")?, number("y")? + number("height")?))
+        })();
+        match (link, column) {
+            (Some((href, selected)), Some((x, width, bottom))) => {
+                let class = if selected { "bar-link selected" } else { "bar-link" };
+                linked.push_str(&format!("<a href=\"{}\" class=\"{class}\">", escape_attribute(&href)));
+                linked.push_str(&format!(
+                    "<rect x=\"{x}\" y=\"0\" width=\"{width}\" height=\"{bottom}\" fill=\"transparent\"></rect>"
+                ));
+                linked.push_str(element);
+                linked.push_str("</a>");
+            }
+            _ => linked.push_str(element),
+        }
+        rest = &from_rect[element_end..];
+    }
+    linked.push_str(rest);
+    linked
+}
+
+/// The value of `name="…"` in a start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let length = tag[start..].find('"')?;
+    Some(&tag[start..start + length])
+}
+
+fn escape_attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +91,7 @@ mod tests {
             .into_iter()
             .map(|(day, hundredths)| DayTotal {
                 day: day.into(),
+                iso_day: String::new(),
                 days: 1,
                 credits: Credits::from_hundredths(hundredths),
             })
@@ -49,5 +101,26 @@ mod tests {
         for day in ["29-04-2024", "30-04-2024", "01-05-2024"] {
             assert!(svg.contains(day), "label {day} missing");
         }
+    }
+
+    #[test]
+    fn links_each_bar_to_its_day_and_marks_the_selected_one() {
+        let svg = concat!(
+            "<svg><rect x=\"0\" y=\"0\" width=\"960\" height=\"300\" fill=\"none\"/>",
+            "<rect x=\"41\" y=\"37.1\" width=\"103.5\" height=\"228.9\" fill=\"#4F6BED\" data-category=\"29-04-2024\"><title>513.6</title></rect>",
+            "<rect x=\"154.5\" y=\"266\" width=\"103.5\" height=\"0\" fill=\"#4F6BED\" data-category=\"30-04-2024\"><title>0</title></rect></svg>"
+        );
+        let linked = link_bars(svg, |label| {
+            let iso = format!("2024-04-{}", &label[..2]);
+            Some((format!("/?day={iso}&sort=credits_used:asc"), label == "30-04-2024"))
+        });
+        assert_eq!(linked.matches("<a href=").count(), 2, "{linked}");
+        assert!(linked.contains("<a href=\"/?day=2024-04-29&amp;sort=credits_used:asc\" class=\"bar-link\"><rect x=\"41\" y=\"0\" width=\"103.5\" height=\"266\" fill=\"transparent\"></rect><rect x=\"41\""));
+        assert!(linked.contains("class=\"bar-link selected\""));
+        assert!(
+            linked.starts_with("<svg><rect x=\"0\" y=\"0\" width=\"960\" height=\"300\" fill=\"none\"/><a "),
+            "the background is not a bar"
+        );
+        assert_eq!(link_bars(svg, |_| None), svg);
     }
 }

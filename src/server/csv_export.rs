@@ -1,19 +1,20 @@
-//! `/usage.csv`: exactly the view the page shows (its filter and sort, every page of it), for a spreadsheet.
-//! The first four columns carry the same values as `/usage`; the time as the table shows it and the
-//! explanation follow. Text cells a spreadsheet would run as a formula are neutralised (OWASP: a leading `'`).
+//! `/usage.csv`: exactly the view the page shows (its zone, day, report filter and sort, every page of it),
+//! for a spreadsheet. The first four columns carry the same values as `/usage`; the local time in the view's
+//! zone, the zone and the explanation follow. Text cells a spreadsheet would run as a formula are neutralised
+//! (OWASP: a leading `'`).
 
 use super::priced_period::PricedPeriod;
+use super::resolved_view::ResolvedView;
 use super::table::view_rows;
-use super::timestamps::{format_for_table, parse_utc};
-use crate::table_query::TableQuery;
 use std::borrow::Cow;
 
-pub const HEADER: [&str; 6] = ["message_id", "timestamp", "report_name", "credits_used", "time_utc", "explanation"];
+pub const HEADER: [&str; 7] =
+    ["message_id", "timestamp", "report_name", "credits_used", "local_time", "time_zone", "explanation"];
 
-pub fn usage_csv(period: &PricedPeriod, query: &TableQuery) -> Result<Vec<u8>, csv::Error> {
+pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER)?;
-    for index in view_rows(period, query) {
+    for index in view_rows(period, view) {
         let index = index as usize;
         let row = &period.rows[index];
         writer.write_record([
@@ -21,16 +22,20 @@ pub fn usage_csv(period: &PricedPeriod, query: &TableQuery) -> Result<Vec<u8>, c
             &neutralise(&row.timestamp),
             &neutralise(row.report_name.as_deref().unwrap_or("")),
             &row.credits_used.to_string(),
-            &format_for_table(&row.timestamp),
+            &view.zone.format_minute(period.times[index]),
+            &view.zone.name,
             &neutralise(&period.explanation(index)),
         ])?;
     }
     writer.into_inner().map_err(|error| error.into_error().into())
 }
 
-/// `credit-usage-2024-04-29-2024-05-06.csv`: the period's first and last message day.
-pub fn file_name(period: &PricedPeriod) -> String {
-    let days: Vec<_> = period.rows.iter().filter_map(|row| parse_utc(&row.timestamp)).map(|t| t.date_naive()).collect();
+/// `credit-usage-2024-04-29-2024-05-06.csv`: the first and last day of the view, in its zone (the period's
+/// when the view is empty).
+pub fn file_name(period: &PricedPeriod, view: &ResolvedView) -> String {
+    let dates = period.dates_in(&view.zone);
+    let shown: Vec<_> = view_rows(period, view).into_iter().map(|index| dates[index as usize]).collect();
+    let days = if shown.is_empty() { dates.to_vec() } else { shown };
     match (days.iter().min(), days.iter().max()) {
         (Some(first), Some(last)) => format!("credit-usage-{first}-{last}.csv"),
         _ => "credit-usage.csv".to_owned(),
@@ -52,6 +57,7 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
+    use crate::view_query::ViewQuery;
 
     fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
         UsageRow {
@@ -62,9 +68,13 @@ mod tests {
         }
     }
 
+    fn view(query: &str) -> ResolvedView {
+        ResolvedView::resolve(&ViewQuery::from_query(query))
+    }
+
     fn csv_of(rows: Vec<UsageRow>, query: &str) -> String {
         let period = PricedPeriod::from_rows(rows);
-        String::from_utf8(usage_csv(&period, &TableQuery::from_query(query)).unwrap()).unwrap()
+        String::from_utf8(usage_csv(&period, &view(query)).unwrap()).unwrap()
     }
 
     #[test]
@@ -72,9 +82,9 @@ mod tests {
         let text = csv_of(vec![row(1000, Some("Lease"), 7900), row(1001, None, 120)], "");
         assert_eq!(
             text,
-            "message_id,timestamp,report_name,credits_used,time_utc,explanation\n\
-             1000,2024-04-29T02:08:29.375Z,Lease,79.00,29-04-2024 02:08,Lease (report 1): fixed cost 79.00\n\
-             1001,2024-04-29T02:08:29.375Z,,1.20,29-04-2024 02:08,\"0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied\"\n"
+            "message_id,timestamp,report_name,credits_used,local_time,time_zone,explanation\n\
+             1000,2024-04-29T02:08:29.375Z,Lease,79.00,29-04-2024 02:08,UTC,Lease (report 1): fixed cost 79.00\n\
+             1001,2024-04-29T02:08:29.375Z,,1.20,29-04-2024 02:08,UTC,\"0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied\"\n"
         );
     }
 
@@ -114,10 +124,18 @@ mod tests {
     }
 
     #[test]
-    fn names_the_file_after_the_period() {
+    fn local_time_and_days_follow_the_zone() {
         let mut rows = vec![row(1, None, 100), row(2, None, 100)];
-        rows[1].timestamp = "2024-05-06T23:00:00Z".into();
-        assert_eq!(file_name(&PricedPeriod::from_rows(rows)), "credit-usage-2024-04-29-2024-05-06.csv");
-        assert_eq!(file_name(&PricedPeriod::from_rows(Vec::new())), "credit-usage.csv");
+        rows[1].timestamp = "2024-05-07T02:00:00Z".into();
+        let text = csv_of(rows.clone(), "tz=America/New_York&day=2024-05-06");
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.contains(",06-05-2024 22:00,America/New_York,"), "{text}");
+        let period = PricedPeriod::from_rows(rows);
+        assert_eq!(file_name(&period, &view("")), "credit-usage-2024-04-29-2024-05-07.csv");
+        assert_eq!(
+            file_name(&period, &view("tz=America/New_York&day=2024-05-06")),
+            "credit-usage-2024-05-06-2024-05-06.csv"
+        );
+        assert_eq!(file_name(&PricedPeriod::from_rows(Vec::new()), &view("")), "credit-usage.csv");
     }
 }

@@ -1,60 +1,55 @@
-//! Credits per day for the chart: one bar per UTC day from the first to the last message's day, days
-//! without usage as zero. A period longer than `LONGEST_DAILY_CHART_DAYS` is drawn in weeks, so the chart
-//! never has more than `LONGEST_PERIOD_DAYS / 7` bars; a longer period is refused by the usage service.
+//! Credits per day for the chart: one bar per day of the viewer's zone from the first to the last message's
+//! day, days without usage as zero. A period longer than `LONGEST_DAILY_CHART_DAYS` is drawn in weeks, so the
+//! chart never has more than `LONGEST_PERIOD_DAYS / 7` bars; a longer period is refused by the usage service.
 
 use super::error::UsageError;
-use super::timestamps::{format_day, parse_utc};
-use crate::contract::UsageRow;
+use super::timestamps::format_day;
 use crate::money::Credits;
 use crate::view::DayTotal;
-use chrono::NaiveDate;
+use jiff::civil::Date;
+use jiff::Timestamp;
 use std::collections::BTreeMap;
 
 /// No billing period spans more than a year; timestamps further apart are not a billing period.
 pub const LONGEST_PERIOD_DAYS: i64 = 366;
 /// Up to about a quarter the chart has one bar per day; beyond, one per week.
-pub const LONGEST_DAILY_CHART_DAYS: i64 = 92;
+pub const LONGEST_DAILY_CHART_DAYS: usize = 92;
 
-/// The chart's bars, each covering `days` days from its first. Rows whose timestamp cannot be read are left
-/// out (the usage service refuses them before they get here).
-pub fn chart_totals(rows: &[UsageRow]) -> Result<Vec<DayTotal>, UsageError> {
-    let mut per_day: BTreeMap<NaiveDate, Credits> = BTreeMap::new();
-    for row in rows {
-        if let Some(time) = parse_utc(&row.timestamp) {
-            let total = per_day.entry(time.date_naive()).or_default();
-            *total = total.checked_add(row.credits_used).ok_or_else(total_overflow)?;
-        }
+/// The chart's bars from each message's day (in the viewer's zone) and credits.
+pub fn chart_totals(days: impl IntoIterator<Item = (Date, Credits)>) -> Result<Vec<DayTotal>, UsageError> {
+    let mut per_day: BTreeMap<Date, Credits> = BTreeMap::new();
+    for (day, credits) in days {
+        let total = per_day.entry(day).or_default();
+        *total = total.checked_add(credits).ok_or_else(total_overflow)?;
     }
     let (Some(&first), Some(&last)) = (per_day.keys().next(), per_day.keys().next_back()) else {
         return Ok(Vec::new());
     };
-    let span = (last - first).num_days() + 1;
-    if span > LONGEST_PERIOD_DAYS {
-        return Err(period_too_long(span));
+    let mut every_day = vec![first];
+    while let Some(&day) = every_day.last().filter(|&&day| day < last) {
+        // A zone moves a day by at most one, so a period the usage service accepted has at most this many.
+        if every_day.len() as i64 > LONGEST_PERIOD_DAYS + 1 {
+            return Err(period_too_long(every_day.len() as i64));
+        }
+        every_day.push(day.tomorrow().map_err(|_| period_too_long(every_day.len() as i64))?);
     }
-    let days_per_bar: u32 = if span > LONGEST_DAILY_CHART_DAYS { 7 } else { 1 };
-    let mut bars = Vec::new();
-    let mut start = first;
-    while start <= last {
-        let end = start + chrono::Days::new(u64::from(days_per_bar));
-        let credits =
-            Credits::checked_sum(per_day.range(start..end).map(|(_, credits)| *credits)).ok_or_else(total_overflow)?;
-        bars.push(DayTotal { day: format_day(start), days: days_per_bar, credits });
-        start = end;
-    }
-    Ok(bars)
+    let days_per_bar = if every_day.len() > LONGEST_DAILY_CHART_DAYS { 7 } else { 1 };
+    every_day
+        .chunks(days_per_bar)
+        .map(|days| {
+            let credits = Credits::checked_sum(days.iter().map(|day| per_day.get(day).copied().unwrap_or_default()))
+                .ok_or_else(total_overflow)?;
+            Ok(DayTotal { day: format_day(days[0]), iso_day: days[0].to_string(), days: days_per_bar as u32, credits })
+        })
+        .collect()
 }
 
 /// Refuses timestamps that no billing period can span, before anything is bucketed or drawn.
-pub fn check_period_span(times: impl IntoIterator<Item = NaiveDate>) -> Result<(), UsageError> {
-    let (mut first, mut last) = (NaiveDate::MAX, NaiveDate::MIN);
-    for day in times {
-        first = first.min(day);
-        last = last.max(day);
-    }
-    let span = (last - first).num_days() + 1;
-    if first <= last && span > LONGEST_PERIOD_DAYS {
-        return Err(period_too_long(span));
+pub fn check_period_span(times: &[Timestamp]) -> Result<(), UsageError> {
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return Ok(()) };
+    let days = last.duration_since(*first).as_secs() / 86_400 + 1;
+    if days > LONGEST_PERIOD_DAYS {
+        return Err(period_too_long(days));
     }
     Ok(())
 }
@@ -76,18 +71,23 @@ pub fn total_overflow() -> UsageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::timestamps::{parse_timestamp, Zone};
 
-    fn row(timestamp: &str, hundredths: i64) -> UsageRow {
-        UsageRow {
-            message_id: 1,
-            timestamp: timestamp.into(),
-            report_name: None,
-            credits_used: Credits::from_hundredths(hundredths),
-        }
+    fn utc_days(rows: &[(&str, i64)]) -> Vec<(Date, Credits)> {
+        in_zone("UTC", rows)
     }
 
-    fn totals(rows: &[UsageRow]) -> Vec<(String, u32, String)> {
-        chart_totals(rows).unwrap().into_iter().map(|d| (d.day, d.days, d.credits.to_string())).collect()
+    fn in_zone(zone: &str, rows: &[(&str, i64)]) -> Vec<(Date, Credits)> {
+        let zone = Zone::resolve(Some(zone)).unwrap();
+        rows.iter()
+            .map(|(time, hundredths)| {
+                (zone.date_of(parse_timestamp(time).unwrap()), Credits::from_hundredths(*hundredths))
+            })
+            .collect()
+    }
+
+    fn totals(days: Vec<(Date, Credits)>) -> Vec<(String, u32, String)> {
+        chart_totals(days).unwrap().into_iter().map(|d| (d.day, d.days, d.credits.to_string())).collect()
     }
 
     fn bar(day: &str, days: u32, credits: &str) -> (String, u32, String) {
@@ -96,18 +96,18 @@ mod tests {
 
     #[test]
     fn empty_period_has_no_days() {
-        assert!(chart_totals(&[]).unwrap().is_empty());
+        assert!(chart_totals([]).unwrap().is_empty());
     }
 
     #[test]
     fn sums_each_day_and_fills_gaps_with_zero() {
-        let rows = [
-            row("2024-04-29T02:08:29.375Z", 7900),
-            row("2024-04-29T23:59:59.999Z", 120),
-            row("2024-05-02T08:00:00Z", 440),
-        ];
+        let days = utc_days(&[
+            ("2024-04-29T02:08:29.375Z", 7900),
+            ("2024-04-29T23:59:59.999Z", 120),
+            ("2024-05-02T08:00:00Z", 440),
+        ]);
         assert_eq!(
-            totals(&rows),
+            totals(days),
             vec![
                 bar("29-04-2024", 1, "80.20"),
                 bar("30-04-2024", 1, "0.00"),
@@ -118,29 +118,47 @@ mod tests {
     }
 
     #[test]
-    fn days_are_utc_days() {
-        // Midnight UTC starts a new day; an offset timestamp belongs to its UTC day.
-        let rows = [
-            row("2024-04-30T00:00:00.000Z", 100),
-            row("2024-04-29T23:59:59.999Z", 200),
-            row("2024-04-30T01:00:00+02:00", 300),
-        ];
-        assert_eq!(totals(&rows), vec![bar("29-04-2024", 1, "5.00"), bar("30-04-2024", 1, "1.00")]);
+    fn days_are_the_zones_days() {
+        let rows =
+            [("2024-04-30T00:00:00.000Z", 100), ("2024-04-29T23:59:59.999Z", 200), ("2024-04-30T01:00:00+02:00", 300)];
+        assert_eq!(totals(utc_days(&rows)), vec![bar("29-04-2024", 1, "5.00"), bar("30-04-2024", 1, "1.00")]);
+        // In New York (UTC−4 then) all three are on the 29th.
+        assert_eq!(totals(in_zone("America/New_York", &rows)), vec![bar("29-04-2024", 1, "6.00")]);
     }
 
     #[test]
-    fn input_order_does_not_matter() {
-        let rows = [row("2024-05-02T08:00:00Z", 100), row("2024-04-30T08:00:00Z", 100)];
-        assert_eq!(totals(&rows).len(), 3);
+    fn dst_days_bucket_by_the_local_calendar() {
+        // Around New York's 23-hour 10 March and 25-hour 3 November 2024.
+        let rows = [
+            ("2024-03-10T04:30:00Z", 100), // 9 March, 23:30 EST
+            ("2024-03-11T03:30:00Z", 200), // 10 March, 23:30 EDT
+            ("2024-03-11T04:30:00Z", 400), // 11 March, 00:30 EDT
+        ];
+        let ny = totals(in_zone("America/New_York", &rows));
+        assert_eq!(ny, vec![bar("09-03-2024", 1, "1.00"), bar("10-03-2024", 1, "2.00"), bar("11-03-2024", 1, "4.00")]);
+        let rows = [("2024-11-03T03:59:00Z", 100), ("2024-11-04T04:59:00Z", 200), ("2024-11-04T05:00:00Z", 400)];
+        let ny = totals(in_zone("America/New_York", &rows));
+        assert_eq!(ny, vec![bar("02-11-2024", 1, "1.00"), bar("03-11-2024", 1, "2.00"), bar("04-11-2024", 1, "4.00")]);
+        // London's 23-hour 31 March: 23:30 GMT on the 30th, then 00:30 BST on 1 April.
+        let rows = [("2024-03-30T23:30:00Z", 100), ("2024-03-31T23:30:00Z", 400)];
+        let london = totals(in_zone("Europe/London", &rows));
+        assert_eq!(
+            london,
+            vec![bar("30-03-2024", 1, "1.00"), bar("31-03-2024", 1, "0.00"), bar("01-04-2024", 1, "4.00")]
+        );
+        // London's 25-hour 27 October: 00:30 BST and 23:30 GMT are the same day.
+        let rows = [("2024-10-26T23:30:00Z", 100), ("2024-10-27T23:30:00Z", 200)];
+        assert_eq!(totals(in_zone("Europe/London", &rows)), vec![bar("27-10-2024", 1, "3.00")]);
     }
 
     #[test]
     fn a_quarter_is_drawn_in_days_and_a_longer_period_in_weeks() {
-        let quarter = [row("2024-01-01T00:00:00Z", 100), row("2024-04-01T00:00:00Z", 100)];
-        assert_eq!(totals(&quarter).len(), 92);
-        let year =
-            [row("2024-01-01T00:00:00Z", 100), row("2024-01-07T00:00:00Z", 50), row("2024-12-31T12:00:00Z", 200)];
-        let bars = totals(&year);
+        assert_eq!(totals(utc_days(&[("2024-01-01T00:00:00Z", 100), ("2024-04-01T00:00:00Z", 100)])).len(), 92);
+        let bars = totals(utc_days(&[
+            ("2024-01-01T00:00:00Z", 100),
+            ("2024-01-07T00:00:00Z", 50),
+            ("2024-12-31T12:00:00Z", 200),
+        ]));
         assert_eq!(bars.len(), 53);
         assert_eq!(bars[0], bar("01-01-2024", 7, "1.50"));
         assert_eq!(bars[1], bar("08-01-2024", 7, "0.00"));
@@ -149,18 +167,20 @@ mod tests {
 
     #[test]
     fn timestamps_no_billing_period_can_span_are_refused() {
-        let rows = [row("0001-01-01T00:00:00Z", 100), row("9999-12-31T00:00:00Z", 100)];
-        assert!(matches!(chart_totals(&rows), Err(UsageError::UpstreamMalformed { .. })));
-        let days = |texts: &[&str]| texts.iter().map(|t| parse_utc(t).unwrap().date_naive()).collect::<Vec<_>>();
-        assert!(check_period_span(days(&["1970-01-01T00:00:00Z", "2024-04-29T00:00:00Z"])).is_err());
-        assert!(check_period_span(days(&["2024-01-01T00:00:00Z", "2024-12-31T23:59:59Z"])).is_ok());
-        assert!(check_period_span(days(&["2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z"])).is_err());
-        assert!(check_period_span([]).is_ok());
+        let times = |texts: &[&str]| texts.iter().map(|t| parse_timestamp(t).unwrap()).collect::<Vec<_>>();
+        // The widest timestamps there are (a later one is not RFC 3339 to any date library, and refused as such).
+        assert!(check_period_span(&times(&["0001-01-01T00:00:00Z", "9999-12-30T00:00:00Z"])).is_err());
+        assert!(check_period_span(&times(&["1970-01-01T00:00:00Z", "2024-04-29T00:00:00Z"])).is_err());
+        assert!(check_period_span(&times(&["2024-01-01T00:00:00Z", "2024-12-31T23:59:59Z"])).is_ok());
+        assert!(check_period_span(&times(&["2024-01-01T00:00:00Z", "2025-01-01T00:00:01Z"])).is_err());
+        assert!(check_period_span(&[]).is_ok());
+        // Even if asked to draw them, the chart refuses rather than drawing millions of bars.
+        assert!(chart_totals(utc_days(&[("0001-01-01T00:00:00Z", 100), ("9999-12-30T00:00:00Z", 100)])).is_err());
     }
 
     #[test]
     fn a_day_total_that_does_not_fit_is_an_error_not_a_wrapped_number() {
-        let rows = [row("2024-04-29T01:00:00Z", i64::MAX - 1), row("2024-04-29T02:00:00Z", 100)];
-        assert!(matches!(chart_totals(&rows), Err(UsageError::UpstreamMalformed { .. })));
+        let days = utc_days(&[("2024-04-29T01:00:00Z", i64::MAX - 1), ("2024-04-29T02:00:00Z", 100)]);
+        assert!(matches!(chart_totals(days), Err(UsageError::UpstreamMalformed { .. })));
     }
 }

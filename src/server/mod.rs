@@ -14,6 +14,7 @@ pub mod http_server;
 pub mod overload;
 pub mod priced_period;
 pub mod pricing;
+pub mod resolved_view;
 pub mod sample_upstream;
 pub mod security;
 pub mod table;

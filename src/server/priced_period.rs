@@ -1,22 +1,33 @@
-//! A priced billing period, kept and shared between requests: the `/usage` rows with their exact total, and
-//! what the table needs to sort the whole period quickly (each name's collation rank; each sort's order,
-//! computed once per period on first use) and `/usage`'s body, written once.
+//! A priced billing period, kept and shared between requests: the `/usage` rows with their exact total, how
+//! each was priced, and what the views need to be quick on a large period, each computed once per period on
+//! first use: each name's collation rank, each sort's order, each zone's message days, each overview, and
+//! `/usage`'s body.
 
 use super::collation::name_ranks;
 use super::error::UsageError;
 use super::pricing::{explain, PriceBasis};
+use super::timestamps::Zone;
 use crate::contract::{UsageResponse, UsageRow};
 use crate::money::Credits;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
 use crate::view::PeriodOverview;
 use axum::body::Bytes;
-use chrono::{DateTime, Utc};
+use jiff::civil::Date;
+use jiff::Timestamp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Rows without a report name: after every named one, whichever the direction.
 const NO_NAME: u32 = u32::MAX;
+
+/// How many variants of each derived view are kept per period: enough for every sort and the zones and days
+/// people look at, bounded because the keys come from URLs.
+const KEPT_VARIANTS: usize = 64;
+
+/// Which overview: the zone's name and the chosen day, if any.
+pub type OverviewKey = (String, Option<Date>);
 
 #[derive(Debug)]
 pub struct PricedPeriod {
@@ -24,39 +35,82 @@ pub struct PricedPeriod {
     pub rows: Vec<UsageRow>,
     /// How each row was priced, beside it: the one source of every explanation.
     pub bases: Vec<PriceBasis>,
+    /// Each row's timestamp, parsed.
+    pub times: Vec<Timestamp>,
     pub total: Credits,
-    pub fetched_at: DateTime<Utc>,
+    pub fetched_at: Timestamp,
     name_ranks: Vec<u32>,
     /// Row indices in display order, by the sort's URL value.
-    orders: Mutex<HashMap<String, Arc<[u32]>>>,
+    orders: BoundedMemo<String, Arc<[u32]>>,
+    /// Each row's day, by zone name.
+    dates: BoundedMemo<String, Arc<[Date]>>,
+    overviews: BoundedMemo<OverviewKey, Result<Arc<PeriodOverview>, UsageError>>,
     usage_json: OnceLock<Bytes>,
-    overview: OnceLock<Result<Arc<PeriodOverview>, UsageError>>,
+}
+
+/// Values computed on first use and kept, up to `KEPT_VARIANTS`; past that they are computed each time.
+#[derive(Debug)]
+struct BoundedMemo<K, V>(Mutex<HashMap<K, V>>);
+
+impl<K, V> Default for BoundedMemo<K, V> {
+    fn default() -> Self {
+        BoundedMemo(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> BoundedMemo<K, V> {
+    /// Computed outside the lock; two requests racing for a new key both compute it, which is harmless.
+    fn get_or_compute(&self, key: K, compute: impl FnOnce() -> V) -> V {
+        if let Some(value) = self.0.lock().expect("not poisoned").get(&key) {
+            return value.clone();
+        }
+        let value = compute();
+        let mut kept = self.0.lock().expect("not poisoned");
+        if kept.len() < KEPT_VARIANTS {
+            kept.insert(key, value.clone());
+        }
+        value
+    }
 }
 
 impl PricedPeriod {
-    pub fn new(rows: Vec<UsageRow>, bases: Vec<PriceBasis>, total: Credits, fetched_at: DateTime<Utc>) -> Self {
-        debug_assert_eq!(rows.len(), bases.len());
+    pub fn new(
+        rows: Vec<UsageRow>,
+        bases: Vec<PriceBasis>,
+        times: Vec<Timestamp>,
+        total: Credits,
+        fetched_at: Timestamp,
+    ) -> Self {
+        debug_assert!(rows.len() == bases.len() && rows.len() == times.len());
         let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
         let name_ranks =
             rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
         PricedPeriod {
             rows,
             bases,
+            times,
             total,
             fetched_at,
             name_ranks,
-            orders: Mutex::default(),
+            orders: BoundedMemo::default(),
+            dates: BoundedMemo::default(),
+            overviews: BoundedMemo::default(),
             usage_json: OnceLock::new(),
-            overview: OnceLock::new(),
         }
     }
 
-    /// The dashboard's overview of this period, built by `build` on first use.
+    /// The dashboard's overview for `key`, built by `build` on first use.
     pub fn overview(
         &self,
+        key: OverviewKey,
         build: impl FnOnce(&PricedPeriod) -> Result<PeriodOverview, UsageError>,
     ) -> Result<Arc<PeriodOverview>, UsageError> {
-        self.overview.get_or_init(|| build(self).map(Arc::new)).clone()
+        self.overviews.get_or_compute(key, || build(self).map(Arc::new))
+    }
+
+    /// Each row's day in `zone`.
+    pub fn dates_in(&self, zone: &Zone) -> Arc<[Date]> {
+        self.dates.get_or_compute(zone.name.clone(), || self.times.iter().map(|time| zone.date_of(*time)).collect())
     }
 
     /// A period of rows priced elsewhere (tests): named rows by their report, the others by an empty text.
@@ -74,7 +128,8 @@ impl PricedPeriod {
             })
             .collect();
         let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).unwrap_or_default();
-        PricedPeriod::new(rows, bases, total, DateTime::<Utc>::default())
+        let times = rows.iter().map(|row| super::timestamps::parse_timestamp(&row.timestamp).unwrap()).collect();
+        PricedPeriod::new(rows, bases, times, total, Timestamp::UNIX_EPOCH)
     }
 
     /// How row `index` was priced, in words.
@@ -94,14 +149,7 @@ impl PricedPeriod {
 
     /// Row indices in the order `sort` gives. Stable, so ties keep upstream order.
     pub fn order(&self, sort: &SortSpec) -> Arc<[u32]> {
-        let key = sort.to_param().unwrap_or_default();
-        if let Some(order) = self.orders.lock().expect("not poisoned").get(&key) {
-            return Arc::clone(order);
-        }
-        // Computed outside the lock; two requests racing for a new sort both compute it, which is harmless.
-        let order: Arc<[u32]> = self.compute_order(sort).into();
-        self.orders.lock().expect("not poisoned").insert(key, Arc::clone(&order));
-        order
+        self.orders.get_or_compute(sort.to_param().unwrap_or_default(), || self.compute_order(sort).into())
     }
 
     fn compute_order(&self, sort: &SortSpec) -> Vec<u32> {

@@ -1,54 +1,61 @@
 //! One page of the table: the whole period sorted (orders are kept with the period), then cut.
 
 use super::priced_period::PricedPeriod;
-use super::timestamps::format_for_table;
-use crate::table_query::TableQuery;
+use super::resolved_view::ResolvedView;
+use super::timestamps::{format_clock_utc, format_day};
 use crate::view::{TablePage, TableRow};
 
-pub fn table_page(period: &PricedPeriod, query: &TableQuery, page_size: usize) -> TablePage {
+pub fn table_page(period: &PricedPeriod, view: &ResolvedView, page_size: usize) -> TablePage {
     let page_size = page_size.max(1);
-    let shown = view_rows(period, query);
+    let shown = view_rows(period, view);
     let total_rows = shown.len();
     let page_count = total_rows.div_ceil(page_size).max(1);
     // Past the end shows the last page: a link from a longer period, or an edited URL, still shows rows.
-    let page = (query.page as usize).clamp(1, page_count);
+    let page = (view.query.page as usize).clamp(1, page_count);
     let start = (page - 1) * page_size;
     let rows = shown[start.min(total_rows)..(start + page_size).min(total_rows)]
         .iter()
         .map(|&index| {
-            let row = &period.rows[index as usize];
+            let index = index as usize;
+            let row = &period.rows[index];
             TableRow {
                 message_id: row.message_id,
-                time: format_for_table(&row.timestamp),
+                time: view.zone.format_minute(period.times[index]),
                 report_name: row.report_name.clone(),
                 credits: row.credits_used,
-                explanation: period.explanation(index as usize),
+                explanation: period.explanation(index),
             }
         })
         .collect();
     TablePage {
-        sort: query.sort.to_param().unwrap_or_default(),
+        query: view.query.at_page(page as u32).query_string(),
         page: page as u32,
-        report: query.report.as_ref().map(|report| report.to_param().to_owned()).unwrap_or_default(),
         page_count: page_count as u32,
         first_row: if total_rows == 0 { 0 } else { start + 1 },
         total_rows,
         rows,
-        as_of: period.fetched_at.format("%H:%M:%S UTC").to_string(),
+        zone: view.zone.name.clone(),
+        day: view.day.map(format_day),
+        as_of: format_clock_utc(period.fetched_at),
     }
 }
 
-/// The view's rows, every page of them, in its order: the sort's order over the whole period, filtered.
-pub fn view_rows(period: &PricedPeriod, query: &TableQuery) -> Vec<u32> {
-    let order = period.order(&query.sort);
-    match &query.report {
-        None => order.to_vec(),
-        Some(filter) => order
-            .iter()
-            .copied()
-            .filter(|&index| filter.admits(period.rows[index as usize].report_name.as_deref()))
-            .collect(),
-    }
+/// The view's rows, every page of them, in its order: the sort's order over the whole period, then the
+/// view's day and report filters.
+pub fn view_rows(period: &PricedPeriod, view: &ResolvedView) -> Vec<u32> {
+    let order = period.order(&view.query.sort);
+    let dates = view.day.map(|_| period.dates_in(&view.zone));
+    order
+        .iter()
+        .copied()
+        .filter(|&index| dates.as_ref().is_none_or(|dates| view.admits_date(dates[index as usize])))
+        .filter(|&index| {
+            view.query
+                .report
+                .as_ref()
+                .is_none_or(|filter| filter.admits(period.rows[index as usize].report_name.as_deref()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -56,7 +63,7 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
-    use chrono::{TimeZone, Utc};
+    use crate::view_query::ViewQuery;
 
     fn period(count: i64) -> PricedPeriod {
         let rows = (0..count)
@@ -68,12 +75,16 @@ mod tests {
             })
             .collect();
         let mut period = PricedPeriod::from_rows(rows);
-        period.fetched_at = Utc.with_ymd_and_hms(2024, 5, 6, 14, 2, 7).unwrap();
+        period.fetched_at = "2024-05-06T14:02:07Z".parse().unwrap();
         period
     }
 
     fn page_of(count: i64, query: &str, size: usize) -> TablePage {
-        table_page(&period(count), &TableQuery::from_query(query), size)
+        table_page(&period(count), &view(query), size)
+    }
+
+    fn view(query: &str) -> ResolvedView {
+        ResolvedView::resolve(&ViewQuery::from_query(query))
     }
 
     fn ids(page: &TablePage) -> Vec<i64> {
@@ -93,7 +104,7 @@ mod tests {
     fn the_last_page_is_partial_and_past_the_end_shows_it() {
         for query in ["page=3", "page=4", "page=4294967295"] {
             let page = page_of(25, query, 10);
-            assert_eq!((page.page, page.first_row), (3, 21), "{query}");
+            assert_eq!((page.page, page.first_row, page.query.as_str()), (3, 21, "page=3"), "{query}");
             assert_eq!(ids(&page), (1020..1025).collect::<Vec<_>>());
         }
     }
@@ -127,21 +138,24 @@ mod tests {
             },
         ];
         let period = PricedPeriod::from_rows(rows);
-        let page = table_page(&period, &TableQuery::from_query("report=Lease&sort=credits_used:desc"), 10);
-        assert_eq!((ids(&page), page.total_rows, page.report.as_str()), (vec![3, 1], 2, "Lease"));
-        let page = table_page(&period, &TableQuery::from_query("report=~text"), 10);
+        let page = table_page(&period, &view("report=Lease&sort=credits_used:desc"), 10);
+        assert_eq!(
+            (ids(&page), page.total_rows, page.query.as_str()),
+            (vec![3, 1], 2, "sort=credits_used:desc&report=Lease")
+        );
+        let page = table_page(&period, &view("report=~text"), 10);
         assert_eq!(ids(&page), vec![2]);
         assert_eq!(page.rows[0].explanation, "0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied");
-        let page = table_page(&period, &TableQuery::from_query("report=Nothing"), 10);
+        let page = table_page(&period, &view("report=Nothing"), 10);
         assert_eq!((page.total_rows, page.first_row, page.page), (0, 0, 1));
     }
 
     #[test]
     fn sorting_covers_the_whole_period_before_the_page_is_cut() {
-        let all = table_page(&period(25), &TableQuery::from_query("sort=credits_used:desc"), 25);
+        let all = table_page(&period(25), &view("sort=credits_used:desc"), 25);
         let second = page_of(25, "sort=credits_used:desc&page=2", 10);
         assert_eq!(ids(&second), ids(&all)[10..20]);
-        assert_eq!(second.sort, "credits_used:desc");
+        assert_eq!(second.query, "sort=credits_used:desc&page=2");
         assert!(second.rows.windows(2).all(|pair| pair[0].credits >= pair[1].credits));
     }
 }

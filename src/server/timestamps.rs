@@ -1,44 +1,149 @@
-//! Upstream timestamps are RFC 3339 strings. The contract passes them on verbatim; the dashboard shows
-//! them, and buckets them into days, in UTC. Server only: the WASM carries no date library.
+//! Time: upstream timestamps (RFC 3339, passed on verbatim by the contract), the viewer's time zone, and the
+//! formats the dashboard shows. jiff with the IANA database compiled into the binary, so the server does not
+//! depend on the host's tzdata; server only, so the WASM carries no date or zone library.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
-pub fn parse_utc(timestamp: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(timestamp).ok().map(|time| time.with_timezone(&Utc))
+/// The zone the dashboard is shown in, by IANA name.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: String,
+    pub tz: TimeZone,
 }
 
-/// The table's format, `DD-MM-YYYY HH:mm` in UTC. Text that is not a timestamp is shown as it came.
-pub fn format_for_table(timestamp: &str) -> String {
-    match parse_utc(timestamp) {
-        Some(time) => time.format("%d-%m-%Y %H:%M").to_string(),
-        None => timestamp.to_owned(),
+impl Zone {
+    pub fn utc() -> Self {
+        Zone { name: "UTC".to_owned(), tz: TimeZone::UTC }
+    }
+
+    /// The zone named `name`, or UTC when there is none; `None` when the name is not a zone.
+    pub fn resolve(name: Option<&str>) -> Option<Zone> {
+        match name {
+            None => Some(Zone::utc()),
+            Some(name) => TimeZone::get(name).ok().map(|tz| Zone { name: canonical_name(&tz, name), tz }),
+        }
+    }
+
+    pub fn is_utc(&self) -> bool {
+        self.name == "UTC"
+    }
+
+    /// The day `time` falls on in this zone. Days are the zone's own, 23 or 25 hours long at DST changes.
+    pub fn date_of(&self, time: Timestamp) -> Date {
+        self.tz.to_datetime(time).date()
+    }
+
+    /// `DD-MM-YYYY HH:mm` in this zone.
+    pub fn format_minute(&self, time: Timestamp) -> String {
+        self.tz.to_datetime(time).strftime("%d-%m-%Y %H:%M").to_string()
+    }
+
+    /// `UTC−05:00`: the zone's offset at `time`.
+    pub fn offset_label(&self, time: Timestamp) -> String {
+        let seconds = self.tz.to_offset(time).seconds();
+        let sign = if seconds < 0 { '−' } else { '+' };
+        let minutes = seconds.unsigned_abs() / 60;
+        format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
     }
 }
 
+/// The database's own spelling of a name matched case-insensitively (`europe/london` → `Europe/London`).
+fn canonical_name(tz: &TimeZone, asked: &str) -> String {
+    tz.iana_name().unwrap_or(asked).to_owned()
+}
+
+/// Every zone name in the compiled-in database, sorted.
+pub fn zone_names() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|name| name.as_str().to_owned()).collect();
+    names.sort();
+    names
+}
+
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    text.parse().ok()
+}
+
+/// `YYYY-MM-DD`, a real date.
+pub fn parse_day(text: &str) -> Option<Date> {
+    text.parse().ok()
+}
+
 /// The chart's and the header's day format, `DD-MM-YYYY`.
-pub fn format_day(day: NaiveDate) -> String {
-    day.format("%d-%m-%Y").to_string()
+pub fn format_day(day: Date) -> String {
+    day.strftime("%d-%m-%Y").to_string()
+}
+
+/// `HH:MM:SS UTC`, for "data as of".
+pub fn format_clock_utc(time: Timestamp) -> String {
+    Zone::utc().tz.to_datetime(time).strftime("%H:%M:%S UTC").to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn at(text: &str) -> Timestamp {
+        parse_timestamp(text).unwrap()
+    }
+
+    fn zone(name: &str) -> Zone {
+        Zone::resolve(Some(name)).unwrap()
+    }
+
     #[test]
-    fn formats_in_utc_to_the_minute() {
-        assert_eq!(format_for_table("2024-04-29T02:08:29.375Z"), "29-04-2024 02:08");
+    fn formats_to_the_minute_in_the_zone() {
+        assert_eq!(Zone::utc().format_minute(at("2024-04-29T02:08:29.375Z")), "29-04-2024 02:08");
         // 23:30 at UTC-02:00 is already the next day in UTC.
-        assert_eq!(format_for_table("2024-04-30T23:30:00-02:00"), "01-05-2024 01:30");
+        assert_eq!(Zone::utc().format_minute(at("2024-04-30T23:30:00-02:00")), "01-05-2024 01:30");
+        assert_eq!(zone("America/New_York").format_minute(at("2024-05-01T03:30:00Z")), "30-04-2024 23:30");
     }
 
     #[test]
-    fn keeps_text_that_is_not_a_timestamp() {
-        assert_eq!(format_for_table("yesterday"), "yesterday");
-        assert_eq!(parse_utc("2024-13-01T00:00:00Z"), None);
+    fn refuses_what_is_not_a_timestamp_or_a_zone() {
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2024-13-01T00:00:00Z"), None);
+        assert!(Zone::resolve(Some("Mars/Olympus")).is_none());
+        assert!(Zone::resolve(Some("")).is_none());
+        assert_eq!(Zone::resolve(None).unwrap().name, "UTC");
+        assert_eq!(parse_day("2024-02-30"), None);
+        assert_eq!(parse_day("2024-02-29").map(format_day).as_deref(), Some("29-02-2024"));
     }
 
     #[test]
-    fn formats_days() {
-        assert_eq!(format_day(NaiveDate::from_ymd_opt(2024, 5, 3).unwrap()), "03-05-2024");
+    fn new_york_days_around_the_march_and_november_changes() {
+        let ny = zone("America/New_York");
+        let day = |text: &str| format_day(ny.date_of(at(text)));
+        // 10 March 2024 is 23 hours long: EST until 02:00, then EDT.
+        assert_eq!(day("2024-03-10T04:30:00Z"), "09-03-2024"); // 23:30 EST
+        assert_eq!(day("2024-03-10T05:00:00Z"), "10-03-2024"); // 00:00 EST
+        assert_eq!(day("2024-03-11T03:30:00Z"), "10-03-2024"); // 23:30 EDT
+        assert_eq!(day("2024-03-11T04:00:00Z"), "11-03-2024"); // 00:00 EDT
+                                                               // 3 November 2024 is 25 hours long: EDT until 02:00, then EST.
+        assert_eq!(day("2024-11-03T03:59:00Z"), "02-11-2024"); // 23:59 EDT
+        assert_eq!(day("2024-11-03T04:00:00Z"), "03-11-2024"); // 00:00 EDT
+        assert_eq!(day("2024-11-04T04:59:00Z"), "03-11-2024"); // 23:59 EST
+        assert_eq!(day("2024-11-04T05:00:00Z"), "04-11-2024"); // 00:00 EST
+        assert_eq!(ny.offset_label(at("2024-01-15T12:00:00Z")), "UTC−05:00");
+        assert_eq!(ny.offset_label(at("2024-07-15T12:00:00Z")), "UTC−04:00");
+    }
+
+    #[test]
+    fn london_days_around_the_march_and_october_changes() {
+        let london = zone("Europe/London");
+        let day = |text: &str| format_day(london.date_of(at(text)));
+        assert_eq!(day("2024-03-30T23:30:00Z"), "30-03-2024"); // 23:30 GMT
+        assert_eq!(day("2024-03-31T23:30:00Z"), "01-04-2024"); // 00:30 BST
+        assert_eq!(day("2024-10-26T23:30:00Z"), "27-10-2024"); // 00:30 BST
+        assert_eq!(day("2024-10-27T23:30:00Z"), "27-10-2024"); // 23:30 GMT, the 25-hour day's last hour
+        assert_eq!(london.offset_label(at("2024-07-01T00:00:00Z")), "UTC+01:00");
+    }
+
+    #[test]
+    fn the_database_is_compiled_in() {
+        let names = zone_names();
+        assert!(names.len() > 300, "{}", names.len());
+        assert!(names.iter().any(|name| name == "America/New_York"));
     }
 }

@@ -6,11 +6,12 @@ use super::day_totals::{check_period_span, total_overflow};
 use super::error::UsageError;
 use super::priced_period::PricedPeriod;
 use super::pricing::{price_message, PriceBasis};
-use super::timestamps::parse_utc;
+use super::timestamps::parse_timestamp;
 use super::upstream::{CallBudget, Message, ReportId, ReportLookup, UpstreamClient};
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use futures::{StreamExt, TryStreamExt};
+use jiff::Timestamp;
 use moka::future::Cache;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -108,8 +109,8 @@ impl UsageService {
 
     async fn compute_usage(&self, budget: &CallBudget) -> Result<Arc<PricedPeriod>, UsageError> {
         let messages = self.upstream.fetch_messages(budget).await?;
-        let fetched_at = now_utc();
-        check_timestamps(&messages)?;
+        let fetched_at = jiff::Timestamp::now();
+        let times = parse_timestamps(&messages)?;
         let reports = self.resolve_reports(&messages, budget).await?;
         let (rows, bases): (Vec<UsageRow>, Vec<PriceBasis>) = messages
             .iter()
@@ -127,7 +128,7 @@ impl UsageService {
         // Every figure the dashboard shows is a sum of some of these non-negative amounts, so when the whole
         // fits, every part does.
         let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(total_overflow)?;
-        Ok(Arc::new(PricedPeriod::new(rows, bases, total, fetched_at)))
+        Ok(Arc::new(PricedPeriod::new(rows, bases, times, total, fetched_at)))
     }
 
     /// Each distinct report id once, at most `report_concurrency` at a time. The cache's `try_get_with`
@@ -160,26 +161,20 @@ impl UsageService {
     }
 }
 
-/// chrono's clock feature would bring a time-zone library along; the system clock is all this needs.
-fn now_utc() -> chrono::DateTime<chrono::Utc> {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    chrono::DateTime::from_timestamp(since_epoch.as_secs() as i64, since_epoch.subsec_nanos()).unwrap_or_default()
-}
-
 /// The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing one, and timestamps
 /// no billing period can span would make a chart of millions of days.
-fn check_timestamps(messages: &[Message]) -> Result<(), UsageError> {
-    let mut days = Vec::with_capacity(messages.len());
-    for message in messages {
-        let Some(time) = parse_utc(&message.timestamp) else {
-            return Err(UsageError::UpstreamMalformed {
+fn parse_timestamps(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
+    let times = messages
+        .iter()
+        .map(|message| {
+            parse_timestamp(&message.timestamp).ok_or_else(|| UsageError::UpstreamMalformed {
                 resource: "messages".into(),
                 cause: format!("message {} has timestamp `{}`, which is not RFC 3339", message.id, message.timestamp),
-            });
-        };
-        days.push(time.date_naive());
-    }
-    check_period_span(days)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_period_span(&times)?;
+    Ok(times)
 }
 
 #[cfg(test)]
@@ -192,13 +187,13 @@ mod tests {
 
     #[test]
     fn unreadable_timestamp_is_refused() {
-        assert!(matches!(check_timestamps(&[message("last tuesday")]), Err(UsageError::UpstreamMalformed { .. })));
-        assert!(check_timestamps(&[message("2024-04-29T02:08:29.375Z")]).is_ok());
+        assert!(matches!(parse_timestamps(&[message("last tuesday")]), Err(UsageError::UpstreamMalformed { .. })));
+        assert!(parse_timestamps(&[message("2024-04-29T02:08:29.375Z")]).is_ok());
     }
 
     #[test]
     fn a_span_no_billing_period_can_have_is_refused() {
-        let messages = [message("0001-01-01T00:00:00Z"), message("9999-12-31T00:00:00Z")];
-        assert!(matches!(check_timestamps(&messages), Err(UsageError::UpstreamMalformed { .. })));
+        let messages = [message("0001-01-01T00:00:00Z"), message("9999-12-30T00:00:00Z")];
+        assert!(matches!(parse_timestamps(&messages), Err(UsageError::UpstreamMalformed { .. })));
     }
 }

@@ -6,3 +6,4 @@ pub mod period_header;
 pub mod usage_breakdown;
 pub mod usage_chart;
 pub mod usage_table;
+pub mod zone_picker;

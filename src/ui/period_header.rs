@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 /// The billing period's headline figures.
 #[component]
-pub fn PeriodHeader(summary: PeriodSummary) -> impl IntoView {
+pub fn PeriodHeader(summary: PeriodSummary, day: Option<String>) -> impl IntoView {
     let period = match (summary.first_day, summary.last_day) {
         (Some(first), Some(last)) => view! {
             <span class="nowrap">{first}</span>
@@ -16,7 +16,7 @@ pub fn PeriodHeader(summary: PeriodSummary) -> impl IntoView {
     view! {
         <dl class="kpis" id="period-summary">
             <div class="kpi">
-                <dt>"Billing period"</dt>
+                <dt>{if day.is_some() { "Day" } else { "Billing period" }}</dt>
                 <dd data-kpi="period">{period}</dd>
             </div>
             <div class="kpi">

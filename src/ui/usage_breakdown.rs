@@ -1,11 +1,11 @@
-use crate::table_query::{ReportFilter, TableQuery};
 use crate::view::BreakdownRow;
+use crate::view_query::{ReportFilter, ViewQuery};
 use leptos::prelude::*;
 
 /// What drove the bill: one line per report name and one for the messages priced by their text, largest
 /// first. Each line links to the table filtered to it (static links: they work without JavaScript).
 #[component]
-pub fn UsageBreakdown(lines: Vec<BreakdownRow>, query: TableQuery) -> impl IntoView {
+pub fn UsageBreakdown(lines: Vec<BreakdownRow>, query: ViewQuery) -> impl IntoView {
     let body = if lines.is_empty() {
         view! { <p class="empty">"No usage yet in this period."</p> }.into_any()
     } else {

@@ -1,10 +1,11 @@
 use crate::view::DayTotal;
+use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 
 /// The per-day chart (per week for a long period). The SVG comes from the server (charts-rs is not in the
 /// WASM); the totals are repeated as a list for screen readers.
 #[component]
-pub fn UsageChart(days: Vec<DayTotal>, svg: String) -> impl IntoView {
+pub fn UsageChart(days: Vec<DayTotal>, svg: String, query: ViewQuery) -> impl IntoView {
     let weekly = days.first().is_some_and(|bar| bar.days > 1);
     let title = if weekly { "Credits per week" } else { "Credits per day" };
     let body = if days.is_empty() {
@@ -14,14 +15,27 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String) -> impl IntoView {
             <div class="chart-scroll">
                 <div class="chart-svg" role="img" aria-label=format!("Bar chart of {}", title.to_lowercase()) inner_html=svg></div>
             </div>
-            <ol class="visually-hidden chart-days">
+            // Shown to screen readers, and to keyboard users once a day in it has focus.
+            <ol class="visually-hidden-until-focus chart-days">
                 {days
                     .into_iter()
                     .map(|bar| {
-                        let label = if bar.days > 1 { format!("Week from {}", bar.day) } else { bar.day.clone() };
+                        let text = if bar.days > 1 {
+                            format!("Week from {}: {} credits", bar.day, bar.credits)
+                        } else {
+                            format!("{}: {} credits", bar.day, bar.credits)
+                        };
+                        let selected = query.day.as_deref() == Some(bar.iso_day.as_str());
+                        // A week has no single day to link to.
+                        let entry = if bar.days > 1 {
+                            text.into_any()
+                        } else {
+                            let href = query.with_day(Some(bar.iso_day.clone())).href();
+                            view! { <a href=href aria-current=selected.then_some("date")>{text}</a> }.into_any()
+                        };
                         view! {
-                            <li data-day=bar.day.clone() data-credits=bar.credits.to_string()>
-                                {format!("{label}: {} credits", bar.credits)}
+                            <li data-day=bar.day.clone() data-credits=bar.credits.to_string() class:selected=selected>
+                                {entry}
                             </li>
                         }
                     })

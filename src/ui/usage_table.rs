@@ -5,19 +5,19 @@
 
 use crate::contract::ErrorDetail;
 use crate::sorting::{SortColumn, SortDirection};
-use crate::table_query::TableQuery;
 use crate::view::{TablePage, TableRow};
+use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 
-/// One page of the table for `sort`, `page` and `report` (the URL's values): the whole period filtered and
-/// sorted, then cut. `POST /api/table_page` with a form body `sort=…&page=…&report=…`.
+/// One page of the table for a view (the query string of its URL): the whole period in the view's zone,
+/// filtered and sorted, then cut. `POST /api/table_page` with a form body `query=…`.
 #[server(endpoint = "table_page")]
-pub async fn load_table_page(sort: String, page: u32, report: String) -> Result<TablePage, ErrorDetail> {
-    use crate::server::{table::table_page, AppState};
+pub async fn load_table_page(query: String) -> Result<TablePage, ErrorDetail> {
+    use crate::server::{resolved_view::ResolvedView, table::table_page, AppState};
     let state = expect_context::<AppState>();
-    let query = TableQuery::from_values(&sort, page, &report);
+    let view = ResolvedView::resolve(&ViewQuery::from_query(&query));
     match state.usage.usage().await {
-        Ok(period) => Ok(table_page(&period, &query, state.config.table_page_size)),
+        Ok(period) => Ok(table_page(&period, &view, state.config.table_page_size)),
         Err(error) => Err(error.detail()),
     }
 }
@@ -27,8 +27,10 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
     let page = RwSignal::new(initial);
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let query = Memo::new(move |_| page.with(|page| TableQuery::from_values(&page.sort, page.page, &page.report)));
-    let navigator = Navigator { page, loading, failure, latest: StoredValue::new(0) };
+    // The view asked for last: it changes at the click, before its page arrives, so that a second click builds
+    // on the first even while the first is loading.
+    let query = RwSignal::new(page.with_untracked(|page| ViewQuery::from_query(&page.query)));
+    let navigator = Navigator { page, query, loading, failure, latest: StoredValue::new(0) };
     navigator.follow_back_and_forward();
     mark_hydrated();
 
@@ -51,6 +53,18 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
             <h2 id="usage-table-title">"Messages"</h2>
             <p class="table-caption">
                 <span id="table-range">{move || page.with(range_text)}</span>
+                // The day also narrows the header and the breakdown, which are not part of this island: removing
+                // it loads the page.
+                {move || page.with(|page| page.day.clone()).map(|day| {
+                    let without = query.with(|query| query.with_day(None)).href();
+                    view! {
+                        <a class="chip" id="day-chip" href=without rel="external">
+                            {day}
+                            <span aria-hidden="true">" ✕"</span>
+                            <span class="visually-hidden">", show every day"</span>
+                        </a>
+                    }
+                })}
                 {move || query.with(|query| query.report.clone()).map(|filter| {
                     let without = query.with(|query| query.with_report(None));
                     view! {
@@ -76,7 +90,7 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
                     <thead role="rowgroup">
                         <tr role="row">
                             <th role="columnheader" scope="col" class="numeric">"Message ID"</th>
-                            <th role="columnheader" scope="col">"Timestamp (UTC)"</th>
+                            <th role="columnheader" scope="col">{move || page.with(|page| format!("Timestamp ({})", page.zone))}</th>
                             <SortableHeader column=SortColumn::ReportName label="Report Name" query navigator/>
                             <SortableHeader column=SortColumn::CreditsUsed label="Credits Used" query navigator numeric=true/>
                         </tr>
@@ -145,6 +159,7 @@ fn group_digits(number: usize) -> String {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 struct Navigator {
     page: RwSignal<TablePage>,
+    query: RwSignal<ViewQuery>,
     loading: RwSignal<bool>,
     failure: RwSignal<Option<String>>,
     latest: StoredValue<u64>,
@@ -153,7 +168,7 @@ struct Navigator {
 impl Navigator {
     /// Follows a table link in place. Clicks that mean something else (a new tab, a download) are left to the
     /// browser, and so is everything before hydration: the link then simply loads the next view.
-    fn follow(self, event: &leptos::ev::MouseEvent, next: TableQuery) {
+    fn follow(self, event: &leptos::ev::MouseEvent, next: ViewQuery) {
         let modified =
             event.button() != 0 || event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key();
         if modified || event.default_prevented() {
@@ -173,13 +188,13 @@ impl Navigator {
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn load(self, next: TableQuery) {
+    fn load(self, next: ViewQuery) {
         let ticket = self.latest.get_value() + 1;
         self.latest.set_value(ticket);
         self.loading.set(true);
+        self.query.set(next.clone());
         leptos::task::spawn_local(async move {
-            let report = next.report.as_ref().map(|report| report.to_param().to_owned()).unwrap_or_default();
-            let outcome = load_table_page(next.sort.to_param().unwrap_or_default(), next.page, report).await;
+            let outcome = load_table_page(next.query_string()).await;
             if self.latest.get_value() != ticket {
                 return;
             }
@@ -187,6 +202,8 @@ impl Navigator {
             match outcome {
                 Ok(page) => {
                     self.failure.set(None);
+                    // The server's view: the page clamped to the pages there are.
+                    self.query.set(ViewQuery::from_query(&page.query));
                     self.page.set(page);
                 }
                 Err(error) => self.failure.set(Some(error.message)),
@@ -200,7 +217,7 @@ impl Navigator {
         {
             let listener = window_event_listener(leptos::ev::popstate, move |_| {
                 let search = window().location().search().unwrap_or_default();
-                self.load(TableQuery::from_query(search.trim_start_matches('?')));
+                self.load(ViewQuery::from_query(search.trim_start_matches('?')));
             });
             on_cleanup(move || listener.remove());
         }
@@ -221,7 +238,7 @@ fn mark_hydrated() {
 fn SortableHeader(
     column: SortColumn,
     label: &'static str,
-    query: Memo<TableQuery>,
+    query: RwSignal<ViewQuery>,
     navigator: Navigator,
     #[prop(optional)] numeric: bool,
 ) -> impl IntoView {
@@ -260,7 +277,7 @@ fn SortableHeader(
 
 /// First / previous / next / last, as links where they lead somewhere.
 #[component]
-fn Pager(page: RwSignal<TablePage>, query: Memo<TableQuery>, navigator: Navigator) -> impl IntoView {
+fn Pager(page: RwSignal<TablePage>, query: RwSignal<ViewQuery>, navigator: Navigator) -> impl IntoView {
     let link = move |label: &'static str, rel: &'static str, target: fn(u32, u32) -> Option<u32>| {
         move || {
             let (current, count) = page.with(|page| (page.page, page.page_count));
