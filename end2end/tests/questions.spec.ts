@@ -57,7 +57,7 @@ test("the CSV link exports exactly the view, every page of it, and follows sort 
   const response = await page.request.get(href);
   expect(response.headers()["content-type"]).toBe("text/csv; charset=utf-8");
   const lines = (await response.text()).trim().split("\n");
-  expect(lines[0]).toBe("message_id,timestamp,report_name,credits_used,time_utc,explanation");
+  expect(lines[0]).toBe("message_id,timestamp,report_name,credits_used,local_time,time_zone,explanation");
   const all = await periodRows(page);
   const view = expectedOrder(all.filter((r) => r.name === ""), [["credits", "asc"]]);
   expect(lines.slice(1).map((line) => line.split(",")[0])).toEqual(view);
@@ -79,5 +79,86 @@ test.describe("with JavaScript disabled", () => {
     await expect(page.locator("a#export-csv")).toHaveAttribute("href", "/usage.csv?report=~text");
     await page.locator("#report-chip").click();
     await expect(page).toHaveURL(/\/$/);
+  });
+});
+
+/// The sample's messages of one UTC day, `YYYY-MM-DD`, in upstream order.
+async function idsOnDay(page: import("@playwright/test").Page, day: string) {
+  return (await periodRows(page)).filter((row) => new Date(row.time).toISOString().startsWith(day)).map((row) => row.id);
+}
+
+test("a chart bar opens its day: the table, the header and the breakdown narrow, back restores", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  const expected = await idsOnDay(page, "2024-05-01");
+  await page.locator('#usage-chart a.bar-link[href="/?day=2024-05-01"]').click();
+  await expect(page).toHaveURL(/\/\?day=2024-05-01$/);
+  expect((await tableRows(page)).map((r) => r.id)).toEqual(expected);
+  await expect(page.locator("[data-kpi=messages]")).toHaveText(String(expected.length));
+  await expect(page.locator("#day-chip")).toContainText("01-05-2024");
+  // The chart keeps every day and marks the chosen one.
+  await expect(page.locator("#usage-chart li")).toHaveCount(8);
+  await expect(page.locator("#usage-chart a.bar-link.selected")).toHaveCount(1);
+  const breakdownMessages = await page.$$eval("#usage-breakdown tbody tr td:nth-child(2)", (tds) => tds.reduce((sum, td) => sum + Number(td.textContent), 0));
+  expect(breakdownMessages).toBe(expected.length);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator("[data-kpi=messages]")).toHaveText("120");
+});
+
+test("the zone picker shows the page in another zone, with its offset", async ({ page }) => {
+  await page.goto("/?sort=credits_used:desc");
+  await hydrated(page);
+  await page.locator("#tz-input").fill("America/New_York");
+  await page.locator("#zone-form button[type=submit]").click();
+  await expect(page).toHaveURL(/\/\?tz=America%2FNew_York&sort=credits_used%3Adesc$/);
+  await expect(page.locator("#zone-offset")).toHaveText(/^America\/New_York · UTC−0[45]:00$/);
+  await expect(page.locator("#usage-table thead th").nth(1)).toHaveText("Timestamp (America/New_York)");
+  // 29-04-2024 00:00 UTC is the evening of the 28th in New York: the period starts a day earlier.
+  await expect(page.locator("[data-kpi=period]")).toHaveText("28-04-2024 → 06-05-2024");
+  await expect(page.locator("#usage-chart li").first()).toHaveAttribute("data-day", "28-04-2024");
+});
+
+test("an unknown zone shows UTC with a notice", async ({ page }) => {
+  const response = await page.goto("/?tz=Mars/Olympus");
+  expect(response?.status()).toBe(200);
+  await expect(page.locator("#zone-notice")).toContainText("Mars/Olympus");
+  await expect(page.locator("#zone-offset")).toHaveText("UTC · UTC+00:00");
+  await hydrated(page);
+});
+
+test.describe("in a browser whose zone is Europe/Berlin", () => {
+  test.use({ timezoneId: "Europe/Berlin" });
+
+  test("its own zone is one click away", async ({ page }) => {
+    await page.goto("/?sort=credits_used:asc");
+    await hydrated(page);
+    const offer = page.locator("#use-local-zone");
+    await expect(offer).toHaveText("Use my time zone (Europe/Berlin)");
+    await offer.click();
+    await expect(page).toHaveURL(/\/\?tz=Europe\/Berlin&sort=credits_used:asc$/);
+    await expect(page.locator("#zone-offset")).toHaveText(/^Europe\/Berlin · UTC\+0[12]:00$/);
+    // Now that the page is in the browser's zone, there is nothing to offer.
+    await hydrated(page);
+    await expect(offer).toHaveCount(0);
+  });
+});
+
+test.describe("with JavaScript disabled, days and zones", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the chart's day list and the zone form work through links and a GET form", async ({ page }) => {
+    await page.goto("/");
+    const expected = await idsOnDay(page, "2024-05-02");
+    await page.locator('#usage-chart li[data-day="02-05-2024"] a').focus();
+    await page.keyboard.press("Enter");
+    await expect(page).toHaveURL(/\/\?day=2024-05-02$/);
+    expect((await tableRows(page)).map((r) => r.id)).toEqual(expected);
+    await page.locator("#day-chip").click();
+    await expect(page).toHaveURL(/\/$/);
+    await page.locator("#tz-input").fill("Europe/London");
+    await page.locator("#zone-form button[type=submit]").click();
+    await expect(page).toHaveURL(/tz=Europe%2FLondon/);
+    await expect(page.locator("#usage-table thead th").nth(1)).toHaveText("Timestamp (Europe/London)");
   });
 });
