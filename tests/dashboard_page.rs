@@ -22,38 +22,6 @@ async fn upstream_with_three_messages() -> MockServer {
     upstream
 }
 
-/// Message ids in the order the table shows them.
-fn table_ids(html: &str) -> Vec<String> {
-    let table = &html[html.find("id=\"usage-table\"").expect("table present")..];
-    let body = &table[table.find("<tbody").unwrap()..table.find("</tbody>").unwrap()];
-    body.split("<tr ")
-        .skip(1)
-        .map(|row| {
-            let cell = &row[row.find("<td").unwrap()..];
-            let text = &cell[cell.find('>').unwrap() + 1..];
-            text[..text.find('<').unwrap()].to_owned()
-        })
-        .collect()
-}
-
-/// The text of a header figure, tags and hydration markers stripped.
-fn kpi_text(html: &str, kpi: &str) -> String {
-    let start = html.find(&format!("data-kpi=\"{kpi}\"")).expect("figure present");
-    let element = &html[start..];
-    let content = &element[element.find('>').unwrap() + 1..element.find("</dd>").unwrap()];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in content.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
-}
-
 #[tokio::test]
 async fn renders_rows_chart_and_summary_on_the_server() {
     let upstream = upstream_with_three_messages().await;

@@ -31,22 +31,13 @@ async fn period_of_25() -> MockServer {
     upstream
 }
 
-fn small_pages(upstream: &MockServer) -> axum::Router {
-    app(&Config { table_page_size: 10, ..test_config(upstream) })
+/// Message ids in the order the table shows them, as numbers.
+fn table_ids(html: &str) -> Vec<usize> {
+    support::table_ids(html).iter().map(|id| id.parse().unwrap()).collect()
 }
 
-/// Message ids in the order the table shows them.
-fn table_ids(html: &str) -> Vec<usize> {
-    let table = &html[html.find("id=\"usage-table\"").expect("the table")..];
-    let body = &table[table.find("<tbody").expect("table body")..table.find("</tbody>").unwrap()];
-    body.split("<tr")
-        .skip(1)
-        .filter_map(|row| {
-            let cell = &row[row.find("<td").unwrap()..];
-            let text = &cell[cell.find('>').unwrap() + 1..];
-            text[..text.find('<').unwrap()].parse().ok()
-        })
-        .collect()
+fn small_pages(upstream: &MockServer) -> axum::Router {
+    app(&Config { table_page_size: 10, ..test_config(upstream) })
 }
 
 /// The `href` of the link with this `rel`, as the browser reads it.

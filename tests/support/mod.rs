@@ -92,3 +92,36 @@ pub fn error_code(body: &str) -> String {
     assert!(!error["message"].as_str().unwrap().is_empty());
     error["code"].as_str().unwrap().to_owned()
 }
+
+/// Message ids in the order the page's table shows them (the empty-state row has none).
+pub fn table_ids(html: &str) -> Vec<String> {
+    let table = &html[html.find("id=\"usage-table\"").expect("the table")..];
+    let body = &table[table.find("<tbody").expect("table body")..table.find("</tbody>").unwrap()];
+    body.split("<tr")
+        .skip(1)
+        .filter_map(|row| {
+            let cell = &row[row.find("<td")?..];
+            let text = &cell[cell.find('>')? + 1..];
+            let id = &text[..text.find('<')?];
+            id.parse::<i64>().is_ok().then(|| id.to_owned())
+        })
+        .collect()
+}
+
+/// The text of a header figure, tags and hydration markers stripped.
+pub fn kpi_text(html: &str, kpi: &str) -> String {
+    let start = html.find(&format!("data-kpi=\"{kpi}\"")).expect("figure present");
+    let element = &html[start..];
+    let content = &element[element.find('>').unwrap() + 1..element.find("</dd>").unwrap()];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in content.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
