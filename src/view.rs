@@ -71,11 +71,21 @@ pub struct ZoneView {
     pub names: Vec<String>,
 }
 
-/// One line of "what drove the bill": a report name, or the messages priced by their text.
+/// What a line of "what drove the bill" adds up. Ordered so that ties list names first, by name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum BreakdownGroup {
+    /// The messages priced by one report name.
+    Report(String),
+    /// The messages priced by report names beyond the listed ones: how many names.
+    OtherReports(usize),
+    /// The messages priced by their text.
+    TextPriced,
+}
+
+/// One line of "what drove the bill".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakdownRow {
-    /// `None` for the messages priced by their text.
-    pub report_name: Option<String>,
+    pub group: BreakdownGroup,
     pub messages: usize,
     pub credits: Credits,
     /// Share of the period's total, in tenths of a percent (rounded).

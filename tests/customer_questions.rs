@@ -141,3 +141,20 @@ async fn the_breakdown_adds_up_and_links_to_the_filtered_table() {
     assert!(html.contains("id=\"report-chip\""));
     assert!(html.contains("Rows 1–2 of 2"));
 }
+
+#[tokio::test]
+async fn a_period_of_many_reports_lists_the_largest_and_sums_the_rest() {
+    let upstream = MockServer::start().await;
+    let messages = (0..30).map(|i| message(i, "t", TIME, Some(json!(100 + i)))).collect();
+    serve_messages(&upstream, messages).await;
+    for i in 0..30u64 {
+        serve_report(&upstream, 100 + i, &format!("Report {i:02}"), json!(1 + i)).await;
+    }
+    let (_, html) = get(&app(&test_config(&upstream)), "/").await;
+    let card = &html[html.find("id=\"usage-breakdown\"").unwrap()..];
+    let card = &card[..card.find("</section>").unwrap()];
+    assert_eq!(card.matches("<tr").count(), 1 + 11, "a header, ten reports and one line for the rest");
+    assert!(card.contains("20 other reports"), "{card}");
+    // The twenty smallest cost 1 + 2 + … + 20 = 210 credits.
+    assert!(card.contains("210.00"), "{card}");
+}

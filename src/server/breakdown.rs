@@ -1,12 +1,17 @@
 //! What drove the bill: credits and messages per report name, and for the messages priced by their text,
-//! largest first. Exact: the rows partition the period, so their credits add up to its total.
+//! largest first. The largest `LISTED_REPORTS` names are listed; the rest of the names, however many (a
+//! large account has thousands), make one "other reports" line, so the card stays small. Exact: the lines
+//! partition the period, so their credits add up to its total.
 
 use super::day_totals::total_overflow;
 use super::error::UsageError;
 use crate::contract::UsageRow;
 use crate::money::Credits;
-use crate::view::BreakdownRow;
+use crate::view::{BreakdownGroup, BreakdownRow};
 use std::collections::HashMap;
+
+/// Report names listed one by one; the rest are summed into one line.
+pub const LISTED_REPORTS: usize = 10;
 
 pub fn breakdown(rows: &[UsageRow], total: Credits) -> Result<Vec<BreakdownRow>, UsageError> {
     let mut groups: HashMap<Option<&str>, (usize, Credits)> = HashMap::new();
@@ -18,19 +23,33 @@ pub fn breakdown(rows: &[UsageRow], total: Credits) -> Result<Vec<BreakdownRow>,
     let mut lines: Vec<BreakdownRow> = groups
         .into_iter()
         .map(|(name, (messages, credits))| BreakdownRow {
-            report_name: name.map(str::to_owned),
+            group: name.map_or(BreakdownGroup::TextPriced, |name| BreakdownGroup::Report(name.to_owned())),
             messages,
             credits,
             share_permille: share_permille(credits, total),
         })
         .collect();
     // Largest first; equal credits by name, the text-priced group last, so the order never depends on hashing.
-    lines.sort_by(|a, b| {
-        b.credits.cmp(&a.credits).then_with(|| match (&a.report_name, &b.report_name) {
-            (Some(x), Some(y)) => x.cmp(y),
-            (x, y) => x.is_none().cmp(&y.is_none()),
-        })
+    lines.sort_by(|a, b| b.credits.cmp(&a.credits).then_with(|| a.group.cmp(&b.group)));
+    let mut listed = 0;
+    let (kept, rest): (Vec<_>, Vec<_>) = lines.into_iter().partition(|line| match line.group {
+        BreakdownGroup::Report(_) => {
+            listed += 1;
+            listed <= LISTED_REPORTS
+        }
+        _ => true,
     });
+    let mut lines = kept;
+    if !rest.is_empty() {
+        let credits = Credits::checked_sum(rest.iter().map(|line| line.credits)).ok_or_else(total_overflow)?;
+        lines.push(BreakdownRow {
+            group: BreakdownGroup::OtherReports(rest.len()),
+            messages: rest.iter().map(|line| line.messages).sum(),
+            credits,
+            share_permille: share_permille(credits, total),
+        });
+        lines.sort_by(|a, b| b.credits.cmp(&a.credits).then_with(|| a.group.cmp(&b.group)));
+    }
     Ok(lines)
 }
 
@@ -66,16 +85,14 @@ mod tests {
             row(None, 440),
         ];
         let lines = breakdown(&rows, Credits::from_hundredths(19360)).unwrap();
-        let summary: Vec<(Option<&str>, usize, String, u32)> = lines
-            .iter()
-            .map(|l| (l.report_name.as_deref(), l.messages, l.credits.to_string(), l.share_permille))
-            .collect();
+        let summary: Vec<(BreakdownGroup, usize, String, u32)> =
+            lines.iter().map(|l| (l.group.clone(), l.messages, l.credits.to_string(), l.share_permille)).collect();
         assert_eq!(
             summary,
             vec![
-                (Some("Lease"), 2, "158.00".to_owned(), 816),
-                (Some("Title"), 1, "30.00".to_owned(), 155),
-                (None, 2, "5.60".to_owned(), 29),
+                (BreakdownGroup::Report("Lease".into()), 2, "158.00".to_owned(), 816),
+                (BreakdownGroup::Report("Title".into()), 1, "30.00".to_owned(), 155),
+                (BreakdownGroup::TextPriced, 2, "5.60".to_owned(), 29),
             ]
         );
     }
@@ -93,9 +110,27 @@ mod tests {
     #[test]
     fn ties_order_by_name_with_the_text_group_last() {
         let rows = [row(None, 100), row(Some("b"), 100), row(Some("a"), 100)];
-        let names: Vec<Option<String>> =
-            breakdown(&rows, Credits::from_hundredths(300)).unwrap().into_iter().map(|l| l.report_name).collect();
-        assert_eq!(names, vec![Some("a".into()), Some("b".into()), None]);
+        let groups: Vec<BreakdownGroup> =
+            breakdown(&rows, Credits::from_hundredths(300)).unwrap().into_iter().map(|l| l.group).collect();
+        let report = |name: &str| BreakdownGroup::Report(name.into());
+        assert_eq!(groups, vec![report("a"), report("b"), BreakdownGroup::TextPriced]);
+    }
+
+    #[test]
+    fn past_the_listed_reports_the_rest_is_one_line_and_the_sum_stays_exact() {
+        // 5 000 reports, report i costing i + 1 hundredths, and the text-priced messages.
+        let mut rows: Vec<UsageRow> = (0..5_000).map(|i| row(Some(&format!("Report {i:04}")), i + 1)).collect();
+        rows.push(row(None, 4_000));
+        let total = Credits::checked_sum(rows.iter().map(|r| r.credits_used)).unwrap();
+        let lines = breakdown(&rows, total).unwrap();
+        assert_eq!(lines.len(), LISTED_REPORTS + 2);
+        assert_eq!(lines[0].group, BreakdownGroup::OtherReports(4_990));
+        assert_eq!(lines[0].messages, 4_990);
+        assert_eq!(lines[1].group, BreakdownGroup::Report("Report 4999".into()));
+        assert!(lines
+            .iter()
+            .any(|line| line.group == BreakdownGroup::TextPriced && line.credits.hundredths() == 4_000));
+        assert_eq!(Credits::checked_sum(lines.iter().map(|l| l.credits)), Some(total));
     }
 
     #[test]

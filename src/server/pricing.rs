@@ -246,12 +246,9 @@ mod tests {
 
     /// Reads the credits an explanation ends with (the minimum when it was applied).
     fn explained_credits(explanation: &str) -> String {
-        let last = explanation.rsplit([' ', '=']).find(|word| !word.is_empty()).unwrap();
-        if explanation.ends_with("applied") {
-            explanation.rsplit("minimum ").next().unwrap().trim_end_matches(" applied").to_owned()
-        } else {
-            last.to_owned()
-        }
+        let charged =
+            explanation.strip_suffix(" applied").map_or(explanation, |rest| rest.rsplit("minimum ").next().unwrap());
+        charged.rsplit(' ').next().unwrap().to_owned()
     }
 
     #[test]

@@ -54,9 +54,15 @@ fn canonical_name(tz: &TimeZone, asked: &str) -> String {
     tz.iana_name().unwrap_or(asked).to_owned()
 }
 
-/// Every zone name in the compiled-in database, sorted.
+/// The zone names to suggest, sorted: the database's `Area/Location` names and UTC, without the legacy
+/// aliases (`EST`, `US/Eastern`, `Etc/GMT+5`, …), which still work when typed.
 pub fn zone_names() -> Vec<String> {
-    let mut names: Vec<String> = jiff::tz::db().available().map(|name| name.as_str().to_owned()).collect();
+    const LEGACY: [&str; 8] = ["Etc/", "SystemV/", "US/", "Canada/", "Mexico/", "Brazil/", "Chile/", "posix"];
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .filter(|name| name == "UTC" || (name.contains('/') && !LEGACY.iter().any(|legacy| name.starts_with(legacy))))
+        .collect();
     names.sort();
     names
 }
@@ -145,5 +151,7 @@ mod tests {
         let names = zone_names();
         assert!(names.len() > 300, "{}", names.len());
         assert!(names.iter().any(|name| name == "America/New_York"));
+        assert!(!names.iter().any(|name| name == "US/Eastern" || name == "EST"), "legacy aliases are not suggested");
+        assert!(Zone::resolve(Some("US/Eastern")).is_some(), "but still work");
     }
 }

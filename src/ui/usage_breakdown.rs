@@ -1,9 +1,10 @@
-use crate::view::BreakdownRow;
+use crate::view::{BreakdownGroup, BreakdownRow};
 use crate::view_query::{ReportFilter, ViewQuery};
 use leptos::prelude::*;
 
-/// What drove the bill: one line per report name and one for the messages priced by their text, largest
-/// first. Each line links to the table filtered to it (static links: they work without JavaScript).
+/// What drove the bill: one line per report name (the largest ten; the rest summed as "other reports") and
+/// one for the messages priced by their text, largest first. Each name and the text-priced line link to the
+/// table filtered to them (static links: they work without JavaScript).
 #[component]
 pub fn UsageBreakdown(lines: Vec<BreakdownRow>, query: ViewQuery) -> impl IntoView {
     let body = if lines.is_empty() {
@@ -12,18 +13,27 @@ pub fn UsageBreakdown(lines: Vec<BreakdownRow>, query: ViewQuery) -> impl IntoVi
         let rows = lines
             .into_iter()
             .map(|line| {
-                let filter = match &line.report_name {
-                    Some(name) => ReportFilter::Named(name.clone()),
-                    None => ReportFilter::TextPriced,
+                let filter = match &line.group {
+                    BreakdownGroup::Report(name) => Some(ReportFilter::Named(name.clone())),
+                    BreakdownGroup::TextPriced => Some(ReportFilter::TextPriced),
+                    BreakdownGroup::OtherReports(_) => None,
                 };
-                let selected = query.report.as_ref() == Some(&filter);
-                let href = query.with_report(Some(filter.clone())).href();
+                let selected = filter.is_some() && query.report == filter;
                 let share = format!("{}.{} %", line.share_permille / 10, line.share_permille % 10);
+                // "Other reports" has no filter of its own: its names are one sort of the table away.
+                let label = match (&filter, &line.group) {
+                    (Some(filter), _) => {
+                        let href = query.with_report(Some(filter.clone())).href();
+                        view! { <a href=href aria-current=selected.then_some("true")>{filter.label().to_owned()}</a> }
+                            .into_any()
+                    }
+                    (None, BreakdownGroup::OtherReports(names)) => format!("{names} other reports").into_any(),
+                    (None, _) => "".into_any(),
+                };
+                let data_report = filter.as_ref().map(|filter| filter.to_param().to_owned());
                 view! {
-                    <tr class:selected=selected data-report=filter.to_param().to_owned()>
-                        <th scope="row">
-                            <a href=href aria-current=selected.then_some("true")>{filter.label().to_owned()}</a>
-                        </th>
+                    <tr class:selected=selected data-report=data_report>
+                        <th scope="row">{label}</th>
                         <td class="numeric">{line.messages}</td>
                         <td class="numeric">{line.credits.to_string()}</td>
                         <td class="numeric share">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 /// Which zone the page is in, and a way to pick another that works without JavaScript: a GET form with the
 /// server's zone names as suggestions. It keeps the sort and the report filter; a day belongs to its zone, so
-/// it is dropped. After hydration, the browser's own zone is one click away when it differs.
+/// it is dropped. With JavaScript, the browser's own zone is one click away when it differs.
 #[component]
 pub fn ZonePicker(zone: ZoneView, query: ViewQuery) -> impl IntoView {
     let keep = |name: &'static str, value: Option<String>| {
@@ -18,7 +18,8 @@ pub fn ZonePicker(zone: ZoneView, query: ViewQuery) -> impl IntoView {
             </p>
         }
     });
-    let elsewhere = query.with_tz(None).query_string();
+    // The view without its zone (a new zone drops the day too).
+    let elsewhere = query.with_tz(None).href();
     view! {
         <form class="zone-picker" method="get" action="/" id="zone-form">
             <label for="tz-input">"Time zone"</label>
@@ -30,37 +31,30 @@ pub fn ZonePicker(zone: ZoneView, query: ViewQuery) -> impl IntoView {
             {keep(REPORT_PARAM, query.report.as_ref().map(|report| report.to_param().to_owned()))}
             <button type="submit">"Show"</button>
             <span class="zone-offset" id="zone-offset">{format!("{} · {}", zone.name, zone.offset)}</span>
-            <LocalZoneOffer current=zone.name query=elsewhere/>
+            <LocalZoneOffer current=zone.name view=elsewhere/>
         </form>
         {notice}
     }
 }
 
-/// "Use my time zone (Europe/Berlin)", shown only in the browser, and only when its zone is not the page's.
-/// `query` is the view's query string without a zone.
-#[island]
-fn LocalZoneOffer(current: String, query: String) -> impl IntoView {
-    let local = RwSignal::new(None::<String>);
-    Effect::new(move |_| local.set(browser_zone().filter(|zone| *zone != current)));
-    move || {
-        local.get().map(|zone| {
-            let href = ViewQuery::from_query(&query).with_tz(Some(zone.clone())).href();
-            view! {
-                <a class="chip" id="use-local-zone" href=href>
-                    {format!("Use my time zone ({zone})")}
-                </a>
-            }
-        })
-    }
-}
+/// Offers the browser's own zone (`Intl`) when it is not the page's: a link, hidden until this script, run
+/// with the page's CSP nonce, fills it in. A few lines of JavaScript rather than an island: reading one
+/// browser setting is not worth the WASM it would add to every visit.
+const OFFER_LOCAL_ZONE: &str = r#"(() => {
+  const link = document.getElementById("use-local-zone");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!link || !zone || zone === link.dataset.current) return;
+  const url = new URL(link.dataset.view, location.href);
+  url.searchParams.set("tz", zone);
+  link.href = url.pathname + url.search;
+  link.textContent = "Use my time zone (" + zone + ")";
+  link.hidden = false;
+})();"#;
 
-/// The browser's zone, as `Intl` names it.
-fn browser_zone() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()
+#[component]
+fn LocalZoneOffer(current: String, view: String) -> impl IntoView {
+    view! {
+        <a class="chip" id="use-local-zone" href=view.clone() data-current=current data-view=view hidden></a>
+        <script nonce=leptos::nonce::use_nonce() inner_html=OFFER_LOCAL_ZONE></script>
     }
-    #[cfg(not(feature = "hydrate"))]
-    None
 }
