@@ -56,16 +56,10 @@ fn neutralise(cell: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::contract::UsageRow;
-    use crate::money::Credits;
     use crate::view_query::ViewQuery;
 
     fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
-        UsageRow {
-            message_id,
-            timestamp: "2024-04-29T02:08:29.375Z".into(),
-            report_name: report_name.map(str::to_owned),
-            credits_used: Credits::from_hundredths(hundredths),
-        }
+        PricedPeriod::test_row(message_id, report_name, hundredths)
     }
 
     fn view(query: &str) -> ResolvedView {

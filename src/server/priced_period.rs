@@ -113,6 +113,17 @@ impl PricedPeriod {
         self.dates.get_or_compute(zone.name.clone(), || self.times.iter().map(|time| zone.date_of(*time)).collect())
     }
 
+    /// A row of a test period: 29 April 2024, 02:08 UTC.
+    #[cfg(test)]
+    pub fn test_row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
+        UsageRow {
+            message_id,
+            timestamp: "2024-04-29T02:08:29.375Z".into(),
+            report_name: report_name.map(str::to_owned),
+            credits_used: Credits::from_hundredths(hundredths),
+        }
+    }
+
     /// A period of rows priced elsewhere (tests): named rows by their report, the others by an empty text.
     #[cfg(test)]
     pub fn from_rows(rows: Vec<UsageRow>) -> Self {
@@ -192,12 +203,7 @@ mod tests {
     use super::*;
 
     fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
-        UsageRow {
-            message_id,
-            timestamp: "2024-04-29T02:08:29.375Z".into(),
-            report_name: report_name.map(str::to_owned),
-            credits_used: Credits::from_hundredths(hundredths),
-        }
+        PricedPeriod::test_row(message_id, report_name, hundredths)
     }
 
     fn ids(rows: Vec<UsageRow>, sort: &str) -> Vec<i64> {
