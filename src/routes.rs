@@ -138,8 +138,8 @@ async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     };
     let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
     match csv_export::usage_csv(&period, &view) {
-        Ok(body) => {
-            let disposition = format!("attachment; filename=\"{}\"", csv_export::file_name(&period, &view));
+        Ok((file_name, body)) => {
+            let disposition = format!("attachment; filename=\"{file_name}\"");
             let headers = [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, disposition),

@@ -11,10 +11,12 @@ use std::borrow::Cow;
 pub const HEADER: [&str; 7] =
     ["message_id", "timestamp", "report_name", "credits_used", "local_time", "time_zone", "explanation"];
 
-pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<Vec<u8>, csv::Error> {
+/// The view's CSV and its file name.
+pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<(String, Vec<u8>), csv::Error> {
+    let rows = view_rows(period, view);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER)?;
-    for index in view_rows(period, view) {
+    for &index in rows.iter() {
         let index = index as usize;
         let row = &period.rows[index];
         writer.write_record([
@@ -27,14 +29,15 @@ pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<Vec<u8>, 
             &neutralise(&period.explanation(index)),
         ])?;
     }
-    writer.into_inner().map_err(|error| error.into_error().into())
+    let body = writer.into_inner().map_err(|error| error.into_error())?;
+    Ok((file_name(period, view, &rows), body))
 }
 
-/// `credit-usage-2024-04-29-2024-05-06.csv`: the first and last day of the view, in its zone (the period's
-/// when the view is empty).
-pub fn file_name(period: &PricedPeriod, view: &ResolvedView) -> String {
+/// `credit-usage-2024-04-29-2024-05-06.csv`: the first and last day of the view's `rows`, in its zone (the
+/// period's when the view is empty).
+fn file_name(period: &PricedPeriod, view: &ResolvedView, rows: &[u32]) -> String {
     let dates = period.dates_in(&view.zone);
-    let shown: Vec<_> = view_rows(period, view).into_iter().map(|index| dates[index as usize]).collect();
+    let shown: Vec<_> = rows.iter().map(|&index| dates[index as usize]).collect();
     let days = if shown.is_empty() { dates.to_vec() } else { shown };
     match (days.iter().min(), days.iter().max()) {
         (Some(first), Some(last)) => format!("credit-usage-{first}-{last}.csv"),
@@ -68,7 +71,7 @@ mod tests {
 
     fn csv_of(rows: Vec<UsageRow>, query: &str) -> String {
         let period = PricedPeriod::from_rows(rows);
-        String::from_utf8(usage_csv(&period, &view(query)).unwrap()).unwrap()
+        String::from_utf8(usage_csv(&period, &view(query)).unwrap().1).unwrap()
     }
 
     #[test]
@@ -125,6 +128,7 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains(",06-05-2024 22:00,America/New_York,"), "{text}");
         let period = PricedPeriod::from_rows(rows);
+        let file_name = |period: &PricedPeriod, view: &ResolvedView| usage_csv(period, view).unwrap().0;
         assert_eq!(file_name(&period, &view("")), "credit-usage-2024-04-29-2024-05-07.csv");
         assert_eq!(
             file_name(&period, &view("tz=America/New_York&day=2024-05-06")),
