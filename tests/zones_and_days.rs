@@ -52,6 +52,7 @@ async fn a_day_narrows_the_figures_table_and_csv_but_the_chart_keeps_every_day()
     assert_eq!(status, 200);
     assert_eq!(table_ids(&html), ["1", "2", "3"]);
     assert_eq!(kpi_text(&html, "messages"), "3");
+    assert_eq!(kpi_text(&html, "period"), "30-04-2024", "one day, named once");
     assert_eq!(kpi_text(&html, "total"), "26.60", "12.50 + 1.60 + 12.50");
     assert!(html.contains("id=\"day-chip\""));
     assert!(html.contains("data-day=\"01-05-2024\""), "the chart keeps the other day");

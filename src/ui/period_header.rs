@@ -5,6 +5,7 @@ use leptos::prelude::*;
 #[component]
 pub fn PeriodHeader(summary: PeriodSummary, day: Option<String>) -> impl IntoView {
     let period = match (summary.first_day, summary.last_day) {
+        (Some(first), Some(last)) if first == last => view! { <span class="nowrap">{first}</span> }.into_any(),
         (Some(first), Some(last)) => view! {
             <span class="nowrap">{first}</span>
             " → "
