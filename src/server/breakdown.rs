@@ -13,7 +13,10 @@ use std::collections::HashMap;
 /// Report names listed one by one; the rest are summed into one line.
 pub const LISTED_REPORTS: usize = 10;
 
-pub fn breakdown(rows: &[UsageRow], total: Credits) -> Result<Vec<BreakdownRow>, UsageError> {
+pub fn breakdown<'a>(
+    rows: impl IntoIterator<Item = &'a UsageRow>,
+    total: Credits,
+) -> Result<Vec<BreakdownRow>, UsageError> {
     let mut groups: HashMap<Option<&str>, (usize, Credits)> = HashMap::new();
     for row in rows {
         let (messages, credits) = groups.entry(row.report_name.as_deref()).or_default();

@@ -10,6 +10,7 @@ use super::priced_period::PricedPeriod;
 use super::resolved_view::ResolvedView;
 use super::table::table_page;
 use super::timestamps::{format_day, zone_names};
+use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::view::{DashboardData, PeriodOverview, PeriodSummary, ZoneView};
 use std::sync::LazyLock;
@@ -22,17 +23,16 @@ pub fn build_dashboard(
     view: &ResolvedView,
     page_size: usize,
 ) -> Result<DashboardData, UsageError> {
-    let mut overview =
-        (*period.overview((view.zone.name.clone(), view.day), |period| build_overview(period, view))?).clone();
+    let kept = period.overview((view.zone.name.clone(), view.day), |period| build_overview(period, view))?;
     // The bars link to their days with the rest of this view's state, so the links are this request's.
     // A week's bar has no single day to link to.
     let selected = view.day.map(|day| day.to_string());
-    let days = overview.days.clone();
-    overview.chart_svg = link_bars(&overview.chart_svg, |label| {
-        let bar = days.iter().find(|bar| bar.day == label && bar.days == 1)?;
+    let chart_svg = link_bars(&kept.chart_svg, |label| {
+        let bar = kept.days.iter().find(|bar| bar.day == label && bar.days == 1)?;
         let href = view.query.with_day(Some(bar.iso_day.clone())).href();
         Some((href, selected.as_deref() == Some(bar.iso_day.as_str())))
     });
+    let overview = PeriodOverview { chart_svg, ..(*kept).clone() };
     let zone = ZoneView {
         name: view.zone.name.clone(),
         offset: view.zone.offset_label(jiff::Timestamp::now()),
@@ -57,8 +57,8 @@ fn build_overview(period: &PricedPeriod, view: &ResolvedView) -> Result<PeriodOv
         render_daily_chart(&days).map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
     };
     // The header and the breakdown cover the view's days: all of them, or the chosen one.
-    let shown: Vec<usize> = (0..period.rows.len()).filter(|&index| view.admits_date(dates[index])).collect();
-    let rows: Vec<_> = shown.iter().map(|&index| period.rows[index].clone()).collect();
+    let rows: Vec<&UsageRow> =
+        period.rows.iter().zip(dates.iter()).filter(|(_, date)| view.admits_date(**date)).map(|(row, _)| row).collect();
     let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(total_overflow)?;
     let (first, last) = match view.day {
         Some(day) => (Some(day), Some(day)),
@@ -71,13 +71,12 @@ fn build_overview(period: &PricedPeriod, view: &ResolvedView) -> Result<PeriodOv
         message_count: rows.len(),
         report_priced_count: rows.iter().filter(|row| row.report_name.is_some()).count(),
     };
-    Ok(PeriodOverview { summary, breakdown: breakdown(&rows, total)?, days, chart_svg })
+    Ok(PeriodOverview { summary, breakdown: breakdown(rows.iter().copied(), total)?, days, chart_svg })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::UsageRow;
     use crate::view_query::ViewQuery;
 
     fn row(timestamp: &str, hundredths: i64, report_name: Option<&str>) -> UsageRow {
