@@ -2,7 +2,7 @@
 //! server as a child process in front of it. Prints Markdown tables; `bench/run.sh` builds and calls it.
 //!
 //! Every latency is compared with a baseline measured in the same run: the round trip of one request
-//! straight to the fake upstream. The server keeps the priced period for `USAGE_SNAPSHOT_TTL_MS`, so a
+//! straight to the fake upstream. The server keeps the priced period for `KEPT_PERIOD_TTL_MS`, so a
 //! measurement of computing it starts the server with 0, and the fake upstream counts its messages downloads:
 //! each figure can say whether it was computed or served from the kept period.
 
@@ -20,7 +20,7 @@ const SERVER_BINARY: &str = "target/release/credit-dashboard";
 
 /// For the measurements of computing the period: the server keeps nothing, so every request downloads the
 /// messages (concurrent requests would still share one download).
-const NO_SNAPSHOT: &[(&str, &str)] = &[("USAGE_SNAPSHOT_TTL_MS", "0")];
+const NO_SNAPSHOT: &[(&str, &str)] = &[("KEPT_PERIOD_TTL_MS", "0")];
 
 /// Cold `/usage` medians of the previous run (no kept period then), per upstream latency and distinct reports.
 /// Copied from bench/RESULTS.md: the code that produced them is gone.
@@ -221,7 +221,7 @@ async fn main() {
 
     println!("## `/usage` latency\n");
     println!("500 messages; half carry a report id. Cold: every request sees report ids it has never seen.");
-    println!("Warm: the same ids again. The server runs with `USAGE_SNAPSHOT_TTL_MS=0`: it keeps no priced period,");
+    println!("Warm: the same ids again. The server runs with `KEPT_PERIOD_TTL_MS=0`: it keeps no priced period,");
     println!("so every request downloads and prices the messages, as in the previous run (its cold medians, copied,");
     println!("are in the last column). Baseline: one request straight to the fake upstream, measured here.");
     println!("{samples} requests each.\n");
@@ -285,7 +285,7 @@ async fn main() {
     }
     let downloads = upstream.take_message_downloads();
     println!("64 concurrent clients for 10 s, upstream latency 0 ms, 500 messages, 8 reports, default");
-    println!("`USAGE_SNAPSHOT_TTL_MS` (30 s): after a first request, every response is served from the kept period");
+    println!("`KEPT_PERIOD_TTL_MS` (30 s): after a first request, every response is served from the kept period");
     println!(
         "({downloads} messages downloads during the run). **{:.0} requests/s** ({total} requests).",
         total as f64 / 10.0
@@ -307,7 +307,7 @@ async fn main() {
     let (cold_page, page_size) = time_requests(&client, &format!("{}/", server.base), cold_samples).await;
     drop(server);
     println!("### Computed for each request\n");
-    println!("`USAGE_SNAPSHOT_TTL_MS=0`, and new report ids for every messages download: each request downloads");
+    println!("`KEPT_PERIOD_TTL_MS=0`, and new report ids for every messages download: each request downloads");
     println!("the messages and looks every report up. {cold_samples} requests each, median.\n");
     println!("| measure | value | target | before |\n|---|---:|---:|---:|");
     println!(
@@ -331,7 +331,7 @@ async fn main() {
     let server = Server::start(3203, &upstream_url, &[]).await;
     upstream.set(0, 100_000, 5_000, false);
     upstream.take_message_downloads();
-    println!("Default `USAGE_SNAPSHOT_TTL_MS` (30 s). The first request for `/` computes the period; the first with");
+    println!("Default `KEPT_PERIOD_TTL_MS` (30 s). The first request for `/` computes the period; the first with");
     println!("a new sort computes that order over the whole period, which is then kept with it. Then {samples}");
     println!("requests each. No before figures: the previous server kept nothing.\n");
     println!("| request | first | median | p95 | target (median) |\n|---|---:|---:|---:|---:|");

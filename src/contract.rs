@@ -37,12 +37,16 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// Server functions fail with the same shape, so the page shows the code and message `/usage` would give.
-impl leptos::server_fn::error::FromServerFnError for ErrorDetail {
+/// The code of a request a server function could not read.
+pub const BAD_REQUEST: &str = "bad_request";
+
+/// Server functions fail with the same body as `/usage`, so a client reads the same code and message. A
+/// request the server function could not even read (a malformed body, say) is `bad_request`.
+impl leptos::server_fn::error::FromServerFnError for ErrorBody {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        ErrorDetail { code: "server_function_failed".into(), message: value.to_string() }
+        ErrorBody { error: ErrorDetail { code: BAD_REQUEST.into(), message: value.to_string() } }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod ui;
 pub mod server;
 
 pub mod contract;
+pub mod figures;
 pub mod money;
 pub mod sorting;
 pub mod view;

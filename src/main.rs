@@ -2,7 +2,7 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use credit_dashboard::routes::build_router;
-    use credit_dashboard::server::{config::Config, http_server::serve, AppState};
+    use credit_dashboard::server::{config::Config, http::server::serve, AppState};
     use tracing_subscriber::EnvFilter;
 
     tracing_subscriber::fmt()
@@ -31,7 +31,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     leptos_options.site_addr = config.site_addr;
-    credit_dashboard::server::assets::detect_hashed_names(&mut leptos_options);
+    credit_dashboard::server::http::assets::detect_hashed_names(&mut leptos_options);
 
     let listener = match tokio::net::TcpListener::bind(config.site_addr).await {
         Ok(listener) => listener,

@@ -2,7 +2,9 @@
 //! sums, the chart) so that the WASM only displays them.
 
 use crate::money::Credits;
+use crate::view_query::ViewQuery;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One bar of the chart: the credits of `days` days (1, or 7 for a long period) from `day`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,10 +43,9 @@ pub struct TableRow {
 /// One page of the table, sorted over the whole period on the server, then cut.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TablePage {
-    /// The view shown, as the query string of its URL (zone, day, report, sort, and the page, which the
-    /// server has clamped to the pages there are).
-    pub query: String,
-    pub page: u32,
+    /// The view shown, as the server checked it: an unknown zone or an impossible day left out, and the page
+    /// clamped to the pages there are.
+    pub view: ViewQuery,
     pub page_count: u32,
     /// 1-based position of the first row shown; 0 when there are none.
     pub first_row: usize,
@@ -60,15 +61,16 @@ pub struct TablePage {
 }
 
 /// The zone the page is shown in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneView {
     pub name: String,
     /// Its offset now, `UTC−05:00`.
     pub offset: String,
-    /// A zone that was asked for and does not exist (the page then shows UTC and says so).
+    /// What was asked for as a zone and is not one, fit to show (the page then shows UTC and says so).
     pub unknown: Option<String>,
-    /// Every zone name the server knows, for the picker.
-    pub names: Vec<String>,
+    /// The picker's suggestions, every zone name the server knows as `<option>` elements: the same on every
+    /// page, so written once per process.
+    pub suggestions_html: Arc<str>,
 }
 
 /// What a line of "what drove the bill" adds up. Ordered so that ties list names first, by name.
@@ -92,8 +94,8 @@ pub struct BreakdownRow {
     pub share_permille: u32,
 }
 
-/// What the dashboard shows of the whole period: the same for every page and sort, so it is computed once
-/// per kept period.
+/// What the dashboard shows of the period in one zone and day: the same for every page and sort, so it is
+/// computed once per kept period, zone and day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PeriodOverview {
     pub summary: PeriodSummary,
@@ -104,14 +106,25 @@ pub struct PeriodOverview {
     pub chart_svg: String,
 }
 
-/// Everything the dashboard shows: the period's overview and one page of the table, in a zone.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Everything the dashboard shows: the period's overview and one page of the table, in a zone. Rendered on the
+/// server only (the table island gets its page as props).
+#[derive(Clone, Debug, PartialEq)]
 pub struct DashboardData {
-    pub overview: PeriodOverview,
+    /// The view shown, as the server checked it; every link on the page is written from it.
+    pub view: ViewQuery,
+    pub overview: Arc<PeriodOverview>,
+    /// The overview's chart with each bar linked to its day in this view.
+    pub chart_svg: String,
     pub table: TablePage,
     pub zone: ZoneView,
-    /// The view's query string, checked by the server.
-    pub query: String,
     /// The chosen day, `DD-MM-YYYY`.
     pub day: Option<String>,
+}
+
+/// What the page's route hands the page: the view as asked (the retry link asks for it again) and the
+/// dashboard, or why it could not be loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DashboardPageData {
+    pub asked: ViewQuery,
+    pub dashboard: Result<DashboardData, crate::contract::ErrorDetail>,
 }

@@ -1,10 +1,13 @@
 //! The dashboard's view state, kept in the URL:
 //! `/?tz=America/New_York&day=2024-05-01&report=Lease&sort=report_name:asc,credits_used:desc&page=3`.
-//! Read as untrusted input like everything in a URL: a malformed or repeated parameter falls back (the first
+//! Parsed once where it enters (the page's request, a click in the browser) and carried as this type from
+//! then on: the table's server function takes it as its argument and the data the server sends back carries
+//! it. Read as untrusted input however it arrives: a malformed or repeated parameter falls back (the first
 //! one counts; a `page` that is not a positive number is page 1; a `day` that is not `YYYY-MM-DD` is no
 //! day), never an error. Whether a zone exists is the server's to say: the browser has no zone database.
 
 use crate::sorting::{SortColumn, SortSpec, SORT_PARAM};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Where the dashboard lives; every table link points here.
 pub const DASHBOARD_PATH: &str = "/";
@@ -12,8 +15,12 @@ pub const PAGE_PARAM: &str = "page";
 pub const REPORT_PARAM: &str = "report";
 pub const TZ_PARAM: &str = "tz";
 pub const DAY_PARAM: &str = "day";
-/// No IANA zone name is longer; a longer value is not one.
-const LONGEST_ZONE_NAME: usize = 64;
+/// A zone asked for is kept up to this many characters: no IANA name is half as long, and a longer value
+/// only needs to be recognisable in the notice that says it is not a zone.
+const LONGEST_ASKED_ZONE: usize = 100;
+/// The class of every link and form field outside the table that carries the view's sort. The table sorts in
+/// place, and then rewrites them, so that everything on the page keeps describing the URL's view.
+pub const FOLLOWS_SORT: &str = "follows-sort";
 /// The `report` value that names the messages priced by their text rather than by a report. (A report named
 /// exactly `~text` cannot be told apart from them by this filter.)
 pub const TEXT_PRICED: &str = "~text";
@@ -59,16 +66,59 @@ impl ReportFilter {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Carried as its URL value, like the sort.
+impl Serialize for ReportFilter {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.to_param())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportFilter {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        ReportFilter::parse(&value).ok_or_else(|| serde::de::Error::custom("an empty report filter"))
+    }
+}
+
+/// Deserialised through [`AskedView`], so a value from a client meets the same rules as a URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "AskedView")]
 pub struct ViewQuery {
     pub sort: SortSpec,
     /// 1-based. Past the end is allowed here; the server shows the last page.
     pub page: u32,
     pub report: Option<ReportFilter>,
-    /// The time zone asked for (an IANA name, unchecked); `None` is UTC.
+    /// The time zone asked for, as asked (trimmed, at most `LONGEST_ASKED_ZONE` characters); `None` is UTC.
     pub tz: Option<String>,
     /// One day in that zone, `YYYY-MM-DD` (well-formed, not yet checked as a date).
     pub day: Option<String>,
+}
+
+/// A view as a client sent it, before the URL's rules are applied.
+#[derive(Deserialize)]
+struct AskedView {
+    #[serde(default)]
+    sort: SortSpec,
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    report: Option<ReportFilter>,
+    #[serde(default)]
+    tz: Option<String>,
+    #[serde(default)]
+    day: Option<String>,
+}
+
+impl From<AskedView> for ViewQuery {
+    fn from(asked: AskedView) -> Self {
+        ViewQuery {
+            sort: asked.sort,
+            page: asked.page.max(1),
+            report: asked.report,
+            tz: asked.tz.as_deref().and_then(asked_zone),
+            day: asked.day.as_deref().and_then(well_formed_day),
+        }
+    }
 }
 
 impl Default for ViewQuery {
@@ -85,15 +135,9 @@ impl ViewQuery {
             sort: first(SORT_PARAM).map(|value| SortSpec::parse(&value)).unwrap_or_default(),
             page: first(PAGE_PARAM).map_or(1, |value| parse_page(&value)),
             report: first(REPORT_PARAM).and_then(|value| ReportFilter::parse(&value)),
-            tz: first(TZ_PARAM).map(|value| value.trim().to_owned()).filter(|zone| plausible_zone(zone)),
-            day: first(DAY_PARAM).map(|value| value.trim().to_owned()).filter(|day| well_formed_day(day)),
+            tz: first(TZ_PARAM).and_then(|value| asked_zone(&value)),
+            day: first(DAY_PARAM).and_then(|value| well_formed_day(&value)),
         }
-    }
-
-    /// The query string of this state (no `?`), as `href` writes it.
-    pub fn query_string(&self) -> String {
-        let href = self.href();
-        href.split_once('?').map(|(_, query)| query.to_owned()).unwrap_or_default()
     }
 
     /// A link to this state; plain, so that it works without JavaScript. Defaults are left out.
@@ -152,20 +196,27 @@ impl ViewQuery {
     pub fn with_tz(&self, tz: Option<String>) -> Self {
         ViewQuery { page: 1, tz, day: None, ..self.clone() }
     }
+
+    /// The same view in another sort, on the same page: what the links outside the table carry after the
+    /// table was sorted in place (they reset the page themselves).
+    pub fn with_sort(&self, sort: SortSpec) -> Self {
+        ViewQuery { sort, ..self.clone() }
+    }
 }
 
-/// IANA names are ASCII letters, digits, `/`, `_`, `-` and `+`, and short.
-fn plausible_zone(zone: &str) -> bool {
-    !zone.is_empty()
-        && zone.len() <= LONGEST_ZONE_NAME
-        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+/// Any zone asked for is kept, so that the server can say it is not one; only its length is bounded.
+fn asked_zone(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.chars().take(LONGEST_ASKED_ZONE).collect())
 }
 
 /// `YYYY-MM-DD` in shape; whether it is a real date is checked by the server.
-fn well_formed_day(day: &str) -> bool {
+fn well_formed_day(day: &str) -> Option<String> {
+    let day = day.trim();
     let bytes = day.as_bytes();
-    bytes.len() == 10
-        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    shaped.then(|| day.to_owned())
 }
 
 /// Digits only; 0 is page 1, and a number too large for a page is the last page.
@@ -243,19 +294,28 @@ mod tests {
         let query = ViewQuery::from_query("tz=America%2FNew_York&day=2024-05-01&sort=credits_used:asc");
         assert_eq!((query.tz.as_deref(), query.day.as_deref()), (Some("America/New_York"), Some("2024-05-01")));
         assert_eq!(query.href(), "/?tz=America/New_York&day=2024-05-01&sort=credits_used:asc");
-        assert_eq!(ViewQuery::from_query(&query.query_string()), query);
+        assert_eq!(ViewQuery::from_query(&query.href()[2..]), query);
         // A new zone drops the day, which belonged to the old one.
         assert_eq!(query.with_tz(Some("Europe/London".into())).href(), "/?tz=Europe/London&sort=credits_used:asc");
         assert_eq!(query.with_day(None).at_page(2).href(), "/?tz=America/New_York&sort=credits_used:asc&page=2");
     }
 
     #[test]
-    fn malformed_zone_and_day_are_ignored_here() {
-        for tz in ["", "<script>", "a b", &"A/".repeat(40)] {
-            assert_eq!(ViewQuery::from_query(&format!("tz={tz}")).tz, None, "{tz:?}");
+    fn any_zone_asked_for_is_kept_for_the_server_to_judge_and_bounded() {
+        // Not zones, but kept: the server shows UTC and a notice naming what was asked.
+        for (tz, kept) in
+            [("<script>", "<script>"), ("a b", "a b"), ("%00", "\0"), ("../../etc/passwd", "../../etc/passwd")]
+        {
+            assert_eq!(ViewQuery::from_query(&format!("tz={tz}")).tz.as_deref(), Some(kept), "{tz:?}");
         }
-        // Well-formed but unknown: kept, for the server to refuse with a notice.
-        assert_eq!(ViewQuery::from_query("tz=Mars/Olympus").tz.as_deref(), Some("Mars/Olympus"));
+        assert_eq!(ViewQuery::from_query("tz=").tz, None);
+        assert_eq!(ViewQuery::from_query("tz=%20%20").tz, None);
+        let long = ViewQuery::from_query(&format!("tz={}", "A".repeat(300))).tz.unwrap();
+        assert_eq!(long.chars().count(), LONGEST_ASKED_ZONE);
+    }
+
+    #[test]
+    fn malformed_days_are_ignored_here() {
         for day in ["", "2024-5-1", "01-05-2024", "2024-05-01T00", "yesterday", "2024/05/01"] {
             assert_eq!(ViewQuery::from_query(&format!("day={day}")).day, None, "{day:?}");
         }
@@ -264,6 +324,21 @@ mod tests {
             Some("2024-02-30"),
             "the server checks dates"
         );
+    }
+
+    #[test]
+    fn travels_as_json_and_a_client_value_meets_the_urls_rules() {
+        let query = ViewQuery::from_query("tz=Europe/London&day=2024-05-01&report=~text&sort=credits_used:desc&page=3");
+        let json = serde_json::to_string(&query).unwrap();
+        assert_eq!(
+            json,
+            r#"{"sort":"credits_used:desc","page":3,"report":"~text","tz":"Europe/London","day":"2024-05-01"}"#
+        );
+        assert_eq!(serde_json::from_str::<ViewQuery>(&json).unwrap(), query);
+        let hostile: ViewQuery =
+            serde_json::from_str(r#"{"sort":"credits_used:up","page":0,"tz":"  ","day":"tomorrow","x":1}"#).unwrap();
+        assert_eq!(hostile, ViewQuery::default());
+        assert_eq!(serde_json::from_str::<ViewQuery>("{}").unwrap(), ViewQuery::default());
     }
 
     #[test]

@@ -80,14 +80,20 @@ async fn hostile_query_strings_are_ignored() {
         "/?sort=%E0%A4%A",
         "/?sort=%00%FF",
         "/?sort=report_name:sideways,,:",
-        "/?sort=credits_used:desc&sort=report_name:asc&x=1",
+        "/?sorting=credits_used:desc&x=1",
     ] {
         let (status, html) = get(&app, query).await;
         assert_eq!(status, 200, "{query}");
-        assert!(html.contains("id=\"usage-table\""), "{query}");
+        assert_eq!(table_ids(&html), vec!["1000", "1001", "1002"], "{query}: the default view's rows");
+        assert!(html.contains("aria-sort=\"none\""), "{query}: unsorted");
     }
-    let long = format!("/?sort={}", "report_name:asc,".repeat(3000));
-    assert_eq!(get(&app, &long).await.0, 200);
+    // Repeated keys: the first counts, and it is a valid sort.
+    let (_, html) = get(&app, "/?sort=report_name:asc,report_name:desc&sort=credits_used:asc").await;
+    assert_eq!(table_ids(&html), vec!["1000", "1002", "1001"]);
+    let long = format!("/?sort={}", "report_name:sideways,".repeat(3000));
+    let (status, html) = get(&app, &long).await;
+    assert_eq!(status, 200);
+    assert_eq!(table_ids(&html), vec!["1000", "1001", "1002"]);
 }
 
 #[tokio::test]
@@ -127,4 +133,47 @@ async fn sample_upstream_serves_the_embedded_data() {
     assert!(messages["messages"].as_array().unwrap().len() >= 100);
     assert_eq!(get(&app, "/sample-upstream/reports/5392").await.0, 200);
     assert_eq!(get(&app, "/sample-upstream/reports/9999").await.0, 404);
+}
+
+#[tokio::test]
+async fn every_count_and_amount_on_the_page_is_grouped_the_same_way() {
+    let upstream = MockServer::start().await;
+    // 1 200 messages on one day, each priced by the report costing 1 234.50: 1 481 400.00 credits.
+    let messages = (0..1200).map(|i| message(i, "x", "2024-04-29T02:08:29.375Z", Some(json!(1)))).collect();
+    serve_messages(&upstream, messages).await;
+    serve_report(&upstream, 1, "Lease", json!(1234.5)).await;
+    let (status, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert_eq!(status, 200);
+    let n = '\u{202F}';
+    assert_eq!(kpi_text(&html, "total"), format!("1{n}481{n}400.00"));
+    assert_eq!(kpi_text(&html, "messages"), format!("1{n}200"));
+    assert_eq!(kpi_text(&html, "report-priced"), format!("1{n}200"));
+    assert!(html.contains(&format!("<td class=\"numeric\">1{n}200</td>")), "the breakdown's count");
+    assert!(html.contains(&format!("<td class=\"numeric\">1{n}481{n}400.00</td>")), "the breakdown's credits");
+    assert!(html.contains(&format!("29-04-2024: 1{n}481{n}400.00 credits")), "the chart's day list");
+    assert!(html.contains(&format!("<summary>1{n}234.50</summary>")), "the table's credits");
+    assert!(html.contains(&format!("Rows 1–100 of 1{n}200")));
+    assert!(html.contains("Page 1 of 12"));
+    assert!(html.contains(&format!("1{n}481{n}400.00 credits over 1{n}200 messages")), "the description");
+    // Programs get plain numbers.
+    let (_, usage) = get(&app(&test_config(&upstream)), "/usage").await;
+    assert!(usage.contains("\"credits_used\":1234.50"));
+}
+
+#[tokio::test]
+async fn the_page_offers_no_empty_link() {
+    let upstream = upstream_with_three_messages().await;
+    let (_, html) = get(&app(&test_config(&upstream)), "/").await;
+    // The browser's-zone link is added by the page's script, with its text, only when there is a zone to offer.
+    assert!(!html.contains("id=\"use-local-zone\""));
+    assert!(html.contains("id=\"local-zone-offer\""));
+    let anchors = html.split("<a ").skip(1);
+    for anchor in anchors {
+        let text = &anchor[anchor.find('>').unwrap() + 1..anchor.find("</a>").unwrap()];
+        assert!(
+            !text.trim().is_empty() || anchor.contains("<rect"),
+            "a link without text: <a {}",
+            &anchor[..80.min(anchor.len())]
+        );
+    }
 }

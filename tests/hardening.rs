@@ -227,7 +227,7 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app(&test_config(&upstream));
-    tokio::spawn(credit_dashboard::server::http_server::serve(
+    tokio::spawn(credit_dashboard::server::http::server::serve(
         listener,
         router,
         std::time::Duration::from_millis(200),

@@ -1,5 +1,5 @@
 //! One computation per period, shared: concurrent requests (the page, its server functions, `/usage`)
-//! share one upstream download; the priced period is kept for `usage_snapshot_ttl_ms`; failures never are.
+//! share one upstream download; the priced period is kept for `kept_period_ttl_ms`; failures never are.
 
 mod support;
 
@@ -55,7 +55,7 @@ async fn paging_through_a_kept_period_does_not_download_it_again() {
 async fn the_kept_period_expires() {
     let upstream = MockServer::start().await;
     slow_period(&upstream, 3).await;
-    let app = app(&Config { usage_snapshot_ttl_ms: 300, ..test_config(&upstream) });
+    let app = app(&Config { kept_period_ttl_ms: 300, ..test_config(&upstream) });
     assert_eq!(get(&app, "/usage").await.0, 200);
     assert_eq!(get(&app, "/usage").await.0, 200);
     assert_eq!(calls_to(&upstream, MESSAGES).await, 1);
@@ -69,7 +69,7 @@ async fn the_kept_period_expires() {
 async fn a_ttl_of_zero_shares_only_what_is_in_flight() {
     let upstream = MockServer::start().await;
     slow_period(&upstream, 3).await;
-    let app = app(&Config { usage_snapshot_ttl_ms: 0, ..test_config(&upstream) });
+    let app = app(&Config { kept_period_ttl_ms: 0, ..test_config(&upstream) });
     let together = futures::future::join_all((0..5).map(|_| get(&app, "/usage"))).await;
     assert!(together.iter().all(|(status, _)| *status == 200));
     assert_eq!(calls_to(&upstream, MESSAGES).await, 1, "concurrent requests shared one download");

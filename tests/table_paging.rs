@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use support::*;
 use tower::ServiceExt;
-use wiremock::MockServer;
+use wiremock::{MockServer, ResponseTemplate};
 
 const COUNT: usize = 25;
 
@@ -136,29 +136,56 @@ async fn names_sort_by_unicode_collation() {
 async fn the_server_function_returns_one_page() {
     let upstream = period_of_25().await;
     let app = small_pages(&upstream);
-    // The function's one argument is the view's query string, form-encoded.
-    let call = |query: &str| {
-        let body = form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish();
-        Request::post("/api/table_page")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(Body::from(body))
-            .unwrap()
-    };
-    let response = app.clone().oneshot(call("sort=credits_used:asc&page=2")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    let page: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    // The function's one argument is the view, as JSON.
+    let (status, _, body) = table_page(&app, json!({"sort": "credits_used:asc", "page": 2})).await;
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
-        (page["page"].as_u64(), page["page_count"].as_u64(), page["first_row"].as_u64()),
+        (page["view"]["page"].as_u64(), page["page_count"].as_u64(), page["first_row"].as_u64()),
         (Some(2), Some(3), Some(11))
     );
     assert_eq!(page["rows"].as_array().unwrap().len(), 10);
-    assert_eq!(page["query"], "sort=credits_used:asc&page=2");
+    assert_eq!(page["view"]["sort"], "credits_used:asc");
 
-    let response = app.oneshot(call("sort=nonsense&page=999&tz=Mars/Olympus")).await.unwrap();
-    let page: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    // A view from a client is untrusted like a URL: nonsense falls back, the page is clamped, the zone is UTC.
+    let (status, _, body) = table_page(&app, json!({"sort": "nonsense", "page": 999, "tz": "Mars/Olympus"})).await;
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
-        (page["page"].as_u64(), page["query"].as_str(), page["zone"].as_str()),
-        (Some(3), Some("page=3"), Some("UTC"))
+        (
+            page["view"]["page"].as_u64(),
+            page["view"]["sort"].as_str(),
+            page["view"]["tz"].as_str(),
+            page["zone"].as_str()
+        ),
+        (Some(3), Some(""), None, Some("UTC"))
     );
+}
+
+#[tokio::test]
+async fn the_server_function_fails_exactly_as_usage_does() {
+    let upstream = MockServer::start().await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(500)).await;
+    let app = small_pages(&upstream);
+    let (usage_status, usage_body) = get(&app, "/usage").await;
+    let (status, headers, body) = table_page(&app, json!({"page": 2})).await;
+    assert_eq!((status.as_u16(), usage_status.as_u16()), (503, 503), "{body}");
+    assert_eq!(error_code(&body), error_code(&usage_body));
+    assert_eq!(error_code(&body), "upstream_unavailable");
+    assert_eq!(headers["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn a_request_the_server_function_cannot_read_is_not_a_server_error() {
+    let upstream = period_of_25().await;
+    let app = small_pages(&upstream);
+    let request = Request::post("/api/table_page")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"view\": [1, 2"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_code(&body), "bad_request");
 }

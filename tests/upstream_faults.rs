@@ -19,10 +19,13 @@ async fn serve_slow_report(upstream: &MockServer, id: u64, delay: Duration) {
     respond(upstream, &format!("/reports/{id}"), ResponseTemplate::new(200).set_body_json(body).set_delay(delay)).await;
 }
 
-/// Asserts a 503 with the stable error shape and the given code, within `bound`.
+/// Asserts a 503 with the stable error shape and the given code, within `bound` from the request (the app is
+/// built first). Bounds keep at least 3× headroom over what the test takes on a loaded 2-core machine, and
+/// stay under what the fault would take if it were not bounded.
 async fn assert_unavailable(upstream: &MockServer, code: &str, bound: Duration) {
+    let app = app(&test_config(upstream));
     let started = Instant::now();
-    let (status, body) = get(&app(&test_config(upstream)), "/usage").await;
+    let (status, body) = get(&app, "/usage").await;
     let elapsed = started.elapsed();
     assert_eq!(status, 503, "{body}");
     assert_eq!(error_code(&body), code, "{body}");
@@ -40,9 +43,9 @@ async fn messages_500_is_503_after_retries() {
 #[tokio::test]
 async fn messages_timeout_is_503() {
     let upstream = MockServer::start().await;
-    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).await;
-    // Three attempts of a 300 ms timeout, plus backoff.
-    assert_unavailable(&upstream, "upstream_unavailable", Duration::from_secs(2)).await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).await;
+    // Three attempts of a 300 ms timeout, plus backoff: about 0.95 s. Without the timeout, 10 s.
+    assert_unavailable(&upstream, "upstream_unavailable", Duration::from_secs(3)).await;
 }
 
 #[tokio::test]
@@ -120,8 +123,8 @@ async fn report_failures_are_not_cached() {
 async fn report_timeout_is_503() {
     let upstream = MockServer::start().await;
     one_message_with_report(&upstream, 5).await;
-    respond(&upstream, "/reports/5", ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).await;
-    assert_unavailable(&upstream, "upstream_unavailable", Duration::from_secs(2)).await;
+    respond(&upstream, "/reports/5", ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).await;
+    assert_unavailable(&upstream, "upstream_unavailable", Duration::from_secs(3)).await;
 }
 
 #[tokio::test]
@@ -155,13 +158,15 @@ async fn too_many_requests_honours_retry_after() {
     one_message_with_report(&upstream, 5).await;
     respond_first(&upstream, "/reports/5", ResponseTemplate::new(429).insert_header("Retry-After", "1"), 1).await;
     serve_report(&upstream, 5, "Lease Review", json!(79)).await;
+    let app = app(&test_config(&upstream));
     let started = Instant::now();
-    let (status, body) = get(&app(&test_config(&upstream)), "/usage").await;
+    let (status, body) = get(&app, "/usage").await;
     let elapsed = started.elapsed();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""credits_used":79.00"#));
     assert!(elapsed >= Duration::from_secs(1), "waited only {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(3), "waited {elapsed:?}");
+    // About 1.05 s; a client ignoring the header would retry after 5 ms.
+    assert!(elapsed < Duration::from_secs(4), "waited {elapsed:?}");
 }
 
 #[tokio::test]
@@ -185,17 +190,19 @@ async fn oversized_body_is_refused() {
 #[tokio::test]
 async fn the_whole_request_has_a_deadline() {
     let upstream = MockServer::start().await;
-    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(5))).await;
+    respond(&upstream, "/messages/current-period", ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).await;
     let config = credit_dashboard::server::config::Config {
-        upstream_timeout_ms: 10_000,
+        upstream_timeout_ms: 20_000,
         usage_deadline_ms: 400,
         ..test_config(&upstream)
     };
+    let app = app(&config);
     let started = Instant::now();
-    let (status, body) = get(&app(&config), "/usage").await;
+    let (status, body) = get(&app, "/usage").await;
     assert_eq!(status, 503);
     assert_eq!(error_code(&body), "upstream_timeout");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // About 0.4 s; without the deadline, 10 s.
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -236,13 +243,14 @@ async fn distinct_reports_are_resolved_concurrently() {
     let messages = (0..20).map(|i| message(i, "hello", TIMESTAMP, Some(json!(300 + i)))).collect();
     serve_messages(&upstream, messages).await;
     for id in 300..320 {
-        serve_slow_report(&upstream, id, Duration::from_millis(100)).await;
+        serve_slow_report(&upstream, id, Duration::from_millis(200)).await;
     }
+    let app = app(&test_config(&upstream));
     let started = Instant::now();
-    let (status, _) = get(&app(&test_config(&upstream)), "/usage").await;
+    let (status, _) = get(&app, "/usage").await;
     assert_eq!(status, 200);
-    // One after another would take 20 × 100 ms.
-    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    // Concurrently, about 0.25 s; one after another, 20 × 200 ms.
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]

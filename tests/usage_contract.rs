@@ -113,7 +113,7 @@ async fn each_distinct_report_is_fetched_once_and_then_cached() {
         serve_report(&upstream, id, &format!("Report {id}"), json!(10)).await;
     }
     // No kept period, so that the second request computes again and finds the reports in their cache.
-    let config = credit_dashboard::server::config::Config { usage_snapshot_ttl_ms: 0, ..test_config(&upstream) };
+    let config = credit_dashboard::server::config::Config { kept_period_ttl_ms: 0, ..test_config(&upstream) };
     let app = app(&config);
     assert_eq!(get(&app, "/usage").await.0, 200);
     assert_eq!(get(&app, "/usage").await.0, 200);

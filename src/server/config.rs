@@ -2,9 +2,11 @@
 //! variable (its name in capitals; `site_addr` is `LEPTOS_SITE_ADDR`, as cargo-leptos sets it). cargo-leptos
 //! reads its build settings from Cargo.toml; this file is only for the running server.
 
-use super::upstream::LONGEST_WAIT_BEFORE_RETRY;
-use super::upstream_url::UpstreamUrls;
+use super::upstream::client::ClientSettings;
+use super::upstream::retry::RetryPolicy;
+use super::upstream::urls::UpstreamUrls;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -32,7 +34,7 @@ pub struct Config {
     pub report_cache_capacity: u64,
     pub report_cache_ttl_secs: u64,
     pub report_not_found_ttl_secs: u64,
-    pub usage_snapshot_ttl_ms: u64,
+    pub kept_period_ttl_ms: u64,
     pub table_page_size: usize,
     pub header_read_timeout_ms: u64,
     pub max_requests_in_flight: usize,
@@ -55,7 +57,7 @@ impl Default for Config {
             report_cache_capacity: 10_000,
             report_cache_ttl_secs: 300,
             report_not_found_ttl_secs: 30,
-            usage_snapshot_ttl_ms: 30_000,
+            kept_period_ttl_ms: 30_000,
             table_page_size: 100,
             header_read_timeout_ms: 10_000,
             max_requests_in_flight: 512,
@@ -70,62 +72,110 @@ pub enum ConfigError {
     Unreadable { path: String, source: std::io::Error },
     #[error("{path} is not valid TOML: {source}")]
     NotToml { path: String, source: toml::de::Error },
-    #[error("`{key}` is not valid: {reason}")]
-    InvalidValue { key: String, reason: String },
+    /// `origin` names where the value came from: the key in the file, or the environment variable and its key.
+    #[error("{origin} = {given} is not accepted: {accepted}{detail}")]
+    InvalidValue { origin: String, given: String, accepted: String, detail: String },
+    #[error("{origin} is not a key of the [server] table{hint}")]
+    UnknownKey { origin: String, hint: String },
 }
+
+/// Keys that were renamed: an old configuration is told the new name rather than silently losing the value.
+const RENAMED_KEYS: [(&str, &str); 1] = [("usage_snapshot_ttl_ms", "kept_period_ttl_ms")];
 
 impl Config {
     /// Reads `DASHBOARD_CONFIG` (or `Leptos.toml`), then the process environment. A file that was named
     /// and is missing is an error: silently falling back to the defaults would serve the sample data.
     pub fn load() -> Result<Config, ConfigError> {
-        let named = std::env::var("DASHBOARD_CONFIG").ok();
+        Config::load_from(&std::env::vars().collect())
+    }
+
+    /// [`load`](Self::load) with the environment given as a map.
+    pub fn load_from(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let named = env.get("DASHBOARD_CONFIG").cloned();
         let path = named.clone().unwrap_or_else(|| DEFAULT_CONFIG_PATH.to_owned());
         let file_text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound && named.is_none() => String::new(),
             Err(source) => return Err(ConfigError::Unreadable { path, source }),
         };
-        Config::from_sources(&path, &file_text, |name| std::env::var(name).ok())
+        Config::from_sources(&path, &file_text, env)
     }
 
-    /// The file's `[server]` table overlaid by the environment, as seen through `env`, then validated.
-    pub fn from_sources(
-        path: &str,
-        file_text: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    /// The file's `[server]` table overlaid by the environment, then validated key by key, so that an error
+    /// names the key (and the variable it came from), the value given and what is accepted.
+    pub fn from_sources(path: &str, file_text: &str, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let document: toml::Table =
             file_text.parse().map_err(|source| ConfigError::NotToml { path: path.to_owned(), source })?;
         let mut table = match document.get("server") {
             Some(toml::Value::Table(table)) => table.clone(),
-            Some(_) => return Err(invalid("server", "must be a table")),
+            Some(other) => {
+                return Err(ConfigError::InvalidValue {
+                    origin: format!("`server` in {path}"),
+                    given: other.to_string(),
+                    accepted: "a [server] table".into(),
+                    detail: String::new(),
+                })
+            }
             None => toml::Table::new(),
         };
+        let mut sources: HashMap<String, String> =
+            table.keys().map(|key| (key.clone(), format!("`{key}` in {path}"))).collect();
+        for (old, new) in RENAMED_KEYS {
+            if let Some(variable) = Some(env_name(old)).filter(|variable| env.contains_key(variable)) {
+                return Err(ConfigError::UnknownKey {
+                    origin: format!("the environment variable {variable}"),
+                    hint: format!(": it was renamed {}", env_name(new)),
+                });
+            }
+        }
         let defaults = toml::Table::try_from(Config::default()).expect("the defaults serialise");
         for (key, default) in &defaults {
             let variable = env_name(key);
-            if let Some(text) = env(&variable) {
-                table.insert(
-                    key.clone(),
-                    env_value(default, text.trim()).map_err(|reason| invalid(&variable, &reason))?,
-                );
+            if let Some(text) = env.get(&variable) {
+                let origin = format!("{variable} (`{key}`)");
+                let value = env_value(default, text.trim()).ok_or_else(|| ConfigError::InvalidValue {
+                    origin: origin.clone(),
+                    given: format!("`{text}`"),
+                    accepted: accepted(key).into(),
+                    detail: String::new(),
+                })?;
+                table.insert(key.clone(), value);
+                sources.insert(key.clone(), origin);
             }
         }
         for (key, value) in &table {
-            match defaults.get(key) {
-                None => return Err(invalid(key, "unknown key in the [server] table")),
-                Some(default) if default.type_str() != value.type_str() => {
-                    return Err(invalid(key, &format!("expected {}, found {}", default.type_str(), value.type_str())))
-                }
-                Some(_) => {}
+            let origin = sources.get(key).cloned().unwrap_or_else(|| format!("`{key}`"));
+            if !defaults.contains_key(key) {
+                let hint = RENAMED_KEYS
+                    .iter()
+                    .find(|(old, _)| old == key)
+                    .map(|(_, new)| format!(": it was renamed `{new}`"))
+                    .unwrap_or_default();
+                return Err(ConfigError::UnknownKey { origin, hint });
+            }
+            // Read alone over the defaults, each key's value meets its own type and bounds.
+            let alone = toml::Table::from_iter([(key.clone(), value.clone())]);
+            if let Err(error) = alone.try_into::<Config>() {
+                return Err(ConfigError::InvalidValue {
+                    origin,
+                    given: value.to_string(),
+                    accepted: accepted(key).into(),
+                    detail: format!(" ({})", error.message()),
+                });
             }
         }
-        let config: Config = table.try_into().map_err(|error: toml::de::Error| invalid("[server]", error.message()))?;
-        config.validate()?;
+        let config: Config = table.clone().try_into().expect("every key was read on its own");
+        config.validate().map_err(|(key, detail)| ConfigError::InvalidValue {
+            origin: sources.get(key).cloned().unwrap_or_else(|| format!("`{key}`")),
+            given: table.get(key).map(toml::Value::to_string).unwrap_or_default(),
+            accepted: accepted(key).into(),
+            detail: detail.map(|detail| format!(" ({detail})")).unwrap_or_default(),
+        })?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// The first key whose value is out of bounds, with what was wrong when the bounds do not say it all.
+    fn validate(&self) -> Result<(), (&'static str, Option<String>)> {
         let positive = [
             ("upstream_timeout_ms", self.upstream_timeout_ms as u128),
             ("upstream_max_body_bytes", self.upstream_max_body_bytes as u128),
@@ -136,16 +186,16 @@ impl Config {
             ("table_page_size", self.table_page_size as u128),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(invalid(key, "must be greater than zero"));
+            return Err((key, None));
         }
         if self.table_page_size > LARGEST_PAGE_SIZE {
-            return Err(invalid("table_page_size", &format!("at most {LARGEST_PAGE_SIZE} rows, to keep a page small")));
+            return Err(("table_page_size", None));
         }
         if !self.upstream_base_url.is_empty() {
-            UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| invalid("upstream_base_url", &reason))?;
+            UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| ("upstream_base_url", Some(reason)))?;
         }
         for origin in &self.cors_allowed_origins {
-            check_origin(origin).map_err(|reason| invalid("cors_allowed_origins", &format!("`{origin}`: {reason}")))?;
+            check_origin(origin).map_err(|reason| ("cors_allowed_origins", Some(format!("`{origin}`: {reason}"))))?;
         }
         Ok(())
     }
@@ -186,21 +236,30 @@ impl Config {
             if local.ip().is_unspecified() {
                 local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
-            format!("http://{local}{}", super::sample_upstream::MOUNT_PATH)
+            format!("http://{local}{}", super::upstream::sample::MOUNT_PATH)
         } else {
             self.upstream_base_url.clone()
         };
         UpstreamUrls::parse(&base).expect("validated at start-up")
     }
 
-    /// The longest a usage computation can spend on the upstream when every call times out and is retried:
-    /// the messages, then the reports (fetched concurrently), each with every attempt and the longest waits
-    /// between them. A deadline shorter than this cuts the last retries off.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy { retries: self.upstream_retries, base: self.upstream_retry_base() }
+    }
+
+    /// What the upstream client is built from.
+    pub fn client_settings(&self) -> ClientSettings {
+        ClientSettings {
+            urls: self.upstream_urls(),
+            timeout: self.upstream_timeout(),
+            retry: self.retry_policy(),
+            max_body_bytes: self.upstream_max_body_bytes,
+        }
+    }
+
+    /// The longest a usage computation can spend on the upstream: see [`RetryPolicy::worst_case`].
     pub fn worst_case_upstream_time(&self) -> Duration {
-        let attempts = self.upstream_retries.saturating_add(1);
-        let one_phase = self.upstream_timeout().saturating_mul(attempts)
-            + LONGEST_WAIT_BEFORE_RETRY.saturating_mul(self.upstream_retries);
-        one_phase.saturating_mul(2)
+        self.retry_policy().worst_case(self.upstream_timeout())
     }
 }
 
@@ -214,11 +273,9 @@ pub fn env_name(key: &str) -> String {
 
 /// Reads an environment variable's text as the type of the key's default: a number, text, or a
 /// comma-separated list.
-fn env_value(default: &toml::Value, text: &str) -> Result<toml::Value, String> {
-    Ok(match default {
-        toml::Value::Integer(_) => {
-            toml::Value::Integer(text.parse().map_err(|_| format!("`{text}` is not a whole number"))?)
-        }
+fn env_value(default: &toml::Value, text: &str) -> Option<toml::Value> {
+    Some(match default {
+        toml::Value::Integer(_) => toml::Value::Integer(text.parse().ok()?),
         toml::Value::Array(_) => toml::Value::Array(
             text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(toml::Value::from).collect(),
         ),
@@ -241,37 +298,60 @@ fn check_origin(origin: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn invalid(key: &str, reason: &str) -> ConfigError {
-    ConfigError::InvalidValue { key: key.to_owned(), reason: reason.to_owned() }
+/// What each key accepts, in the words of its error message.
+fn accepted(key: &str) -> &'static str {
+    match key {
+        "site_addr" => "an IP address and port, such as 127.0.0.1:3000",
+        "upstream_base_url" => "empty (the embedded sample upstream), or an http or https URL with a host and no fragment",
+        "upstream_timeout_ms" | "usage_deadline_ms" | "header_read_timeout_ms" => {
+            "a whole number of milliseconds, at least 1"
+        }
+        "upstream_retry_base_ms" => "a whole number of milliseconds, 0 or more",
+        "kept_period_ttl_ms" => "a whole number of milliseconds, 0 or more (0 keeps nothing)",
+        "upstream_retries" | "upstream_retry_budget" => "a whole number from 0 to 4294967295",
+        "upstream_max_body_bytes" => "a whole number of bytes, at least 1",
+        "report_concurrency" | "max_requests_in_flight" => "a whole number, at least 1",
+        "report_cache_capacity" => "a whole number of reports, 0 or more",
+        "report_cache_ttl_secs" | "report_not_found_ttl_secs" => "a whole number of seconds, 0 or more",
+        "table_page_size" => "a whole number of rows from 1 to 1000",
+        "cors_allowed_origins" => {
+            "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
+        }
+        _ => "a value of the key's type",
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn no_env(_: &str) -> Option<String> {
-        None
+    fn no_env() -> HashMap<String, String> {
+        HashMap::new()
     }
 
-    fn refusal(file: &str, env: impl Fn(&str) -> Option<String>) -> String {
-        Config::from_sources("x", file, env).expect_err("should be refused").to_string()
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
+    }
+
+    fn refusal(file: &str, env: &HashMap<String, String>) -> String {
+        Config::from_sources("x.toml", file, env).expect_err("should be refused").to_string()
     }
 
     #[test]
     fn no_file_gives_the_defaults() {
-        assert_eq!(Config::from_sources("x", "", no_env).unwrap(), Config::default());
+        assert_eq!(Config::from_sources("x", "", &no_env()).unwrap(), Config::default());
     }
 
     #[test]
     fn the_repository_file_is_valid_and_matches_the_defaults() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
-        assert_eq!(Config::from_sources("Leptos.toml", &text, no_env).unwrap(), Config::default());
+        assert_eq!(Config::from_sources("Leptos.toml", &text, &no_env()).unwrap(), Config::default());
     }
 
     #[test]
     fn reads_the_server_table() {
         let text = "[server]\nupstream_base_url = \"https://example.test/api/\"\nupstream_timeout_ms = 750\nreport_concurrency = 4\ncors_allowed_origins = [\"https://app.test\"]\n";
-        let config = Config::from_sources("x", text, no_env).unwrap();
+        let config = Config::from_sources("x", text, &no_env()).unwrap();
         assert_eq!(config.upstream_base_url, "https://example.test/api/");
         assert_eq!(config.upstream_timeout(), Duration::from_millis(750));
         assert_eq!(config.report_concurrency, 4);
@@ -281,14 +361,13 @@ mod tests {
     #[test]
     fn environment_overrides_the_file() {
         let text = "[server]\nupstream_base_url = \"https://file.test\"\nsite_addr = \"127.0.0.1:3000\"\n";
-        let env = |name: &str| match name {
-            "UPSTREAM_BASE_URL" => Some("https://env.test".to_owned()),
-            "LEPTOS_SITE_ADDR" => Some("0.0.0.0:8080".to_owned()),
-            "USAGE_DEADLINE_MS" => Some(" 30000 ".to_owned()),
-            "CORS_ALLOWED_ORIGINS" => Some("https://a.test, http://localhost:5173,".to_owned()),
-            _ => None,
-        };
-        let config = Config::from_sources("x", text, env).unwrap();
+        let env = env(&[
+            ("UPSTREAM_BASE_URL", "https://env.test"),
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("USAGE_DEADLINE_MS", " 30000 "),
+            ("CORS_ALLOWED_ORIGINS", "https://a.test, http://localhost:5173,"),
+        ]);
+        let config = Config::from_sources("x", text, &env).unwrap();
         assert_eq!(config.upstream_base_url, "https://env.test");
         assert_eq!(config.site_addr, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(config.usage_deadline(), Duration::from_secs(30));
@@ -296,39 +375,92 @@ mod tests {
     }
 
     #[test]
-    fn refuses_unknown_keys_and_bad_values_naming_the_key() {
-        assert!(refusal("[server]\nupstream_timout_ms = 5\n", no_env).contains("upstream_timout_ms"));
-        assert!(refusal("[server]\nreport_concurrency = 0\n", no_env).contains("report_concurrency"));
-        assert!(refusal("[server]\nupstream_retries = \"2\"\n", no_env).contains("upstream_retries"));
-        assert!(refusal("[server]\nupstream_retries = -1\n", no_env).contains("[server]"));
-        assert!(refusal("", |name| (name == "UPSTREAM_TIMEOUT_MS").then(|| "soon".to_owned()))
-            .contains("UPSTREAM_TIMEOUT_MS"));
-        assert!(refusal("[server]\nsite_addr = \"localhost\"\n", no_env).contains("[server]"));
-        assert!(refusal("server = 1\n", no_env).contains("server"));
+    fn a_bad_value_in_the_file_names_the_key_the_value_and_what_is_accepted() {
+        for (file, expected) in [
+            (
+                "[server]\nupstream_retries = -1\n",
+                "`upstream_retries` in x.toml = -1 is not accepted: a whole number from 0 to 4294967295",
+            ),
+            (
+                "[server]\nupstream_retries = \"2\"\n",
+                "`upstream_retries` in x.toml = \"2\" is not accepted: a whole number from 0 to 4294967295",
+            ),
+            (
+                "[server]\nsite_addr = \"localhost\"\n",
+                "`site_addr` in x.toml = \"localhost\" is not accepted: an IP address and port, such as 127.0.0.1:3000",
+            ),
+            (
+                "[server]\nreport_concurrency = 0\n",
+                "`report_concurrency` in x.toml = 0 is not accepted: a whole number, at least 1",
+            ),
+            (
+                "[server]\ntable_page_size = 5000\n",
+                "`table_page_size` in x.toml = 5000 is not accepted: a whole number of rows from 1 to 1000",
+            ),
+            ("server = 1\n", "`server` in x.toml = 1 is not accepted: a [server] table"),
+        ] {
+            let message = refusal(file, &no_env());
+            assert!(message.starts_with(expected), "{file:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_in_the_environment_names_the_variable_its_key_the_value_and_what_is_accepted() {
+        assert_eq!(
+            refusal("", &env(&[("UPSTREAM_TIMEOUT_MS", "soon")])),
+            "UPSTREAM_TIMEOUT_MS (`upstream_timeout_ms`) = `soon` is not accepted: a whole number of milliseconds, at least 1"
+        );
+        assert!(refusal("", &env(&[("UPSTREAM_RETRIES", "-1")])).starts_with(
+            "UPSTREAM_RETRIES (`upstream_retries`) = -1 is not accepted: a whole number from 0 to 4294967295"
+        ));
+        assert!(refusal("", &env(&[("MAX_REQUESTS_IN_FLIGHT", "0")]))
+            .starts_with("MAX_REQUESTS_IN_FLIGHT (`max_requests_in_flight`) = 0 is not accepted"));
+    }
+
+    #[test]
+    fn unknown_and_renamed_keys_are_refused_by_name() {
+        assert_eq!(
+            refusal("[server]\nupstream_timout_ms = 5\n", &no_env()),
+            "`upstream_timout_ms` in x.toml is not a key of the [server] table"
+        );
+        assert_eq!(
+            refusal("[server]\nusage_snapshot_ttl_ms = 5\n", &no_env()),
+            "`usage_snapshot_ttl_ms` in x.toml is not a key of the [server] table: it was renamed `kept_period_ttl_ms`"
+        );
+        assert_eq!(
+            refusal("", &env(&[("USAGE_SNAPSHOT_TTL_MS", "5")])),
+            "the environment variable USAGE_SNAPSHOT_TTL_MS is not a key of the [server] table: it was renamed KEPT_PERIOD_TTL_MS"
+        );
+    }
+
+    #[test]
+    fn every_key_says_what_it_accepts() {
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        for key in defaults.keys() {
+            assert_ne!(accepted(key), accepted("no such key"), "{key}");
+        }
     }
 
     #[test]
     fn the_upstream_url_is_validated_at_start_up() {
         for bad in ["owpublic.blob.core.windows.net/tech-task", "ftp://up.test", "http://", "https://up.test/#x"] {
-            let env = |name: &str| (name == "UPSTREAM_BASE_URL").then(|| bad.to_owned());
-            assert!(refusal("", env).contains("upstream_base_url"), "{bad}");
+            let message = refusal("", &env(&[("UPSTREAM_BASE_URL", bad)]));
+            assert!(message.starts_with(&format!("UPSTREAM_BASE_URL (`upstream_base_url`) = \"{bad}\"")), "{message}");
         }
     }
 
     #[test]
     fn cors_origins_must_be_bare_origins() {
         for bad in ["*", "https://app.test/", "https://app.test/path", "app.test", "ftp://app.test"] {
-            let env = |name: &str| (name == "CORS_ALLOWED_ORIGINS").then(|| bad.to_owned());
-            assert!(refusal("", env).contains("cors_allowed_origins"), "{bad}");
+            let message = refusal("", &env(&[("CORS_ALLOWED_ORIGINS", bad)]));
+            assert!(message.starts_with("CORS_ALLOWED_ORIGINS (`cors_allowed_origins`)"), "{bad}: {message}");
+            assert!(message.contains(bad), "{bad}: {message}");
         }
     }
 
     #[test]
     fn a_named_config_file_that_is_missing_is_an_error() {
-        // `load` reads the process environment; this is the only test that sets DASHBOARD_CONFIG.
-        unsafe { std::env::set_var("DASHBOARD_CONFIG", "/nonexistent/dashboard.toml") };
-        let outcome = Config::load();
-        unsafe { std::env::remove_var("DASHBOARD_CONFIG") };
+        let outcome = Config::load_from(&env(&[("DASHBOARD_CONFIG", "/nonexistent/dashboard.toml")]));
         assert!(matches!(outcome, Err(ConfigError::Unreadable { path, .. }) if path == "/nonexistent/dashboard.toml"));
     }
 

@@ -2,9 +2,9 @@ use crate::contract::ErrorDetail;
 use leptos::prelude::*;
 
 /// Shown instead of the dashboard when the usage cannot be loaded; the page's status is then 503 (or 500 for
-/// a fault of this server). No figures are shown rather than wrong ones.
+/// a fault of this server). No figures are shown rather than wrong ones. `retry` is the same view again.
 #[component]
-pub fn ErrorPanel(error: ErrorDetail) -> impl IntoView {
+pub fn ErrorPanel(error: ErrorDetail, retry: String) -> impl IntoView {
     let (title, explanation) = if error.code == "internal_error" {
         (
             "The dashboard could not be drawn",
@@ -21,8 +21,8 @@ pub fn ErrorPanel(error: ErrorDetail) -> impl IntoView {
             <h2>{title}</h2>
             <p>{explanation}</p>
             <p class="panel-detail">{error.message}</p>
-            // A full reload: the data is fetched again on the server.
-            <a class="button" href="/" rel="external">"Retry"</a>
+            // A full reload of the same view: the data is fetched again on the server.
+            <a class="button" id="retry" href=retry>"Retry"</a>
         </section>
     }
 }

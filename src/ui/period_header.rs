@@ -1,3 +1,4 @@
+use crate::figures;
 use crate::view::PeriodSummary;
 use leptos::prelude::*;
 
@@ -22,15 +23,15 @@ pub fn PeriodHeader(summary: PeriodSummary, day: Option<String>) -> impl IntoVie
             </div>
             <div class="kpi">
                 <dt>"Total credits"</dt>
-                <dd data-kpi="total" class="figure">{summary.total_credits.to_string()}</dd>
+                <dd data-kpi="total" class="figure">{figures::amount(summary.total_credits)}</dd>
             </div>
             <div class="kpi">
                 <dt>"Messages"</dt>
-                <dd data-kpi="messages" class="figure">{summary.message_count}</dd>
+                <dd data-kpi="messages" class="figure">{figures::count(summary.message_count)}</dd>
             </div>
             <div class="kpi">
                 <dt>"Priced by report"</dt>
-                <dd data-kpi="report-priced" class="figure">{summary.report_priced_count}</dd>
+                <dd data-kpi="report-priced" class="figure">{figures::count(summary.report_priced_count)}</dd>
             </div>
         </dl>
     }

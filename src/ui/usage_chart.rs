@@ -1,11 +1,12 @@
+use crate::figures;
 use crate::view::DayTotal;
-use crate::view_query::ViewQuery;
+use crate::view_query::{ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
 
 /// The per-day chart (per week for a long period). The SVG comes from the server (charts-rs is not in the
 /// WASM); the totals are repeated as a list for screen readers.
 #[component]
-pub fn UsageChart(days: Vec<DayTotal>, svg: String, query: ViewQuery) -> impl IntoView {
+pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery) -> impl IntoView {
     let weekly = days.first().is_some_and(|bar| bar.days > 1);
     let title = if weekly { "Credits per week" } else { "Credits per day" };
     let body = if days.is_empty() {
@@ -20,18 +21,20 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String, query: ViewQuery) -> impl In
                 {days
                     .into_iter()
                     .map(|bar| {
+                        let credits = figures::amount(bar.credits);
                         let text = if bar.days > 1 {
-                            format!("Week from {}: {} credits", bar.day, bar.credits)
+                            format!("Week from {}: {credits} credits", bar.day)
                         } else {
-                            format!("{}: {} credits", bar.day, bar.credits)
+                            format!("{}: {credits} credits", bar.day)
                         };
-                        let selected = query.day.as_deref() == Some(bar.iso_day.as_str());
+                        let selected = view.day.as_deref() == Some(bar.iso_day.as_str());
                         // A week has no single day to link to.
                         let entry = if bar.days > 1 {
                             text.into_any()
                         } else {
-                            let href = query.with_day(Some(bar.iso_day.clone())).href();
-                            view! { <a href=href aria-current=selected.then_some("date")>{text}</a> }.into_any()
+                            let href = view.with_day(Some(bar.iso_day.clone())).href();
+                            view! { <a href=href class=FOLLOWS_SORT aria-current=selected.then_some("date")>{text}</a> }
+                                .into_any()
                         };
                         view! {
                             <li data-day=bar.day.clone() data-credits=bar.credits.to_string() class:selected=selected>

@@ -1,16 +1,13 @@
 use crate::sorting::SORT_PARAM;
 use crate::view::ZoneView;
-use crate::view_query::{ViewQuery, REPORT_PARAM, TZ_PARAM};
+use crate::view_query::{ViewQuery, FOLLOWS_SORT, REPORT_PARAM, TZ_PARAM};
 use leptos::prelude::*;
 
 /// Which zone the page is in, and a way to pick another that works without JavaScript: a GET form with the
 /// server's zone names as suggestions. It keeps the sort and the report filter; a day belongs to its zone, so
 /// it is dropped. With JavaScript, the browser's own zone is one click away when it differs.
 #[component]
-pub fn ZonePicker(zone: ZoneView, query: ViewQuery) -> impl IntoView {
-    let keep = |name: &'static str, value: Option<String>| {
-        value.map(|value| view! { <input type="hidden" name=name value=value/> })
-    };
+pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
     let notice = zone.unknown.map(|asked| {
         view! {
             <p class="notice" role="status" id="zone-notice">
@@ -18,43 +15,44 @@ pub fn ZonePicker(zone: ZoneView, query: ViewQuery) -> impl IntoView {
             </p>
         }
     });
+    let report = view.report.as_ref().map(|report| {
+        view! { <input type="hidden" name=REPORT_PARAM value=report.to_param().to_owned()/> }
+    });
+    // The sort's field is there even when empty, so that a sort chosen in the table can be carried.
+    let sort = view.sort.to_param().unwrap_or_default();
     // The view without its zone (a new zone drops the day too).
-    let elsewhere = query.with_tz(None).href();
+    let elsewhere = view.with_tz(None).href();
     view! {
         <form class="zone-picker" method="get" action="/" id="zone-form">
             <label for="tz-input">"Time zone"</label>
             <input id="tz-input" name=TZ_PARAM list="zone-names" value=zone.name.clone() autocomplete="off" spellcheck="false"/>
-            <datalist id="zone-names">
-                {zone.names.into_iter().map(|name| view! { <option value=name></option> }).collect_view()}
-            </datalist>
-            {keep(SORT_PARAM, query.sort.to_param())}
-            {keep(REPORT_PARAM, query.report.as_ref().map(|report| report.to_param().to_owned()))}
+            // The same ~420 names on every page, written once per process.
+            <datalist id="zone-names" inner_html=zone.suggestions_html.to_string()></datalist>
+            <input type="hidden" name=SORT_PARAM value=sort class=FOLLOWS_SORT/>
+            {report}
             <button type="submit">"Show"</button>
             <span class="zone-offset" id="zone-offset">{format!("{} · {}", zone.name, zone.offset)}</span>
-            <LocalZoneOffer current=zone.name view=elsewhere/>
+            <span id="local-zone-offer" data-current=zone.name data-view=elsewhere></span>
+            <script nonce=leptos::nonce::use_nonce() inner_html=OFFER_LOCAL_ZONE></script>
         </form>
         {notice}
     }
 }
 
-/// Offers the browser's own zone (`Intl`) when it is not the page's: a link, hidden until this script, run
-/// with the page's CSP nonce, fills it in. A few lines of JavaScript rather than an island: reading one
-/// browser setting is not worth the WASM it would add to every visit.
+/// Offers the browser's own zone (`Intl`) when it is not the page's: a link, with its text, added by this
+/// script, run with the page's CSP nonce; nothing is in the page when there is nothing to offer. A few lines
+/// of JavaScript rather than an island: reading one browser setting is not worth the WASM it would add to
+/// every visit. The link carries the sort like the page's other links, so the table keeps it current.
 const OFFER_LOCAL_ZONE: &str = r#"(() => {
-  const link = document.getElementById("use-local-zone");
+  const place = document.getElementById("local-zone-offer");
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (!link || !zone || zone === link.dataset.current) return;
-  const url = new URL(link.dataset.view, location.href);
+  if (!place || !zone || zone === place.dataset.current) return;
+  const url = new URL(place.dataset.view, location.href);
   url.searchParams.set("tz", zone);
+  const link = document.createElement("a");
+  link.id = "use-local-zone";
+  link.className = "chip follows-sort";
   link.href = url.pathname + url.search;
   link.textContent = "Use my time zone (" + zone + ")";
-  link.hidden = false;
+  place.append(link);
 })();"#;
-
-#[component]
-fn LocalZoneOffer(current: String, view: String) -> impl IntoView {
-    view! {
-        <a class="chip" id="use-local-zone" href=view.clone() data-current=current data-view=view hidden></a>
-        <script nonce=leptos::nonce::use_nonce() inner_html=OFFER_LOCAL_ZONE></script>
-    }
-}

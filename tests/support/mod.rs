@@ -37,6 +37,19 @@ pub async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
+/// The table's server function, as the island calls it: a JSON body holding the view.
+pub async fn table_page(app: &Router, view: Value) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = Request::post("/api/table_page")
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(Body::from(json!({ "view": view }).to_string()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
 pub fn message(id: i64, text: &str, timestamp: &str, report_id: Option<Value>) -> Value {
     let mut message = json!({"id": id, "text": text, "timestamp": timestamp});
     if let Some(report_id) = report_id {

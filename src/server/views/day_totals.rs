@@ -1,17 +1,15 @@
 //! Credits per day for the chart: one bar per day of the viewer's zone from the first to the last message's
 //! day, days without usage as zero. A period longer than `LONGEST_DAILY_CHART_DAYS` is drawn in weeks, so the
-//! chart never has more than `LONGEST_PERIOD_DAYS / 7` bars; a longer period is refused by the usage service.
+//! chart never has more than `LONGEST_PERIOD_DAYS / 7 + 1` bars.
 
-use super::error::UsageError;
-use super::timestamps::format_day;
+use super::zones::format_day;
 use crate::money::Credits;
+use crate::server::error::UsageError;
+use crate::server::pricing::period_checks::{credits_overflow, period_too_long, LONGEST_PERIOD_DAYS};
 use crate::view::DayTotal;
 use jiff::civil::Date;
-use jiff::Timestamp;
 use std::collections::BTreeMap;
 
-/// No billing period spans more than a year; timestamps further apart are not a billing period.
-pub const LONGEST_PERIOD_DAYS: i64 = 366;
 /// Up to about a quarter the chart has one bar per day; beyond, one per week.
 pub const LONGEST_DAILY_CHART_DAYS: usize = 92;
 
@@ -20,14 +18,14 @@ pub fn chart_totals(days: impl IntoIterator<Item = (Date, Credits)>) -> Result<V
     let mut per_day: BTreeMap<Date, Credits> = BTreeMap::new();
     for (day, credits) in days {
         let total = per_day.entry(day).or_default();
-        *total = total.checked_add(credits).ok_or_else(total_overflow)?;
+        *total = total.checked_add(credits).ok_or_else(credits_overflow)?;
     }
     let (Some(&first), Some(&last)) = (per_day.keys().next(), per_day.keys().next_back()) else {
         return Ok(Vec::new());
     };
     let mut every_day = vec![first];
     while let Some(&day) = every_day.last().filter(|&&day| day < last) {
-        // A zone moves a day by at most one, so a period the usage service accepted has at most this many.
+        // A zone moves a day by at most one, so a priced period (its span checked) has at most this many.
         if every_day.len() as i64 > LONGEST_PERIOD_DAYS + 1 {
             return Err(period_too_long(every_day.len() as i64));
         }
@@ -38,40 +36,17 @@ pub fn chart_totals(days: impl IntoIterator<Item = (Date, Credits)>) -> Result<V
         .chunks(days_per_bar)
         .map(|days| {
             let credits = Credits::checked_sum(days.iter().map(|day| per_day.get(day).copied().unwrap_or_default()))
-                .ok_or_else(total_overflow)?;
+                .ok_or_else(credits_overflow)?;
             Ok(DayTotal { day: format_day(days[0]), iso_day: days[0].to_string(), days: days_per_bar as u32, credits })
         })
         .collect()
 }
 
-/// Refuses timestamps that no billing period can span, before anything is bucketed or drawn.
-pub fn check_period_span(times: &[Timestamp]) -> Result<(), UsageError> {
-    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return Ok(()) };
-    let days = last.duration_since(*first).as_secs() / 86_400 + 1;
-    if days > LONGEST_PERIOD_DAYS {
-        return Err(period_too_long(days));
-    }
-    Ok(())
-}
-
-fn period_too_long(span: i64) -> UsageError {
-    UsageError::UpstreamMalformed {
-        resource: "messages".into(),
-        cause: format!("the messages span {span} days; a billing period spans at most {LONGEST_PERIOD_DAYS}"),
-    }
-}
-
-pub fn total_overflow() -> UsageError {
-    UsageError::UpstreamMalformed {
-        resource: "reports".into(),
-        cause: "the credits add up to more than can be represented".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::timestamps::{parse_timestamp, Zone};
+    use crate::server::pricing::period_checks::parse_timestamp;
+    use crate::server::views::zones::Zone;
 
     fn utc_days(rows: &[(&str, i64)]) -> Vec<(Date, Credits)> {
         in_zone("UTC", rows)
@@ -166,15 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_no_billing_period_can_span_are_refused() {
-        let times = |texts: &[&str]| texts.iter().map(|t| parse_timestamp(t).unwrap()).collect::<Vec<_>>();
-        // The widest timestamps there are (a later one is not RFC 3339 to any date library, and refused as such).
-        assert!(check_period_span(&times(&["0001-01-01T00:00:00Z", "9999-12-30T00:00:00Z"])).is_err());
-        assert!(check_period_span(&times(&["1970-01-01T00:00:00Z", "2024-04-29T00:00:00Z"])).is_err());
-        assert!(check_period_span(&times(&["2024-01-01T00:00:00Z", "2024-12-31T23:59:59Z"])).is_ok());
-        assert!(check_period_span(&times(&["2024-01-01T00:00:00Z", "2025-01-01T00:00:01Z"])).is_err());
-        assert!(check_period_span(&[]).is_ok());
-        // Even if asked to draw them, the chart refuses rather than drawing millions of bars.
+    fn even_asked_to_draw_timestamps_no_period_can_span_it_refuses_rather_than_draw_millions_of_bars() {
         assert!(chart_totals(utc_days(&[("0001-01-01T00:00:00Z", 100), ("9999-12-30T00:00:00Z", 100)])).is_err());
     }
 

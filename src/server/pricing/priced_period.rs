@@ -1,33 +1,19 @@
-//! A priced billing period, kept and shared between requests: the `/usage` rows with their exact total, how
-//! each was priced, and what the views need to be quick on a large period, each computed once per period on
-//! first use: each name's collation rank, each sort's order, each zone's message days, each overview, and
-//! `/usage`'s body.
+//! The kept period: a billing period's `/usage` rows with their exact total, how each was priced, each row's
+//! parsed time, when it was fetched, and each sort's order over it (computed once per sort on first use).
+//! It holds data only; the views built from it keep their own caches beside it (`views::period_views`).
 
 use super::collation::name_ranks;
-use super::error::UsageError;
-use super::pricing::{explain, PriceBasis};
-use super::timestamps::Zone;
-use crate::contract::{UsageResponse, UsageRow};
+use super::credit_rules::{explain, PriceBasis};
+use crate::contract::UsageRow;
 use crate::money::Credits;
+use crate::server::memo::BoundedMemo;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
-use crate::view::PeriodOverview;
-use axum::body::Bytes;
-use jiff::civil::Date;
 use jiff::Timestamp;
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// Rows without a report name: after every named one, whichever the direction.
 const NO_NAME: u32 = u32::MAX;
-
-/// How many variants of each derived view are kept per period: enough for every sort and the zones and days
-/// people look at, bounded because the keys come from URLs.
-const KEPT_VARIANTS: usize = 64;
-
-/// Which overview: the zone's name and the chosen day, if any.
-pub type OverviewKey = (String, Option<Date>);
 
 #[derive(Debug)]
 pub struct PricedPeriod {
@@ -42,35 +28,6 @@ pub struct PricedPeriod {
     name_ranks: Vec<u32>,
     /// Row indices in display order, by the sort's URL value.
     orders: BoundedMemo<String, Arc<[u32]>>,
-    /// Each row's day, by zone name.
-    dates: BoundedMemo<String, Arc<[Date]>>,
-    overviews: BoundedMemo<OverviewKey, Result<Arc<PeriodOverview>, UsageError>>,
-    usage_json: OnceLock<Bytes>,
-}
-
-/// Values computed on first use and kept, up to `KEPT_VARIANTS`; past that they are computed each time.
-#[derive(Debug)]
-struct BoundedMemo<K, V>(Mutex<HashMap<K, V>>);
-
-impl<K, V> Default for BoundedMemo<K, V> {
-    fn default() -> Self {
-        BoundedMemo(Mutex::new(HashMap::new()))
-    }
-}
-
-impl<K: Eq + Hash, V: Clone> BoundedMemo<K, V> {
-    /// Computed outside the lock; two requests racing for a new key both compute it, which is harmless.
-    fn get_or_compute(&self, key: K, compute: impl FnOnce() -> V) -> V {
-        if let Some(value) = self.0.lock().expect("not poisoned").get(&key) {
-            return value.clone();
-        }
-        let value = compute();
-        let mut kept = self.0.lock().expect("not poisoned");
-        if kept.len() < KEPT_VARIANTS {
-            kept.insert(key, value.clone());
-        }
-        value
-    }
 }
 
 impl PricedPeriod {
@@ -85,32 +42,7 @@ impl PricedPeriod {
         let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
         let name_ranks =
             rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
-        PricedPeriod {
-            rows,
-            bases,
-            times,
-            total,
-            fetched_at,
-            name_ranks,
-            orders: BoundedMemo::default(),
-            dates: BoundedMemo::default(),
-            overviews: BoundedMemo::default(),
-            usage_json: OnceLock::new(),
-        }
-    }
-
-    /// The dashboard's overview for `key`, built by `build` on first use.
-    pub fn overview(
-        &self,
-        key: OverviewKey,
-        build: impl FnOnce(&PricedPeriod) -> Result<PeriodOverview, UsageError>,
-    ) -> Result<Arc<PeriodOverview>, UsageError> {
-        self.overviews.get_or_compute(key, || build(self).map(Arc::new))
-    }
-
-    /// Each row's day in `zone`.
-    pub fn dates_in(&self, zone: &Zone) -> Arc<[Date]> {
-        self.dates.get_or_compute(zone.name.clone(), || self.times.iter().map(|time| zone.date_of(*time)).collect())
+        PricedPeriod { rows, bases, times, total, fetched_at, name_ranks, orders: BoundedMemo::default() }
     }
 
     /// A row of a test period: 29 April 2024, 02:08 UTC.
@@ -127,7 +59,7 @@ impl PricedPeriod {
     /// A period of rows priced elsewhere (tests): named rows by their report, the others by an empty text.
     #[cfg(test)]
     pub fn from_rows(rows: Vec<UsageRow>) -> Self {
-        use super::pricing::TextCharge;
+        use super::credit_rules::TextCharge;
         let bases = rows
             .iter()
             .map(|row| match &row.report_name {
@@ -139,23 +71,13 @@ impl PricedPeriod {
             })
             .collect();
         let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).unwrap_or_default();
-        let times = rows.iter().map(|row| super::timestamps::parse_timestamp(&row.timestamp).unwrap()).collect();
+        let times = rows.iter().map(|row| super::period_checks::parse_timestamp(&row.timestamp).unwrap()).collect();
         PricedPeriod::new(rows, bases, times, total, Timestamp::UNIX_EPOCH)
     }
 
     /// How row `index` was priced, in words.
     pub fn explanation(&self, index: usize) -> String {
         explain(self.rows[index].credits_used, &self.bases[index])
-    }
-
-    /// The `/usage` body, serialised on first use.
-    pub fn usage_json(&self) -> Bytes {
-        self.usage_json
-            .get_or_init(|| {
-                let body = serde_json::to_vec(&UsageResponse { usage: &self.rows[..] }).expect("rows serialise");
-                Bytes::from(body)
-            })
-            .clone()
     }
 
     /// Row indices in the order `sort` gives. Stable, so ties keep upstream order.
@@ -256,14 +178,5 @@ mod tests {
         let period = PricedPeriod::from_rows(vec![row(1, None, 200), row(2, None, 100)]);
         let sort = SortSpec::parse("credits_used:asc");
         assert!(Arc::ptr_eq(&period.order(&sort), &period.order(&sort)));
-    }
-
-    #[test]
-    fn the_usage_body_is_the_contract() {
-        let period = PricedPeriod::from_rows(vec![row(1, Some("Lease"), 7900)]);
-        assert_eq!(
-            &period.usage_json()[..],
-            br#"{"usage":[{"message_id":1,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Lease","credits_used":79.00}]}"#
-        );
     }
 }

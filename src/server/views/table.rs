@@ -1,14 +1,15 @@
 //! One page of the table: the whole period sorted (orders are kept with the period), then cut.
 
-use super::priced_period::PricedPeriod;
+use super::period_views::PeriodViews;
 use super::resolved_view::ResolvedView;
-use super::timestamps::{format_clock_utc, format_day};
+use super::zones::{format_clock_utc, format_day};
 use crate::view::{TablePage, TableRow};
 use std::sync::Arc;
 
-pub fn table_page(period: &PricedPeriod, view: &ResolvedView, page_size: usize) -> TablePage {
+pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) -> TablePage {
+    let period = &views.period;
     let page_size = page_size.max(1);
-    let shown = view_rows(period, view);
+    let shown = view_rows(views, view);
     let total_rows = shown.len();
     let page_count = total_rows.div_ceil(page_size).max(1);
     // Past the end shows the last page: a link from a longer period, or an edited URL, still shows rows.
@@ -29,8 +30,7 @@ pub fn table_page(period: &PricedPeriod, view: &ResolvedView, page_size: usize) 
         })
         .collect();
     TablePage {
-        query: view.query.at_page(page as u32).query_string(),
-        page: page as u32,
+        view: view.query.at_page(page as u32),
         page_count: page_count as u32,
         first_row: if total_rows == 0 { 0 } else { start + 1 },
         total_rows,
@@ -43,12 +43,13 @@ pub fn table_page(period: &PricedPeriod, view: &ResolvedView, page_size: usize) 
 
 /// The view's rows, every page of them, in its order: the sort's order over the whole period, then the
 /// view's day and report filters. Without filters it is the kept order itself, not a copy of 100 000 indices.
-pub fn view_rows(period: &PricedPeriod, view: &ResolvedView) -> Arc<[u32]> {
+pub fn view_rows(views: &PeriodViews, view: &ResolvedView) -> Arc<[u32]> {
+    let period = &views.period;
     let order = period.order(&view.query.sort);
     if view.day.is_none() && view.query.report.is_none() {
         return order;
     }
-    let dates = view.day.map(|_| period.dates_in(&view.zone));
+    let dates = view.day.map(|_| views.dates_in(&view.zone));
     order
         .iter()
         .copied()
@@ -67,7 +68,12 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
+    use crate::server::pricing::priced_period::PricedPeriod;
     use crate::view_query::ViewQuery;
+
+    fn views(period: PricedPeriod) -> PeriodViews {
+        PeriodViews::new(Arc::new(period))
+    }
 
     fn period(count: i64) -> PricedPeriod {
         let rows = (0..count)
@@ -84,7 +90,7 @@ mod tests {
     }
 
     fn page_of(count: i64, query: &str, size: usize) -> TablePage {
-        table_page(&period(count), &view(query), size)
+        table_page(&views(period(count)), &view(query), size)
     }
 
     fn view(query: &str) -> ResolvedView {
@@ -98,7 +104,7 @@ mod tests {
     #[test]
     fn the_first_page() {
         let page = page_of(25, "", 10);
-        assert_eq!((page.page, page.page_count, page.first_row, page.total_rows), (1, 3, 1, 25));
+        assert_eq!((page.view.page, page.page_count, page.first_row, page.total_rows), (1, 3, 1, 25));
         assert_eq!(ids(&page), (1000..1010).collect::<Vec<_>>());
         assert_eq!(page.rows[0].time, "29-04-2024 02:08");
         assert_eq!(page.as_of, "14:02:07 UTC");
@@ -108,7 +114,7 @@ mod tests {
     fn the_last_page_is_partial_and_past_the_end_shows_it() {
         for query in ["page=3", "page=4", "page=4294967295"] {
             let page = page_of(25, query, 10);
-            assert_eq!((page.page, page.first_row, page.query.as_str()), (3, 21, "page=3"), "{query}");
+            assert_eq!((page.view.page, page.first_row, page.view.href()), (3, 21, "/?page=3".into()), "{query}");
             assert_eq!(ids(&page), (1020..1025).collect::<Vec<_>>());
         }
     }
@@ -116,7 +122,7 @@ mod tests {
     #[test]
     fn an_empty_period_has_one_empty_page() {
         let page = page_of(0, "page=9", 10);
-        assert_eq!((page.page, page.page_count, page.first_row, page.rows.len()), (1, 1, 0, 0));
+        assert_eq!((page.view.page, page.page_count, page.first_row, page.rows.len()), (1, 1, 0, 0));
     }
 
     #[test]
@@ -141,25 +147,25 @@ mod tests {
                 credits_used: Credits::from_hundredths(900),
             },
         ];
-        let period = PricedPeriod::from_rows(rows);
+        let period = views(PricedPeriod::from_rows(rows));
         let page = table_page(&period, &view("report=Lease&sort=credits_used:desc"), 10);
         assert_eq!(
-            (ids(&page), page.total_rows, page.query.as_str()),
-            (vec![3, 1], 2, "sort=credits_used:desc&report=Lease")
+            (ids(&page), page.total_rows, page.view.href()),
+            (vec![3, 1], 2, "/?sort=credits_used:desc&report=Lease".into())
         );
         let page = table_page(&period, &view("report=~text"), 10);
         assert_eq!(ids(&page), vec![2]);
         assert_eq!(page.rows[0].explanation, "0 characters → 0 tokens × 0.40 = 0.00, minimum 1.00 applied");
         let page = table_page(&period, &view("report=Nothing"), 10);
-        assert_eq!((page.total_rows, page.first_row, page.page), (0, 0, 1));
+        assert_eq!((page.total_rows, page.first_row, page.view.page), (0, 0, 1));
     }
 
     #[test]
     fn sorting_covers_the_whole_period_before_the_page_is_cut() {
-        let all = table_page(&period(25), &view("sort=credits_used:desc"), 25);
+        let all = table_page(&views(period(25)), &view("sort=credits_used:desc"), 25);
         let second = page_of(25, "sort=credits_used:desc&page=2", 10);
         assert_eq!(ids(&second), ids(&all)[10..20]);
-        assert_eq!(second.query, "sort=credits_used:desc&page=2");
+        assert_eq!(second.view.href(), "/?sort=credits_used:desc&page=2");
         assert!(second.rows.windows(2).all(|pair| pair[0].credits >= pair[1].credits));
     }
 }

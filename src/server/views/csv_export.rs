@@ -3,7 +3,7 @@
 //! zone, the zone and the explanation follow. Text cells a spreadsheet would run as a formula are neutralised
 //! (OWASP: a leading `'`).
 
-use super::priced_period::PricedPeriod;
+use super::period_views::PeriodViews;
 use super::resolved_view::ResolvedView;
 use super::table::view_rows;
 use std::borrow::Cow;
@@ -12,8 +12,9 @@ pub const HEADER: [&str; 7] =
     ["message_id", "timestamp", "report_name", "credits_used", "local_time", "time_zone", "explanation"];
 
 /// The view's CSV and its file name.
-pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<(String, Vec<u8>), csv::Error> {
-    let rows = view_rows(period, view);
+pub fn usage_csv(views: &PeriodViews, view: &ResolvedView) -> Result<(String, Vec<u8>), csv::Error> {
+    let period = &views.period;
+    let rows = view_rows(views, view);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER)?;
     for &index in rows.iter() {
@@ -30,13 +31,13 @@ pub fn usage_csv(period: &PricedPeriod, view: &ResolvedView) -> Result<(String, 
         ])?;
     }
     let body = writer.into_inner().map_err(|error| error.into_error())?;
-    Ok((file_name(period, view, &rows), body))
+    Ok((file_name(views, view, &rows), body))
 }
 
 /// `credit-usage-2024-04-29-2024-05-06.csv`: the first and last day of the view's `rows`, in its zone (the
 /// period's when the view is empty).
-fn file_name(period: &PricedPeriod, view: &ResolvedView, rows: &[u32]) -> String {
-    let dates = period.dates_in(&view.zone);
+fn file_name(views: &PeriodViews, view: &ResolvedView, rows: &[u32]) -> String {
+    let dates = views.dates_in(&view.zone);
     let shown: Vec<_> = rows.iter().map(|&index| dates[index as usize]).collect();
     let days = if shown.is_empty() { dates.to_vec() } else { shown };
     match (days.iter().min(), days.iter().max()) {
@@ -59,7 +60,13 @@ fn neutralise(cell: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::contract::UsageRow;
+    use crate::server::pricing::priced_period::PricedPeriod;
     use crate::view_query::ViewQuery;
+    use std::sync::Arc;
+
+    fn views(rows: Vec<UsageRow>) -> PeriodViews {
+        PeriodViews::new(Arc::new(PricedPeriod::from_rows(rows)))
+    }
 
     fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
         PricedPeriod::test_row(message_id, report_name, hundredths)
@@ -70,8 +77,7 @@ mod tests {
     }
 
     fn csv_of(rows: Vec<UsageRow>, query: &str) -> String {
-        let period = PricedPeriod::from_rows(rows);
-        String::from_utf8(usage_csv(&period, &view(query)).unwrap().1).unwrap()
+        String::from_utf8(usage_csv(&views(rows), &view(query)).unwrap().1).unwrap()
     }
 
     #[test]
@@ -127,13 +133,13 @@ mod tests {
         let text = csv_of(rows.clone(), "tz=America/New_York&day=2024-05-06");
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains(",06-05-2024 22:00,America/New_York,"), "{text}");
-        let period = PricedPeriod::from_rows(rows);
-        let file_name = |period: &PricedPeriod, view: &ResolvedView| usage_csv(period, view).unwrap().0;
+        let period = views(rows);
+        let file_name = |period: &PeriodViews, view: &ResolvedView| usage_csv(period, view).unwrap().0;
         assert_eq!(file_name(&period, &view("")), "credit-usage-2024-04-29-2024-05-07.csv");
         assert_eq!(
             file_name(&period, &view("tz=America/New_York&day=2024-05-06")),
             "credit-usage-2024-05-06-2024-05-06.csv"
         );
-        assert_eq!(file_name(&PricedPeriod::from_rows(Vec::new()), &view("")), "credit-usage.csv");
+        assert_eq!(file_name(&views(Vec::new()), &view("")), "credit-usage.csv");
     }
 }

@@ -4,8 +4,8 @@
 //! message is priced by its text: tokens = ⌈characters ÷ 4⌉ (Unicode scalar values), 0.40 credits per token,
 //! at least 1.00. The basis is returned as data so that every view explains the same arithmetic it charged.
 
-use super::upstream::{Message, ReportId, ReportLookup};
 use crate::money::Credits;
+use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
 use std::collections::HashMap;
 
 const CHARACTERS_PER_TOKEN: u64 = 4;
@@ -139,7 +139,7 @@ pub fn price_message(message: &Message, reports: &HashMap<u64, ReportLookup>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::upstream::Report;
+    use crate::server::upstream::wire::Report;
 
     fn credits(text: &str) -> String {
         price_text(text).0.to_string()

@@ -1,17 +1,18 @@
-//! Turns the upstream's messages and reports into `/usage` rows: fetch the messages, resolve each distinct
-//! report once (concurrently, through a cache shared by all requests), then price every message.
+//! The kept period: fetch the messages, resolve each distinct report once (concurrently, through a cache
+//! shared by all requests), price every message, and keep the priced period for `kept_period_ttl_ms`, so that
+//! every reader of the usage shares one computation.
 
-use super::config::Config;
-use super::day_totals::{check_period_span, total_overflow};
-use super::error::UsageError;
+use super::credit_rules::{price_message, PriceBasis};
+use super::period_checks::{credits_overflow, parse_times};
 use super::priced_period::PricedPeriod;
-use super::pricing::{price_message, PriceBasis};
-use super::timestamps::parse_timestamp;
-use super::upstream::{CallBudget, Message, ReportId, ReportLookup, UpstreamClient};
 use crate::contract::UsageRow;
 use crate::money::Credits;
+use crate::server::config::Config;
+use crate::server::error::UsageError;
+use crate::server::upstream::client::UpstreamClient;
+use crate::server::upstream::retry::CallBudget;
+use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
 use futures::{StreamExt, TryStreamExt};
-use jiff::Timestamp;
 use moka::future::Cache;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,12 +21,12 @@ use std::time::{Duration, Instant};
 /// How long a readiness answer is reused, so that probes do not hammer the upstream.
 const READINESS_TTL: Duration = Duration::from_secs(5);
 
-pub struct UsageService {
+pub struct PeriodKeeper {
     upstream: UpstreamClient,
     /// The kept period: one entry, shared by every request until it expires. `try_get_with` makes concurrent
     /// requests share one computation, and a failure is never kept.
-    snapshot: Cache<(), Arc<PricedPeriod>>,
-    keep_snapshot: bool,
+    kept: Cache<(), Arc<PricedPeriod>>,
+    keeps_anything: bool,
     reports: Cache<u64, ReportLookup>,
     readiness: Cache<(), Result<(), UsageError>>,
     report_concurrency: usize,
@@ -49,21 +50,21 @@ impl moka::Expiry<u64, ReportLookup> for ReportExpiry {
     }
 }
 
-impl UsageService {
+impl PeriodKeeper {
     pub fn new(config: &Config) -> Self {
         let reports = Cache::builder()
             .max_capacity(config.report_cache_capacity)
             .expire_after(ReportExpiry { found: config.report_cache_ttl(), not_found: config.report_not_found_ttl() })
             .build();
-        let snapshot_ttl = Duration::from_millis(config.usage_snapshot_ttl_ms);
-        let snapshot = match config.usage_snapshot_ttl_ms {
+        let ttl = Duration::from_millis(config.kept_period_ttl_ms);
+        let kept = match config.kept_period_ttl_ms {
             0 => Cache::builder().max_capacity(1).build(),
-            _ => Cache::builder().max_capacity(1).time_to_live(snapshot_ttl).build(),
+            _ => Cache::builder().max_capacity(1).time_to_live(ttl).build(),
         };
-        UsageService {
-            upstream: UpstreamClient::new(config, config.upstream_urls()),
-            snapshot,
-            keep_snapshot: config.usage_snapshot_ttl_ms > 0,
+        PeriodKeeper {
+            upstream: UpstreamClient::new(config.client_settings()),
+            kept,
+            keeps_anything: config.kept_period_ttl_ms > 0,
             reports,
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             report_concurrency: config.report_concurrency,
@@ -81,14 +82,13 @@ impl UsageService {
         self.readiness.get_with((), self.upstream.probe()).await
     }
 
-    /// The current period's usage, or why it cannot be given. Never partial, never past the deadline. Served
+    /// The current period, priced, or why it cannot be given. Never partial, never past the deadline. Served
     /// from the kept period while it is fresh; concurrent callers share one computation.
-    pub async fn usage(&self) -> Result<Arc<PricedPeriod>, UsageError> {
-        let period =
-            self.snapshot.try_get_with((), self.compute_with_deadline()).await.map_err(|shared| (*shared).clone());
-        if !self.keep_snapshot {
+    pub async fn kept_period(&self) -> Result<Arc<PricedPeriod>, UsageError> {
+        let period = self.kept.try_get_with((), self.compute_with_deadline()).await.map_err(|shared| (*shared).clone());
+        if !self.keeps_anything {
             // A TTL of 0: share only what was in flight.
-            self.snapshot.invalidate(&()).await;
+            self.kept.invalidate(&()).await;
         }
         period
     }
@@ -100,9 +100,9 @@ impl UsageService {
             .await
             .unwrap_or(Err(UsageError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() }));
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        match &outcome {
-            Ok(period) => tracing::info!(rows = period.rows.len(), elapsed_ms, "usage computed"),
-            Err(error) => tracing::error!(code = error.code(), %error, elapsed_ms, "usage failed"),
+        // A failure is logged where it is answered, once per request, with the route (`AppState::log_failure`).
+        if let Ok(period) = &outcome {
+            tracing::info!(rows = period.rows.len(), elapsed_ms, "period priced");
         }
         outcome
     }
@@ -110,7 +110,7 @@ impl UsageService {
     async fn compute_usage(&self, budget: &CallBudget) -> Result<Arc<PricedPeriod>, UsageError> {
         let messages = self.upstream.fetch_messages(budget).await?;
         let fetched_at = jiff::Timestamp::now();
-        let times = parse_timestamps(&messages)?;
+        let times = parse_times(&messages)?;
         let reports = self.resolve_reports(&messages, budget).await?;
         let (rows, bases): (Vec<UsageRow>, Vec<PriceBasis>) = messages
             .iter()
@@ -127,7 +127,7 @@ impl UsageService {
             .unzip();
         // Every figure the dashboard shows is a sum of some of these non-negative amounts, so when the whole
         // fits, every part does.
-        let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(total_overflow)?;
+        let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(credits_overflow)?;
         Ok(Arc::new(PricedPeriod::new(rows, bases, times, total, fetched_at)))
     }
 
@@ -158,42 +158,5 @@ impl UsageService {
             .buffer_unordered(self.report_concurrency)
             .try_collect()
             .await
-    }
-}
-
-/// The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing one, and timestamps
-/// no billing period can span would make a chart of millions of days.
-fn parse_timestamps(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
-    let times = messages
-        .iter()
-        .map(|message| {
-            parse_timestamp(&message.timestamp).ok_or_else(|| UsageError::UpstreamMalformed {
-                resource: "messages".into(),
-                cause: format!("message {} has timestamp `{}`, which is not RFC 3339", message.id, message.timestamp),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    check_period_span(&times)?;
-    Ok(times)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(timestamp: &str) -> Message {
-        Message { id: 1000, text: "t".into(), timestamp: timestamp.into(), report_id: None }
-    }
-
-    #[test]
-    fn unreadable_timestamp_is_refused() {
-        assert!(matches!(parse_timestamps(&[message("last tuesday")]), Err(UsageError::UpstreamMalformed { .. })));
-        assert!(parse_timestamps(&[message("2024-04-29T02:08:29.375Z")]).is_ok());
-    }
-
-    #[test]
-    fn a_span_no_billing_period_can_have_is_refused() {
-        let messages = [message("0001-01-01T00:00:00Z"), message("9999-12-30T00:00:00Z")];
-        assert!(matches!(parse_timestamps(&messages), Err(UsageError::UpstreamMalformed { .. })));
     }
 }

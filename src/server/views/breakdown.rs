@@ -3,10 +3,10 @@
 //! large account has thousands), make one "other reports" line, so the card stays small. Exact: the lines
 //! partition the period, so their credits add up to its total.
 
-use super::day_totals::total_overflow;
-use super::error::UsageError;
 use crate::contract::UsageRow;
 use crate::money::Credits;
+use crate::server::error::UsageError;
+use crate::server::pricing::period_checks::credits_overflow;
 use crate::view::{BreakdownGroup, BreakdownRow};
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ pub fn breakdown<'a>(
     for row in rows {
         let (messages, credits) = groups.entry(row.report_name.as_deref()).or_default();
         *messages += 1;
-        *credits = credits.checked_add(row.credits_used).ok_or_else(total_overflow)?;
+        *credits = credits.checked_add(row.credits_used).ok_or_else(credits_overflow)?;
     }
     let mut lines: Vec<BreakdownRow> = groups
         .into_iter()
@@ -44,7 +44,7 @@ pub fn breakdown<'a>(
     });
     let mut lines = kept;
     if !rest.is_empty() {
-        let credits = Credits::checked_sum(rest.iter().map(|line| line.credits)).ok_or_else(total_overflow)?;
+        let credits = Credits::checked_sum(rest.iter().map(|line| line.credits)).ok_or_else(credits_overflow)?;
         lines.push(BreakdownRow {
             group: BreakdownGroup::OtherReports(rest.len()),
             messages: rest.iter().map(|line| line.messages).sum(),

@@ -1,7 +1,7 @@
 //! A bound on requests in flight. Past it a request is refused at once with 503 and `Retry-After`, rather
 //! than queued: a queue only turns overload into timeouts for everyone.
 
-use super::error::UsageError;
+use crate::server::error::UsageError;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;

@@ -2,6 +2,7 @@
 //! embeds a font that alone would be most of the bundle budget.
 
 use crate::view::DayTotal;
+use crate::view_query::FOLLOWS_SORT;
 
 /// An SVG of one bar per day. Colours are neutral and the background transparent so that the same SVG reads
 /// in the light and the dark scheme.
@@ -53,8 +54,11 @@ pub fn link_bars(svg: &str, link_for: impl Fn(&str) -> Option<(String, bool)>) -
         })();
         match (link, column) {
             (Some((href, selected)), Some((x, width, bottom))) => {
-                let class = if selected { "bar-link selected" } else { "bar-link" };
-                linked.push_str(&format!("<a href=\"{}\" class=\"{class}\">", escape_attribute(&href)));
+                let selected = if selected { " selected" } else { "" };
+                linked.push_str(&format!(
+                    "<a href=\"{}\" class=\"bar-link {FOLLOWS_SORT}{selected}\">",
+                    escape_attribute(&href)
+                ));
                 linked.push_str(&format!(
                     "<rect x=\"{x}\" y=\"0\" width=\"{width}\" height=\"{bottom}\" fill=\"transparent\"></rect>"
                 ));
@@ -76,7 +80,8 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[start..start + length])
 }
 
-fn escape_attribute(text: &str) -> String {
+/// Text for a double-quoted HTML attribute.
+pub fn escape_attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
@@ -115,8 +120,8 @@ mod tests {
             Some((format!("/?day={iso}&sort=credits_used:asc"), label == "30-04-2024"))
         });
         assert_eq!(linked.matches("<a href=").count(), 2, "{linked}");
-        assert!(linked.contains("<a href=\"/?day=2024-04-29&amp;sort=credits_used:asc\" class=\"bar-link\"><rect x=\"41\" y=\"0\" width=\"103.5\" height=\"266\" fill=\"transparent\"></rect><rect x=\"41\""));
-        assert!(linked.contains("class=\"bar-link selected\""));
+        assert!(linked.contains("<a href=\"/?day=2024-04-29&amp;sort=credits_used:asc\" class=\"bar-link follows-sort\"><rect x=\"41\" y=\"0\" width=\"103.5\" height=\"266\" fill=\"transparent\"></rect><rect x=\"41\""));
+        assert!(linked.contains("class=\"bar-link follows-sort selected\""));
         assert!(
             linked.starts_with("<svg><rect x=\"0\" y=\"0\" width=\"960\" height=\"300\" fill=\"none\"/><a "),
             "the background is not a bar"

@@ -1,0 +1,51 @@
+//! `GET /`: the dashboard. The view is parsed from the URL once, here; the data is loaded before rendering, so
+//! the status can say what happened (503 for an upstream problem, as `/usage` would, 500 for a fault of this
+//! server), and the page is rendered from it.
+
+use crate::app::shell;
+use crate::server::error::UsageError;
+use crate::server::http::assets;
+use crate::server::http::security::set_page_content_security_policy;
+use crate::server::views::dashboard::build_dashboard;
+use crate::server::views::resolved_view::ResolvedView;
+use crate::server::AppState;
+use crate::view::{DashboardData, DashboardPageData};
+use crate::view_query::ViewQuery;
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::header;
+use axum::response::Response;
+use leptos::prelude::{provide_context, use_context};
+use std::sync::Arc;
+
+pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request<Body>) -> Response {
+    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
+    let dashboard = load(&state, &asked).await;
+    let status = dashboard.as_ref().err().map(UsageError::status);
+    if let Err(error) = &dashboard {
+        state.log_failure("/", error);
+    }
+    let data = Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()) });
+    let (options, stylesheet) = (state.leptos_options.clone(), state.stylesheet.clone());
+    let context = move || {
+        provide_context(data.clone());
+        // Leptos has put this response's nonce in the context; the policy allows only scripts carrying it.
+        set_page_content_security_policy();
+        // The page's data is live: a browser asks again each time (the assets it names are cached).
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(header::CACHE_CONTROL, assets::REVALIDATE);
+        }
+    };
+    let render =
+        leptos_axum::render_app_async_with_context(context, move || shell(options.clone(), stylesheet.to_string()));
+    let mut response = render(request).await;
+    if let Some(status) = status {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+async fn load(state: &AppState, asked: &ViewQuery) -> Result<DashboardData, UsageError> {
+    let views = state.current_views().await?;
+    build_dashboard(&views, &ResolvedView::resolve(asked), state.config.table_page_size)
+}

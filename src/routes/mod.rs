@@ -1,0 +1,160 @@
+//! The HTTP surface, on top of everything else. Every route the server answers is here:
+//!
+//! - `GET /` — the dashboard (`dashboard`), and `POST /api/table_page`, the table's server function;
+//! - `GET /usage` and `GET /usage.csv` — the contract and the view's CSV (`usage`), with CORS for listed origins;
+//! - `GET /healthz` and `GET /readyz` — liveness, and whether the upstream answers;
+//! - `/pkg/…`, `/favicon.svg` — the browser's assets; anything else is a 404 page;
+//! - `/sample-upstream/…` — the embedded sample upstream, only when it is the upstream.
+//!
+//! and the layers every response goes through: security headers, compression, the bound on requests in flight.
+
+mod dashboard;
+mod usage;
+
+use crate::contract::{ErrorBody, BAD_REQUEST};
+use crate::server::error::UsageError;
+use crate::server::http::assets;
+use crate::server::http::overload::limit_in_flight;
+use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
+use crate::server::upstream::sample;
+use crate::server::AppState;
+use crate::ui::usage_table::table_page::LoadTablePage;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos::server_fn::ServerFn;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+const LONGEST_ASSET_PATH: usize = 256;
+
+pub fn build_router(state: AppState) -> Router {
+    // Rendering spawns tasks on Leptos' executor; an error only means it is already set.
+    let _ = any_spawner::Executor::init_tokio();
+    let server_fn_context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let not_found = {
+        let page = not_found_page(&state.stylesheet);
+        move || {
+            let page = page.clone();
+            async move { (StatusCode::NOT_FOUND, Html(page)).into_response() }
+        }
+    };
+    // Only the server function the browser calls is routed (the table's); any other `/api/…` is a 404.
+    let server_functions = move |request: Request<Body>| {
+        let context = server_fn_context.clone();
+        async move {
+            let response = leptos_axum::handle_server_fns_with_context(context, request).await.into_response();
+            client_errors_are_4xx(response).await
+        }
+    };
+    let files = ServeDir::new(&*state.leptos_options.site_root)
+        .call_fallback_on_method_not_allowed(true)
+        .not_found_service(not_found.clone().into_service());
+    let hashed_names = state.leptos_options.hash_files;
+    let static_files = move |request: Request<Body>| {
+        let (files, not_found) = (files.clone(), not_found.clone());
+        async move {
+            // No asset has a long path; a very long one would reach the file system as an error (a 500).
+            if request.uri().path().len() > LONGEST_ASSET_PATH {
+                return not_found().await;
+            }
+            let hashed = hashed_names && request.uri().path().starts_with("/pkg/");
+            let mut response =
+                files.oneshot(request).await.map(IntoResponse::into_response).unwrap_or_else(|never| match never {});
+            if response.status().is_success() {
+                let policy = if hashed { assets::IMMUTABLE } else { assets::REVALIDATE };
+                response.headers_mut().insert(header::CACHE_CONTROL, policy);
+            }
+            response
+        }
+    };
+    let in_flight = Arc::new(Semaphore::new(state.config.max_requests_in_flight));
+    let origins = &state.config.cors_allowed_origins;
+
+    let router = Router::new()
+        .route("/", get(dashboard::page))
+        .route(<LoadTablePage as ServerFn>::PATH, post(server_functions))
+        .route("/usage", cross_origin(get(usage::usage), origins))
+        .route("/usage.csv", cross_origin(get(usage::usage_csv), origins))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readiness))
+        .fallback(static_files)
+        .layer(CompressionLayer::new())
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+        // The page sets its own policy with a per-response nonce; this one covers everything else.
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, FALLBACK_CONTENT_SECURITY_POLICY))
+        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight));
+    // The sample upstream is served only when it is the upstream: elsewhere it would be invented billing data.
+    // It is merged after the layers, so the page's own upstream calls never count against (or are refused by)
+    // the bound that protects the dashboard: with the bound reached, the requests holding it wait on these.
+    let router = if state.config.uses_sample_upstream() { router.merge(sample::router()) } else { router };
+    router.with_state(state)
+}
+
+/// Opens a route to the listed origins: `GET` and its preflight, without credentials. With no origins
+/// listed (the default) the route stays same-origin only.
+fn cross_origin(route: MethodRouter<AppState>, origins: &[String]) -> MethodRouter<AppState> {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+    if origins.is_empty() {
+        return route;
+    }
+    route.layer(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_methods([Method::GET]))
+}
+
+/// Leptos answers a request its server function could not read (a malformed body) with 500 before the function
+/// runs; the fault is the client's, so it is a 400, like any hostile input. The body is the error shape, with
+/// the code `bad_request` (`ErrorBody`'s conversion of such errors); small, so it is read to tell.
+async fn client_errors_are_4xx(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return UsageError::Internal { cause: "a server function's answer could not be read".into() }.into_response();
+    };
+    let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+    if body.is_some_and(|body| body.error.code == BAD_REQUEST) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// `GET /readyz`: 200 when the upstream answers, else 503 with the error shape.
+async fn readiness(State(state): State<AppState>) -> Response {
+    match state.periods.readiness().await {
+        Ok(()) => ([(header::CACHE_CONTROL, "no-store")], "ready").into_response(),
+        Err(error) => {
+            state.log_failure("/readyz", &error);
+            error.into_response()
+        }
+    }
+}
+
+fn not_found_page(stylesheet: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Page not found</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
+         <body><main class=\"page\"><section class=\"card panel\"><h1>Page not found</h1>\
+         <p>There is nothing at this address.</p><a class=\"button\" href=\"/\">Go to the dashboard</a>\
+         </section></main></body></html>"
+    )
+}

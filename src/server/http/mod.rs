@@ -1,0 +1,7 @@
+//! The HTTP edge's machinery, under the routes: the server with its timers, the bound on requests in flight,
+//! the Content-Security-Policy, and the cache headers of the browser's assets.
+
+pub mod assets;
+pub mod overload;
+pub mod security;
+pub mod server;

@@ -1,0 +1,89 @@
+//! What makes a set of messages a billing period this server can price and show, and the errors when it is
+//! not: every timestamp readable, no two more than `LONGEST_PERIOD_DAYS` apart, and sums that fit the money
+//! type. Checked once, when a period is priced, so that the views built from it can rely on it.
+
+use crate::server::error::UsageError;
+use crate::server::upstream::wire::Message;
+use jiff::Timestamp;
+
+/// No billing period spans more than a year; timestamps further apart are not a billing period.
+pub const LONGEST_PERIOD_DAYS: i64 = 366;
+
+/// An RFC 3339 timestamp, as the upstream promises.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    text.parse().ok()
+}
+
+/// The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing one, and timestamps
+/// no billing period can span would make a chart of millions of days.
+pub fn parse_times(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
+    let times = messages
+        .iter()
+        .map(|message| {
+            parse_timestamp(&message.timestamp).ok_or_else(|| UsageError::UpstreamMalformed {
+                resource: "messages".into(),
+                cause: format!("message {} has timestamp `{}`, which is not RFC 3339", message.id, message.timestamp),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_span(&times)?;
+    Ok(times)
+}
+
+/// Refuses timestamps that no billing period can span, before anything is bucketed or drawn.
+pub fn check_span(times: &[Timestamp]) -> Result<(), UsageError> {
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return Ok(()) };
+    let days = last.duration_since(*first).as_secs() / 86_400 + 1;
+    if days > LONGEST_PERIOD_DAYS {
+        return Err(period_too_long(days));
+    }
+    Ok(())
+}
+
+pub fn period_too_long(days: i64) -> UsageError {
+    UsageError::UpstreamMalformed {
+        resource: "messages".into(),
+        cause: format!("the messages span {days} days; a billing period spans at most {LONGEST_PERIOD_DAYS}"),
+    }
+}
+
+/// Costs whose sum does not fit: the upstream's numbers cannot be a bill. Every figure shown is a sum of some
+/// of a period's non-negative amounts, so a period whose total fits never meets this in its views.
+pub fn credits_overflow() -> UsageError {
+    UsageError::UpstreamMalformed {
+        resource: "reports".into(),
+        cause: "the credits add up to more than can be represented".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(timestamp: &str) -> Message {
+        Message { id: 1000, text: "t".into(), timestamp: timestamp.into(), report_id: None }
+    }
+
+    fn times(texts: &[&str]) -> Vec<Timestamp> {
+        texts.iter().map(|t| parse_timestamp(t).unwrap()).collect()
+    }
+
+    #[test]
+    fn an_unreadable_timestamp_is_refused() {
+        assert!(matches!(parse_times(&[message("last tuesday")]), Err(UsageError::UpstreamMalformed { .. })));
+        assert!(matches!(parse_times(&[message("2024-13-01T00:00:00Z")]), Err(UsageError::UpstreamMalformed { .. })));
+        assert_eq!(parse_times(&[message("2024-04-29T02:08:29.375Z")]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn timestamps_no_billing_period_can_span_are_refused() {
+        // The widest timestamps there are (a later one is not RFC 3339 to any date library, and refused as such).
+        assert!(check_span(&times(&["0001-01-01T00:00:00Z", "9999-12-30T00:00:00Z"])).is_err());
+        assert!(check_span(&times(&["1970-01-01T00:00:00Z", "2024-04-29T00:00:00Z"])).is_err());
+        assert!(check_span(&times(&["2024-01-01T00:00:00Z", "2024-12-31T23:59:59Z"])).is_ok());
+        assert!(check_span(&times(&["2024-01-01T00:00:00Z", "2025-01-01T00:00:01Z"])).is_err());
+        assert!(check_span(&[]).is_ok());
+        let messages = [message("0001-01-01T00:00:00Z"), message("9999-12-30T00:00:00Z")];
+        assert!(matches!(parse_times(&messages), Err(UsageError::UpstreamMalformed { .. })));
+    }
+}

@@ -1,0 +1,45 @@
+//! The overview of a period in one zone and day: the header's figures and the breakdown for the view's days,
+//! the chart's bars for every day in the zone, and the chart drawn from them.
+
+use super::breakdown::breakdown;
+use super::chart::render_daily_chart;
+use super::day_totals::chart_totals;
+use super::resolved_view::ResolvedView;
+use super::zones::format_day;
+use crate::contract::UsageRow;
+use crate::money::Credits;
+use crate::server::error::UsageError;
+use crate::server::pricing::period_checks::credits_overflow;
+use crate::server::pricing::priced_period::PricedPeriod;
+use crate::view::{PeriodOverview, PeriodSummary};
+use jiff::civil::Date;
+
+/// `dates` holds each row's day in the view's zone.
+pub fn build_overview(
+    period: &PricedPeriod,
+    dates: &[Date],
+    view: &ResolvedView,
+) -> Result<PeriodOverview, UsageError> {
+    let days = chart_totals(dates.iter().copied().zip(period.rows.iter().map(|row| row.credits_used)))?;
+    let chart_svg = if days.is_empty() {
+        String::new()
+    } else {
+        render_daily_chart(&days).map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
+    };
+    // The header and the breakdown cover the view's days: all of them, or the chosen one.
+    let rows: Vec<&UsageRow> =
+        period.rows.iter().zip(dates).filter(|(_, date)| view.admits_date(**date)).map(|(row, _)| row).collect();
+    let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).ok_or_else(credits_overflow)?;
+    let (first, last) = match view.day {
+        Some(day) => (Some(day), Some(day)),
+        None => (dates.iter().min().copied(), dates.iter().max().copied()),
+    };
+    let summary = PeriodSummary {
+        first_day: first.map(format_day),
+        last_day: last.map(format_day),
+        total_credits: total,
+        message_count: rows.len(),
+        report_priced_count: rows.iter().filter(|row| row.report_name.is_some()).count(),
+    };
+    Ok(PeriodOverview { summary, breakdown: breakdown(rows.iter().copied(), total)?, days, chart_svg })
+}
