@@ -1,6 +1,8 @@
 // A fake upstream billing API for the browser tests: a period of COUNT messages over April 2024, a third of
 // them with a report id; reports 100–139 exist (names with accents and mixed case), 140–149 are 404.
-// It also serves /other-app, a bare page standing for another team's web app on another origin.
+// It also serves /other-app, a bare page standing for another team's web app on another origin, and two
+// controls for the failure tests: POST /control/fail makes the messages endpoint answer 500 until
+// POST /control/heal.
 // Usage: node fake-upstream.mjs PORT COUNT
 import http from "node:http";
 
@@ -20,12 +22,18 @@ for (let i = 0; i < count; i++) {
   messages.push(message);
 }
 const messagesBody = JSON.stringify({ messages });
+let failing = false;
 
 http
   .createServer((request, response) => {
     const report = request.url.match(/^\/reports\/(\d+)$/);
-    if (request.url === "/other-app") {
+    if (request.method === "POST" && request.url.startsWith("/control/")) {
+      failing = request.url === "/control/fail";
+      response.writeHead(204).end();
+    } else if (request.url === "/other-app") {
       response.writeHead(200, { "content-type": "text/html" }).end('<!DOCTYPE html><link rel="icon" href="data:,"><title>Another app</title>');
+    } else if (request.url === "/messages/current-period" && failing) {
+      response.writeHead(500).end();
     } else if (request.url === "/messages/current-period") {
       response.writeHead(200, { "content-type": "application/json" }).end(messagesBody);
     } else if (report && Number(report[1]) >= 100 && Number(report[1]) < 140) {

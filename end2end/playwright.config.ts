@@ -1,10 +1,11 @@
 import { defineConfig } from "@playwright/test";
 
-// Three servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
-// closed port, for the failure page, and one on a 10 000-message fake upstream (fake-upstream.mjs).
+// Four servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
+// closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), and one that
+// keeps nothing, on a 250-message fake upstream the tests can make fail and heal.
 // Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
-const serverEnv = (addr: string, upstream = "") => ({
+const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = {}) => ({
   LEPTOS_SITE_ADDR: addr,
   // Another origin whose pages may read /usage: the fake upstream's page, in the CORS test.
   CORS_ALLOWED_ORIGINS: "http://127.0.0.1:3190",
@@ -12,12 +13,15 @@ const serverEnv = (addr: string, upstream = "") => ({
   UPSTREAM_BASE_URL: upstream,
   UPSTREAM_RETRY_BASE_MS: "10",
   RUST_LOG: "warn",
+  ...extra,
 });
 
 export const SAMPLE_URL = "http://127.0.0.1:3100";
 export const FAILING_URL = "http://127.0.0.1:3101";
 export const LARGE_URL = "http://127.0.0.1:3102";
 export const LARGE_UPSTREAM_URL = "http://127.0.0.1:3190";
+export const FLAKY_URL = "http://127.0.0.1:3103";
+export const FLAKY_UPSTREAM_URL = "http://127.0.0.1:3191";
 
 export default defineConfig({
   testDir: "./tests",
@@ -61,6 +65,20 @@ export default defineConfig({
       cwd: "..",
       url: `${LARGE_URL}/healthz`,
       env: serverEnv("127.0.0.1:3102", LARGE_UPSTREAM_URL),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "node fake-upstream.mjs 3191 250",
+      url: `${FLAKY_UPSTREAM_URL}/messages/current-period`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${FLAKY_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3103", FLAKY_UPSTREAM_URL, { KEPT_PERIOD_TTL_MS: "0", UPSTREAM_RETRIES: "0" }),
       reuseExistingServer: false,
       timeout: 60_000,
     },

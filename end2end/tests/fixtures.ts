@@ -17,6 +17,11 @@ export const test = base.extend<{ consoleErrors: string[] }>({
 });
 export { expect };
 
+/// A count or amount as the page writes it (digits grouped by narrow no-break spaces) as a number.
+export function figure(text: string | null): number {
+  return Number((text ?? "").replace(/\u202F/g, ""));
+}
+
 export type Row = { id: string; time: string; name: string; credits: number; creditsText: string };
 
 export async function tableRows(page: Page): Promise<Row[]> {
@@ -25,7 +30,7 @@ export async function tableRows(page: Page): Promise<Row[]> {
       const cells = Array.from((tr as HTMLTableRowElement).cells).map((cell) => cell.textContent ?? "");
       // The credits cell holds a <details>: its summary is the figure, the rest its explanation.
       const credits = tr.querySelector("td.credits summary")?.textContent ?? cells[3];
-      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(credits), creditsText: credits };
+      return { id: cells[0], time: cells[1], name: cells[2], credits: Number(credits.replace(/\u202F/g, "")), creditsText: credits };
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { test, expect, tableRows, hydrated, header, expectedOrder, periodRows, pageOf } from "./fixtures";
+import { test, expect, tableRows, hydrated, header, expectedOrder, periodRows, pageOf, figure } from "./fixtures";
 
 test("a breakdown row filters the table to its report, in place of the whole period", async ({ page }) => {
   await page.goto("/?sort=credits_used:desc");
@@ -6,9 +6,11 @@ test("a breakdown row filters the table to its report, in place of the whole per
   const all = await periodRows(page);
   const lines = page.locator("#usage-breakdown tbody tr");
   // Largest first, and the lines add up to the header's total.
-  const credits = await page.$$eval("#usage-breakdown tbody tr td:nth-child(3)", (tds) => tds.map((td) => Math.round(Number(td.textContent) * 100)));
+  const credits = (await page.$$eval("#usage-breakdown tbody tr td:nth-child(3)", (tds) => tds.map((td) => td.textContent))).map(
+    (text) => Math.round(figure(text) * 100),
+  );
   expect(credits).toEqual([...credits].sort((a, b) => b - a));
-  const total = Math.round(Number(await page.locator("[data-kpi=total]").textContent()) * 100);
+  const total = Math.round(figure(await page.locator("[data-kpi=total]").textContent()) * 100);
   expect(credits.reduce((a, b) => a + b, 0)).toBe(total);
 
   const report = (await lines.first().getAttribute("data-report"))!;
@@ -23,14 +25,58 @@ test("a breakdown row filters the table to its report, in place of the whole per
   await expect(page.locator("#report-chip")).toHaveCount(0);
 });
 
-test("the filter chip removes the filter in place", async ({ page }) => {
+test("the filter chip removes the filter, and the whole page follows", async ({ page }) => {
   await page.goto("/?report=~text");
   await hydrated(page);
   const all = await periodRows(page);
   expect((await tableRows(page)).map((r) => r.id)).toEqual(pageOf(all.filter((r) => r.name === "").map((r) => r.id), 1));
+  await expect(page.locator("#usage-breakdown tr.selected")).toHaveCount(1);
   await page.locator("#report-chip").click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.locator("#table-range")).toHaveText("Rows 1–100 of 120");
+  // The breakdown outside the table no longer marks a filter, and no link carries it.
+  await expect(page.locator("#usage-breakdown tr.selected")).toHaveCount(0);
+  await expect(page.locator("#usage-breakdown a[aria-current]")).toHaveCount(0);
+  expect(await page.$$eval("a[href*='report=']", (links) => links.map((link) => link.getAttribute("href")))).toEqual(
+    await page.$$eval("#usage-breakdown a", (links) => links.map((link) => link.getAttribute("href"))),
+  );
+  await expect(page.locator("#zone-form input[name=report]")).toHaveCount(0);
+});
+
+test("after an in-place sort, every link and form outside the table carries the new sort", async ({ page }) => {
+  await page.goto("/?tz=Europe/London");
+  await hydrated(page);
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/\?tz=Europe\/London&sort=credits_used:asc$/);
+  const outside = async () =>
+    page.$$eval(".follows-sort", (elements) =>
+      elements.map((element) => (element.tagName === "INPUT" ? (element as HTMLInputElement).value : element.getAttribute("href"))),
+    );
+  // The chart's bars and its day list, the breakdown's lines and the zone form's field.
+  await expect.poll(async () => (await outside()).length).toBeGreaterThan(20);
+  for (const carried of await outside()) {
+    if (carried!.startsWith("/")) expect(new URL(carried!, "http://x").searchParams.get("sort"), carried!).toBe("credits_used:asc");
+    else expect(carried).toBe("credits_used:asc");
+  }
+  await expect(page.locator("#usage-chart li a").first()).toHaveAttribute("href", /^\/\?tz=Europe\/London&day=\d{4}-\d\d-\d\d&sort=credits_used:asc$/);
+  // Following one of them keeps the sort: a bar's day, in the zone, sorted.
+  await expect(page.locator("#usage-chart a.bar-link").first()).toHaveAttribute("href", /&sort=credits_used:asc$/);
+  await page.locator("#usage-chart a.bar-link").first().click();
+  await expect(page).toHaveURL(/&sort=credits_used:asc$/);
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "ascending");
+  // The zone form too.
+  await page.locator("#tz-input").fill("America/New_York");
+  await page.locator("#zone-form button[type=submit]").click();
+  await expect(page).toHaveURL(/tz=America%2FNew_York&sort=credits_used%3Aasc$/);
+  // And back: the in-place sort undone in place, the links with it.
+  await page.goto("/");
+  await hydrated(page);
+  await header(page, "credits_used").getByRole("link").click();
+  await expect(page).toHaveURL(/\?sort=credits_used:asc$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect.poll(async () => (await outside()).filter((carried) => carried!.includes("sort="))).toEqual([]);
+  await expect(page.locator("#zone-form input[name=sort]")).toBeDisabled();
 });
 
 test("an explanation opens from the keyboard and reconciles with the credits", async ({ page }) => {

@@ -18,8 +18,10 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
     let report = view.report.as_ref().map(|report| {
         view! { <input type="hidden" name=REPORT_PARAM value=report.to_param().to_owned()/> }
     });
-    // The sort's field is there even when empty, so that a sort chosen in the table can be carried.
-    let sort = view.sort.to_param().unwrap_or_default();
+    // The sort's field is there even when there is no sort (disabled, so it is not sent), so that a sort chosen
+    // in the table can be carried.
+    let sort = view.sort.to_param();
+    let unsorted = sort.is_none();
     // The view without its zone (a new zone drops the day too).
     let elsewhere = view.with_tz(None).href();
     view! {
@@ -28,7 +30,7 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
             <input id="tz-input" name=TZ_PARAM list="zone-names" value=zone.name.clone() autocomplete="off" spellcheck="false"/>
             // The same ~420 names on every page, written once per process.
             <datalist id="zone-names" inner_html=zone.suggestions_html.to_string()></datalist>
-            <input type="hidden" name=SORT_PARAM value=sort class=FOLLOWS_SORT/>
+            <input type="hidden" name=SORT_PARAM value=sort.unwrap_or_default() disabled=unsorted class=FOLLOWS_SORT/>
             {report}
             <button type="submit">"Show"</button>
             <span class="zone-offset" id="zone-offset">{format!("{} · {}", zone.name, zone.offset)}</span>

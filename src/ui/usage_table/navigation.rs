@@ -150,7 +150,11 @@ fn carry_sort_outside(view: &ViewQuery) {
     for index in 0..elements.length() {
         let Some(element) = elements.item(index) else { continue };
         if element.tag_name().eq_ignore_ascii_case("input") {
-            let _ = element.set_attribute("value", &view.sort.to_param().unwrap_or_default());
+            // A form field: disabled (not sent) when there is no sort.
+            let _ = match view.sort.to_param() {
+                Some(sort) => element.set_attribute("value", &sort).and(element.remove_attribute("disabled")),
+                None => element.set_attribute("disabled", ""),
+            };
         } else if let Some(href) = element.get_attribute("href") {
             let (path, query) = href.split_once('?').unwrap_or((&href, ""));
             let carried = ViewQuery::from_query(query).with_sort(view.sort.clone());

@@ -1,0 +1,44 @@
+import { test, expect, tableRows, hydrated, header } from "./fixtures";
+import { FLAKY_URL, FLAKY_UPSTREAM_URL } from "../playwright.config";
+
+// A server that keeps nothing (KEPT_PERIOD_TTL_MS=0), so every click asks the upstream, which the test makes
+// fail and heal. One test at a time: they share that upstream's state.
+test.use({ baseURL: FLAKY_URL });
+test.describe.configure({ mode: "serial" });
+
+test("a click the server cannot answer keeps the rows, says why where it was asked, and retries in place", async ({ page, consoleErrors }) => {
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/heal`);
+  await page.goto("/");
+  await hydrated(page);
+  const before = (await tableRows(page)).map((row) => row.id);
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/fail`);
+
+  // A sort: the message is beside the headers, nothing else changed.
+  await header(page, "credits_used").getByRole("link").click();
+  const atHeader = page.locator(".table-error[data-place=header]");
+  await expect(atHeader).toContainText("This page could not be loaded: the upstream messages could not be fetched: HTTP 500");
+  expect((await tableRows(page)).map((row) => row.id)).toEqual(before);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(header(page, "credits_used")).toHaveAttribute("aria-sort", "none");
+  await expect(page.locator("#table-range")).toHaveText("Rows 1–100 of 250");
+  await expect(page.locator(".table-error[data-place=pager]")).toHaveCount(0);
+
+  // A page: the message moves to the pager.
+  await page.locator(".pager a[rel=next]").click();
+  const atPager = page.locator(".table-error[data-place=pager]");
+  await expect(atPager).toContainText("could not be loaded");
+  await expect(atHeader).toHaveCount(0);
+  expect((await tableRows(page)).map((row) => row.id)).toEqual(before);
+
+  // The upstream is back: the retry loads the page that failed, in place.
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/heal`);
+  await atPager.getByRole("link", { name: "Retry" }).click();
+  await expect(page).toHaveURL(/\/\?page=2$/);
+  await expect(page.locator("#table-range")).toHaveText("Rows 101–200 of 250");
+  await expect(page.locator(".table-error")).toHaveCount(0);
+
+  // Chromium reports each refused call on the console; those are expected, anything else is not.
+  const refused = consoleErrors.filter((text) => text.includes("status of 503"));
+  expect(refused.length).toBe(2);
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !refused.includes(text)));
+});
