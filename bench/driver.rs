@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 
 const SERVER_BINARY: &str = "target/release/credit-dashboard";
 
+/// The build before the second review, for the figures measured side by side with it: `bench/run.sh` builds
+/// it (from `BASELINE_REV`) into this directory, which is also its working directory (its own Leptos.toml).
+const BASELINE_DIR: &str = "target/bench-baseline";
+
 /// For the measurements of computing the period: the server keeps nothing, so every request downloads the
 /// messages (concurrent requests would still share one download).
 const NO_SNAPSHOT: &[(&str, &str)] = &[("KEPT_PERIOD_TTL_MS", "0")];
@@ -115,7 +119,20 @@ struct Server {
 impl Server {
     /// `env` is added to the server's configuration, after (so over) the benchmark's own settings.
     async fn start(port: u16, upstream_url: &str, env: &[(&str, &str)]) -> Server {
-        let child = Command::new(SERVER_BINARY)
+        Server::start_binary(Command::new(SERVER_BINARY), port, upstream_url, env).await
+    }
+
+    /// The baseline build, in its own directory; `None` when `bench/run.sh` did not build one.
+    async fn start_baseline(port: u16) -> Option<Server> {
+        let binary = std::path::Path::new(BASELINE_DIR).join("target/release/credit-dashboard");
+        let binary = binary.canonicalize().ok()?;
+        let mut command = Command::new(binary);
+        command.current_dir(BASELINE_DIR);
+        Some(Server::start_binary(command, port, "", &[]).await)
+    }
+
+    async fn start_binary(mut command: Command, port: u16, upstream_url: &str, env: &[(&str, &str)]) -> Server {
+        let child = command
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", "target/site")
             .env("UPSTREAM_BASE_URL", upstream_url)
@@ -125,7 +142,7 @@ impl Server {
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {SERVER_BINARY}: {error}; build it with bench/run.sh"));
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}; build it with bench/run.sh"));
         // Owned from here on, so that `Drop` stops the child on every path, a failed start included.
         let server = Server { child, base: format!("http://127.0.0.1:{port}") };
         let client = reqwest::Client::new();
@@ -154,6 +171,32 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Requests per second from `clients` concurrent clients, each sending GETs of `url` one after another for
+/// `seconds`; every answer must be a success.
+async fn throughput(client: &reqwest::Client, url: &str, clients: usize, seconds: u64) -> (f64, u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.to_owned());
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    let response = client.get(&url).send().await.expect("request");
+                    assert!(response.status().is_success(), "{}", response.status());
+                    response.bytes().await.expect("body");
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for worker in workers {
+        total += worker.await.unwrap();
+    }
+    (total as f64 / seconds as f64, total)
 }
 
 /// Times `count` sequential GETs; returns the durations and the last body's size.
@@ -263,33 +306,11 @@ async fn main() {
     upstream.set(0, 500, 8, false);
     time_requests(&client, &usage_url, 1).await;
     upstream.take_message_downloads();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let workers: Vec<_> = (0..64)
-        .map(|_| {
-            let (client, url) = (client.clone(), usage_url.clone());
-            tokio::spawn(async move {
-                let mut done = 0u64;
-                while Instant::now() < deadline {
-                    let response = client.get(&url).send().await.expect("request");
-                    assert!(response.status().is_success());
-                    response.bytes().await.expect("body");
-                    done += 1;
-                }
-                done
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for worker in workers {
-        total += worker.await.unwrap();
-    }
+    let (per_second, total) = throughput(&client, &usage_url, 64, 10).await;
     let downloads = upstream.take_message_downloads();
     println!("64 concurrent clients for 10 s, upstream latency 0 ms, 500 messages, 8 reports, default");
     println!("`KEPT_PERIOD_TTL_MS` (30 s): after a first request, every response is served from the kept period");
-    println!(
-        "({downloads} messages downloads during the run). **{:.0} requests/s** ({total} requests).",
-        total as f64 / 10.0
-    );
+    println!("({downloads} messages downloads during the run). **{per_second:.0} requests/s** ({total} requests).");
     println!("Previous run, which downloaded and priced the messages for every request: 1303 requests/s.");
     drop(server);
 
@@ -407,6 +428,40 @@ async fn main() {
     println!("| `GET /` HTML size, uncompressed | {:.1} KB | — | 53.5 KB |", size as f64 / 1024.0);
     println!("| `GET /usage` median | {} ms | — | 0.5 ms |", ms(median(&usage_times)));
     println!("| `GET /usage` p95 | {} ms | — | 0.7 ms |", ms(percentile(&usage_times, 0.95)));
+
+    println!("\n## `GET /` throughput on the sample data, side by side with the build before the review\n");
+    // Both on the embedded sample upstream (their default), one after the other on this machine.
+    let server = Server::start(3207, "", &[]).await;
+    let url = format!("{}/", server.base);
+    time_requests(&client, &url, 1).await;
+    let (now, now_total) = throughput(&client, &url, 64, 10).await;
+    let (_, size) = time_requests(&client, &url, 1).await;
+    drop(server);
+    let before = match Server::start_baseline(3208).await {
+        Some(server) => {
+            let url = format!("{}/", server.base);
+            time_requests(&client, &url, 1).await;
+            let (before, _) = throughput(&client, &url, 64, 10).await;
+            let (_, before_size) = time_requests(&client, &url, 1).await;
+            Some((before, before_size))
+        }
+        None => None,
+    };
+    println!("64 concurrent clients for 10 s each, `GET /` of the 120-message sample (the default configuration:");
+    println!("the embedded sample upstream, the kept period), against this build and against the build before");
+    println!("the second review (`BASELINE_REV`), started one after the other in this run.\n");
+    println!("| build | requests/s | HTML size | ratio |\n|---|---:|---:|---:|");
+    match before {
+        Some((before, before_size)) => {
+            println!("| before the review | {before:.0} | {:.1} KB | 1.00 |", before_size as f64 / 1024.0);
+            println!(
+                "| this build | {now:.0} ({now_total} requests) | {:.1} KB | {:.2} (target ≥ 2) |",
+                size as f64 / 1024.0,
+                now / before
+            );
+        }
+        None => println!("| this build | {now:.0} ({now_total} requests) | {:.1} KB | no baseline built |", size as f64 / 1024.0),
+    }
 
     println!("\n## The table of a 100 000-message period, in Chromium\n");
     let server = Server::start(3206, &upstream_url, &[]).await;

@@ -12,6 +12,16 @@ export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 cargo leptos build --release >&2
 cargo build --release --example bench --features ssr >&2
 
+# The build before the second review, for figures side by side with it in this run: a worktree of that
+# revision with its own target directory (a first build takes as long as a clean one).
+baseline_rev=${BASELINE_REV:-f894c47}
+baseline=target/bench-baseline
+if [[ "$(git -C "$baseline" rev-parse --short=7 HEAD 2>/dev/null)" != "${baseline_rev:0:7}" ]]; then
+  git worktree remove --force "$baseline" 2>/dev/null || rm -rf "$baseline"
+  git worktree add --detach "$baseline" "$baseline_rev" >&2
+fi
+(cd "$baseline" && cargo leptos build --release >&2)
+
 echo "# Benchmark results"
 echo
 echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB; $(rustc --version); $(date -u +%Y-%m-%d)."
