@@ -24,7 +24,7 @@ const BASELINE_DIR: &str = "target/bench-baseline";
 
 /// For the measurements of computing the period: the server keeps nothing, so every request downloads the
 /// messages (concurrent requests would still share one download).
-const NO_SNAPSHOT: &[(&str, &str)] = &[("KEPT_PERIOD_TTL_MS", "0")];
+const NOTHING_KEPT: &[(&str, &str)] = &[("KEPT_PERIOD_TTL_MS", "0")];
 
 /// Cold `/usage` medians of the previous run (no kept period then), per upstream latency and distinct reports.
 /// Copied from bench/RESULTS.md: the code that produced them is gone.
@@ -258,7 +258,7 @@ async fn main() {
         .timeout(Duration::from_secs(180))
         .build()
         .unwrap();
-    let server = Server::start(3200, &upstream_url, NO_SNAPSHOT).await;
+    let server = Server::start(3200, &upstream_url, NOTHING_KEPT).await;
     let usage_url = format!("{}/usage", server.base);
     let samples = 20;
 
@@ -320,7 +320,7 @@ async fn main() {
     println!("produced them is gone.\n");
 
     let cold_samples = 3;
-    let server = Server::start(3202, &upstream_url, NO_SNAPSHOT).await;
+    let server = Server::start(3202, &upstream_url, NOTHING_KEPT).await;
     upstream.set(0, 100_000, 5_000, true);
     let (upstream_direct, upstream_size) =
         time_requests(&client, &format!("{upstream_url}/messages/current-period"), 1).await;
@@ -460,7 +460,10 @@ async fn main() {
                 now / before
             );
         }
-        None => println!("| this build | {now:.0} ({now_total} requests) | {:.1} KB | no baseline built |", size as f64 / 1024.0),
+        None => println!(
+            "| this build | {now:.0} ({now_total} requests) | {:.1} KB | no baseline built |",
+            size as f64 / 1024.0
+        ),
     }
 
     println!("\n## The table of a 100 000-message period, in Chromium\n");

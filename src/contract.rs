@@ -40,13 +40,22 @@ pub struct ErrorDetail {
 /// The code of a request a server function could not read.
 pub const BAD_REQUEST: &str = "bad_request";
 
+/// The code of a call the browser could not make or whose answer it could not read.
+pub const REQUEST_FAILED: &str = "request_failed";
+
 /// Server functions fail with the same body as `/usage`, so a client reads the same code and message. A
-/// request the server function could not even read (a malformed body, say) is `bad_request`.
+/// request the server function could not read (a malformed body, say) is `bad_request`; a call that did not
+/// reach the server, or whose answer could not be read, is `request_failed`.
 impl leptos::server_fn::error::FromServerFnError for ErrorBody {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        ErrorBody { error: ErrorDetail { code: BAD_REQUEST.into(), message: value.to_string() } }
+        use leptos::server_fn::error::ServerFnErrorErr;
+        let code = match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => REQUEST_FAILED,
+            _ => BAD_REQUEST,
+        };
+        ErrorBody { error: ErrorDetail { code: code.into(), message: value.to_string() } }
     }
 }
 

@@ -2,8 +2,6 @@
 //! highest priority first), so it is parsed as untrusted input: malformed or unknown entries are ignored,
 //! never an error, and a repeated column keeps its first entry.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 pub const SORT_PARAM: &str = "sort";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,20 +66,6 @@ pub struct SortKey {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SortSpec {
     keys: Vec<SortKey>,
-}
-
-/// Carried as its URL value (`report_name:asc,credits_used:desc`), and read back with the same rules as the
-/// URL: a value from a client is untrusted however it arrives.
-impl Serialize for SortSpec {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_param().unwrap_or_default())
-    }
-}
-
-impl<'de> Deserialize<'de> for SortSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(SortSpec::parse(&String::deserialize(deserializer)?))
-    }
 }
 
 impl SortSpec {
@@ -187,15 +171,6 @@ mod tests {
         let text = "credits_used:desc,report_name:asc";
         assert_eq!(SortSpec::parse(text).to_param().as_deref(), Some(text));
         assert_eq!(SortSpec::default().to_param(), None);
-    }
-
-    #[test]
-    fn travels_as_its_url_value_and_is_read_back_as_untrusted() {
-        let spec = SortSpec::parse("credits_used:desc,report_name:asc");
-        assert_eq!(serde_json::to_string(&spec).unwrap(), "\"credits_used:desc,report_name:asc\"");
-        assert_eq!(serde_json::from_str::<SortSpec>("\"credits_used:desc,report_name:asc\"").unwrap(), spec);
-        let hostile: SortSpec = serde_json::from_str("\"credits_used:up,credits_used:asc,credits_used:desc\"").unwrap();
-        assert_eq!(hostile.keys(), &[key(CreditsUsed, Ascending)]);
     }
 
     #[test]

@@ -66,23 +66,7 @@ impl ReportFilter {
     }
 }
 
-/// Carried as its URL value, like the sort.
-impl Serialize for ReportFilter {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.to_param())
-    }
-}
-
-impl<'de> Deserialize<'de> for ReportFilter {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        ReportFilter::parse(&value).ok_or_else(|| serde::de::Error::custom("an empty report filter"))
-    }
-}
-
-/// Deserialised through [`AskedView`], so a value from a client meets the same rules as a URL.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "AskedView")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewQuery {
     pub sort: SortSpec,
     /// 1-based. Past the end is allowed here; the server shows the last page.
@@ -94,30 +78,19 @@ pub struct ViewQuery {
     pub day: Option<String>,
 }
 
-/// A view as a client sent it, before the URL's rules are applied.
-#[derive(Deserialize)]
-struct AskedView {
-    #[serde(default)]
-    sort: SortSpec,
-    #[serde(default)]
-    page: u32,
-    #[serde(default)]
-    report: Option<ReportFilter>,
-    #[serde(default)]
-    tz: Option<String>,
-    #[serde(default)]
-    day: Option<String>,
+/// Carried as its URL query (`tz=Europe/London&sort=credits_used:desc&page=3`, what `href` writes) and read
+/// back by `from_query`: a view from a client meets the same rules however it arrives, and the browser needs no
+/// second encoding of it.
+impl Serialize for ViewQuery {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let href = self.href();
+        serializer.serialize_str(href.split_once('?').map_or("", |(_, query)| query))
+    }
 }
 
-impl From<AskedView> for ViewQuery {
-    fn from(asked: AskedView) -> Self {
-        ViewQuery {
-            sort: asked.sort,
-            page: asked.page.max(1),
-            report: asked.report,
-            tz: asked.tz.as_deref().and_then(asked_zone),
-            day: asked.day.as_deref().and_then(well_formed_day),
-        }
+impl<'de> Deserialize<'de> for ViewQuery {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(ViewQuery::from_query(&String::deserialize(deserializer)?))
     }
 }
 
@@ -327,18 +300,16 @@ mod tests {
     }
 
     #[test]
-    fn travels_as_json_and_a_client_value_meets_the_urls_rules() {
+    fn travels_as_its_url_query_and_a_client_value_meets_the_urls_rules() {
         let query = ViewQuery::from_query("tz=Europe/London&day=2024-05-01&report=~text&sort=credits_used:desc&page=3");
         let json = serde_json::to_string(&query).unwrap();
-        assert_eq!(
-            json,
-            r#"{"sort":"credits_used:desc","page":3,"report":"~text","tz":"Europe/London","day":"2024-05-01"}"#
-        );
+        assert_eq!(json, r#""tz=Europe/London&day=2024-05-01&sort=credits_used:desc&page=3&report=~text""#);
         assert_eq!(serde_json::from_str::<ViewQuery>(&json).unwrap(), query);
         let hostile: ViewQuery =
-            serde_json::from_str(r#"{"sort":"credits_used:up","page":0,"tz":"  ","day":"tomorrow","x":1}"#).unwrap();
+            serde_json::from_str(r#""sort=credits_used:up&page=0&tz=%20&day=tomorrow&x=1""#).unwrap();
         assert_eq!(hostile, ViewQuery::default());
-        assert_eq!(serde_json::from_str::<ViewQuery>("{}").unwrap(), ViewQuery::default());
+        assert_eq!(serde_json::from_str::<ViewQuery>(r#""""#).unwrap(), ViewQuery::default());
+        assert!(serde_json::from_str::<ViewQuery>("{}").is_err(), "a view is its query string");
     }
 
     #[test]

@@ -37,8 +37,18 @@ test("a click the server cannot answer keeps the rows, says why where it was ask
   await expect(page.locator("#table-range")).toHaveText("Rows 101–200 of 250");
   await expect(page.locator(".table-error")).toHaveCount(0);
 
-  // Chromium reports each refused call on the console; those are expected, anything else is not.
+  // Back to a view that cannot be loaded now: the page loads its URL, so it shows what that URL gives (the
+  // error page), never the rows of another view.
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/fail`);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator("#usage-error")).toBeVisible();
+  await expect(page.locator("#usage-table")).toHaveCount(0);
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/heal`);
+
+  // Chromium reports each refused call on the console (two clicks, the call on going back, the reloaded
+  // page); those are expected, anything else is not.
   const refused = consoleErrors.filter((text) => text.includes("status of 503"));
-  expect(refused.length).toBe(2);
+  expect(refused.length).toBe(4);
   consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !refused.includes(text)));
 });

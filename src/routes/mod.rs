@@ -127,7 +127,9 @@ async fn client_errors_are_4xx(response: Response) -> Response {
         return UsageError::Internal { cause: "a server function's answer could not be read".into() }.into_response();
     };
     let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-    if body.is_some_and(|body| body.error.code == BAD_REQUEST) {
+    if let Some(body) = body.filter(|body| body.error.code == BAD_REQUEST) {
+        let route = <LoadTablePage as ServerFn>::PATH;
+        tracing::warn!(code = BAD_REQUEST, route, message = body.error.message, "request refused");
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -86,7 +86,10 @@ impl Config {
     /// Reads `DASHBOARD_CONFIG` (or `Leptos.toml`), then the process environment. A file that was named
     /// and is missing is an error: silently falling back to the defaults would serve the sample data.
     pub fn load() -> Result<Config, ConfigError> {
-        Config::load_from(&std::env::vars().collect())
+        // Variables that are not Unicode cannot be any of ours; `vars()` would panic on them.
+        let env =
+            std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+        Config::load_from(&env.collect())
     }
 
     /// [`load`](Self::load) with the environment given as a map.

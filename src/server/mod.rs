@@ -44,7 +44,7 @@ impl AppState {
     }
 
     /// The kept period's views: what every route that shows usage reads.
-    pub async fn current_views(&self) -> Result<Arc<PeriodViews>, UsageError> {
+    pub async fn current_views(&self) -> Result<PeriodViews, UsageError> {
         let period = self.periods.kept_period().await?;
         Ok(self.views.views_of(&period))
     }

@@ -22,8 +22,8 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
     // in the table can be carried.
     let sort = view.sort.to_param();
     let unsorted = sort.is_none();
-    // The view without its zone (a new zone drops the day too).
-    let elsewhere = view.with_tz(None).href();
+    // The view without its zone (a new zone drops the day too), for the browser's own zone to be added to.
+    let without_zone = view.with_tz(None).href();
     view! {
         <form class="zone-picker" method="get" action="/" id="zone-form">
             <label for="tz-input">"Time zone"</label>
@@ -34,7 +34,7 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
             {report}
             <button type="submit">"Show"</button>
             <span class="zone-offset" id="zone-offset">{format!("{} · {}", zone.name, zone.offset)}</span>
-            <span id="local-zone-offer" data-current=zone.name data-view=elsewhere></span>
+            <span id="local-zone-offer" data-current=zone.name data-view=without_zone></span>
             <script nonce=leptos::nonce::use_nonce() inner_html=OFFER_LOCAL_ZONE></script>
         </form>
         {notice}

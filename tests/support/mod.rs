@@ -37,8 +37,8 @@ pub async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
-/// The table's server function, as the island calls it: a JSON body holding the view.
-pub async fn table_page(app: &Router, view: Value) -> (StatusCode, axum::http::HeaderMap, String) {
+/// The table's server function, as the island calls it: a JSON body holding the view, as its URL query.
+pub async fn table_page(app: &Router, view: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     let request = Request::post("/api/table_page")
         .header("content-type", "application/json")
         .header("accept", "application/json")

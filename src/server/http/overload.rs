@@ -16,8 +16,9 @@ pub async fn limit_in_flight(State(slots): State<Arc<Semaphore>>, request: Reque
     match slots.try_acquire_owned() {
         Ok(_slot) => next.run(request).await,
         Err(_) => {
-            tracing::warn!(path = request.uri().path(), "too many requests in flight; refused");
-            let mut response = UsageError::Overloaded.into_response();
+            let error = UsageError::Overloaded;
+            tracing::warn!(code = error.code(), route = request.uri().path(), "request refused: too many in flight");
+            let mut response = error.into_response();
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));
             response
         }

@@ -40,7 +40,7 @@ pub fn check_span(times: &[Timestamp]) -> Result<(), UsageError> {
     Ok(())
 }
 
-pub fn period_too_long(days: i64) -> UsageError {
+fn period_too_long(days: i64) -> UsageError {
     UsageError::UpstreamMalformed {
         resource: "messages".into(),
         cause: format!("the messages span {days} days; a billing period spans at most {LONGEST_PERIOD_DAYS}"),

@@ -35,14 +35,14 @@ pub fn breakdown<'a>(
     // Largest first; equal credits by name, the text-priced group last, so the order never depends on hashing.
     lines.sort_by(|a, b| b.credits.cmp(&a.credits).then_with(|| a.group.cmp(&b.group)));
     let mut listed = 0;
-    let (kept, rest): (Vec<_>, Vec<_>) = lines.into_iter().partition(|line| match line.group {
+    let (listed_lines, rest): (Vec<_>, Vec<_>) = lines.into_iter().partition(|line| match line.group {
         BreakdownGroup::Report(_) => {
             listed += 1;
             listed <= LISTED_REPORTS
         }
         _ => true,
     });
-    let mut lines = kept;
+    let mut lines = listed_lines;
     if !rest.is_empty() {
         let credits = Credits::checked_sum(rest.iter().map(|line| line.credits)).ok_or_else(credits_overflow)?;
         lines.push(BreakdownRow {

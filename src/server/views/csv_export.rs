@@ -38,8 +38,8 @@ pub fn usage_csv(views: &PeriodViews, view: &ResolvedView) -> Result<(String, Ve
 /// period's when the view is empty).
 fn file_name(views: &PeriodViews, view: &ResolvedView, rows: &[u32]) -> String {
     let dates = views.dates_in(&view.zone);
-    let shown: Vec<_> = rows.iter().map(|&index| dates[index as usize]).collect();
-    let days = if shown.is_empty() { dates.to_vec() } else { shown };
+    let view_days: Vec<_> = rows.iter().map(|&index| dates[index as usize]).collect();
+    let days = if view_days.is_empty() { dates.to_vec() } else { view_days };
     match (days.iter().min(), days.iter().max()) {
         (Some(first), Some(last)) => format!("credit-usage-{first}-{last}.csv"),
         _ => "credit-usage.csv".to_owned(),

@@ -1,6 +1,7 @@
 //! What the views keep of each priced period they were built from: each zone's message days, each overview
-//! (per zone and day), and `/usage`'s body, computed on first use. A period's views live as long as the period
-//! is among the few most recently shown; the period itself never points back at them.
+//! (per zone and day), and `/usage`'s body, computed on first use. They live as long as their period does —
+//! the kept period while it is kept, a past period while it is in memory — and the period never points back
+//! at them.
 
 use super::overview::build_overview;
 use super::resolved_view::ResolvedView;
@@ -12,18 +13,20 @@ use crate::server::pricing::priced_period::PricedPeriod;
 use crate::view::PeriodOverview;
 use axum::body::Bytes;
 use jiff::civil::Date;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// How many periods' views are kept: the current one, and the one before it while requests that started on
-/// it finish.
-const KEPT_PERIODS: usize = 4;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Which overview: the zone's name and the chosen day, if any.
 type OverviewKey = (String, Option<Date>);
 
-#[derive(Debug)]
+/// A period with what its views keep.
+#[derive(Clone, Debug)]
 pub struct PeriodViews {
     pub period: Arc<PricedPeriod>,
+    kept: Arc<KeptViews>,
+}
+
+#[derive(Debug, Default)]
+struct KeptViews {
     /// Each row's day, by zone name.
     dates: BoundedMemo<String, Arc<[Date]>>,
     overviews: BoundedMemo<OverviewKey, Arc<PeriodOverview>>,
@@ -31,18 +34,15 @@ pub struct PeriodViews {
 }
 
 impl PeriodViews {
+    /// A period with nothing kept yet (the `ViewCache` gives the kept views of a period it has seen).
     pub fn new(period: Arc<PricedPeriod>) -> Self {
-        PeriodViews {
-            period,
-            dates: BoundedMemo::default(),
-            overviews: BoundedMemo::default(),
-            usage_json: OnceLock::new(),
-        }
+        PeriodViews { period, kept: Arc::default() }
     }
 
     /// Each row's day in `zone`.
     pub fn dates_in(&self, zone: &Zone) -> Arc<[Date]> {
-        self.dates
+        self.kept
+            .dates
             .get_or_compute(zone.name.clone(), || self.period.times.iter().map(|time| zone.date_of(*time)).collect())
     }
 
@@ -57,14 +57,15 @@ impl PeriodViews {
         view: &ResolvedView,
         build: impl FnOnce(&PricedPeriod, &[Date], &ResolvedView) -> Result<PeriodOverview, UsageError>,
     ) -> Result<Arc<PeriodOverview>, UsageError> {
-        self.overviews.get_or_try_compute((view.zone.name.clone(), view.day), || {
+        self.kept.overviews.get_or_try_compute((view.zone.name.clone(), view.day), || {
             build(&self.period, &self.dates_in(&view.zone), view).map(Arc::new)
         })
     }
 
     /// The `/usage` body, serialised on first use.
     pub fn usage_json(&self) -> Bytes {
-        self.usage_json
+        self.kept
+            .usage_json
             .get_or_init(|| {
                 let body = serde_json::to_vec(&UsageResponse { usage: &self.period.rows[..] }).expect("rows serialise");
                 Bytes::from(body)
@@ -73,25 +74,34 @@ impl PeriodViews {
     }
 }
 
-/// The views of the periods shown most recently, most recent first.
+/// The kept views of every period still alive. An entry goes when its period does: the cache never keeps a
+/// period in memory (with a kept-period TTL of 0, nothing outlives its requests).
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    recent: Mutex<Vec<Arc<PeriodViews>>>,
+    periods: Mutex<Vec<(Weak<PricedPeriod>, Arc<KeptViews>)>>,
 }
 
 impl ViewCache {
-    /// The views of `period`: the kept ones when it is one of the recent periods (the same `Arc`), else new.
-    pub fn views_of(&self, period: &Arc<PricedPeriod>) -> Arc<PeriodViews> {
-        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(index) = recent.iter().position(|views| Arc::ptr_eq(&views.period, period)) {
-            let views = recent.remove(index);
-            recent.insert(0, views.clone());
-            return views;
-        }
-        let views = Arc::new(PeriodViews::new(period.clone()));
-        recent.insert(0, views.clone());
-        recent.truncate(KEPT_PERIODS);
-        views
+    /// `period` with its kept views: those kept before when the cache has seen it, else new ones.
+    pub fn views_of(&self, period: &Arc<PricedPeriod>) -> PeriodViews {
+        let mut periods = self.periods.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        periods.retain(|(alive, _)| alive.strong_count() > 0);
+        let kept = match periods.iter().find(|(alive, _)| std::ptr::eq(alive.as_ptr(), Arc::as_ptr(period))) {
+            Some((_, kept)) => kept.clone(),
+            None => {
+                let kept = Arc::new(KeptViews::default());
+                periods.push((Arc::downgrade(period), kept.clone()));
+                kept
+            }
+        };
+        PeriodViews { period: period.clone(), kept }
+    }
+
+    /// How many periods have kept views.
+    pub fn periods_kept(&self) -> usize {
+        let mut periods = self.periods.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        periods.retain(|(alive, _)| alive.strong_count() > 0);
+        periods.len()
     }
 }
 
@@ -133,15 +143,15 @@ mod tests {
     }
 
     #[test]
-    fn a_period_keeps_its_views_while_it_is_recent() {
+    fn a_period_keeps_its_views_while_it_is_alive_and_no_longer() {
         let cache = ViewCache::default();
         let (first, second) = (period(), period());
         let views = cache.views_of(&first);
-        assert!(Arc::ptr_eq(&views, &cache.views_of(&first)));
-        assert!(!Arc::ptr_eq(&views, &cache.views_of(&second)), "another period has views of its own");
-        for _ in 0..KEPT_PERIODS {
-            cache.views_of(&period());
-        }
-        assert!(!Arc::ptr_eq(&views, &cache.views_of(&first)), "an old period's views are let go");
+        views.usage_json();
+        assert!(Arc::ptr_eq(&views.kept, &cache.views_of(&first).kept));
+        assert!(!Arc::ptr_eq(&views.kept, &cache.views_of(&second).kept), "another period has views of its own");
+        assert_eq!(cache.periods_kept(), 2);
+        drop((first, second, views));
+        assert_eq!(cache.periods_kept(), 0, "the cache does not keep a period alive");
     }
 }

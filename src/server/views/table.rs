@@ -9,13 +9,13 @@ use std::sync::Arc;
 pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) -> TablePage {
     let period = &views.period;
     let page_size = page_size.max(1);
-    let shown = view_rows(views, view);
-    let total_rows = shown.len();
+    let rows_in_view = view_rows(views, view);
+    let total_rows = rows_in_view.len();
     let page_count = total_rows.div_ceil(page_size).max(1);
     // Past the end shows the last page: a link from a longer period, or an edited URL, still shows rows.
     let page = (view.query.page as usize).clamp(1, page_count);
     let start = (page - 1) * page_size;
-    let rows = shown[start.min(total_rows)..(start + page_size).min(total_rows)]
+    let rows = rows_in_view[start.min(total_rows)..(start + page_size).min(total_rows)]
         .iter()
         .map(|&index| {
             let index = index as usize;

@@ -91,7 +91,7 @@ fn LoadFailureNotice(navigator: Navigator, place: Place) -> impl IntoView {
     move || {
         navigator.failure.get().filter(|failure| failure.place == place).map(|failure| {
             view! {
-                <p class="table-error" role="alert" data-place=format!("{place:?}").to_lowercase()>
+                <p class="table-error" role="alert" data-place=place.name()>
                     {format!("This page could not be loaded: {} ", failure.message)}
                     <a href=failure.view.href() on:click=move |event| {
                         event.prevent_default();

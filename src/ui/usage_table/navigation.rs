@@ -18,6 +18,16 @@ pub enum Place {
     Pager,
 }
 
+impl Place {
+    /// Its name in the page, `data-place`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Place::Header => "header",
+            Place::Pager => "pager",
+        }
+    }
+}
+
 /// A load that failed: the table keeps the rows it had, and says why beside the control that was used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadFailure {
@@ -132,7 +142,11 @@ impl Navigator {
         {
             let listener = window_event_listener(leptos::ev::popstate, move |_| {
                 let search = window().location().search().unwrap_or_default();
-                self.load(ViewQuery::from_query(search.trim_start_matches('?')), Place::Pager, Entry::Visited);
+                let visited = ViewQuery::from_query(search.trim_start_matches('?'));
+                // A move within the page (a `#fragment`) leaves the view as it is.
+                if self.page.with_untracked(|page| page.view != visited) {
+                    self.load(visited, Place::Pager, Entry::Visited);
+                }
             });
             on_cleanup(move || listener.remove());
         }
