@@ -2,7 +2,7 @@
 # Installs what building, running and testing the dashboard needs. Idempotent: each step is skipped when
 # its tool is already there at the right version, so a second run takes seconds.
 #   scripts/setup.sh            build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --test     also Chromium and the Playwright packages
+#   scripts/setup.sh --test     also Chromium, the Playwright packages and PostgreSQL (the tests start their own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,10 +36,14 @@ if [[ ! -x scripts/node_modules/.bin/wasm-opt ]]; then
 fi
 
 if $want_tests; then
-  if [[ ! -x /usr/bin/chromium ]]; then
-    step "Chromium (Debian)"
+  missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # The history store's tests start PostgreSQL servers of their own (as the postgres user the package creates).
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+  if ((${#missing[@]})); then
+    step "Debian packages: ${missing[*]}"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     step "Playwright"

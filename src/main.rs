@@ -6,6 +6,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use credit_dashboard::routes::build_router;
+    use credit_dashboard::server::history::schema::SchemaError;
     use credit_dashboard::server::{config::Config, http::server::serve, AppState};
     use tracing_subscriber::EnvFilter;
 
@@ -45,7 +46,29 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let upstream = config.upstream_urls().redacted_base();
-    let router = build_router(AppState::new(leptos_options, &config));
+    let state = match AppState::try_new(leptos_options, &config) {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::error!(%error, "cannot open the history store");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if let Some(history) = &state.history {
+        // A database a newer binary migrated stops the server; one that does not answer yet does not (the
+        // current period needs none, and recording starts when it answers).
+        let checked = tokio::time::timeout(config.history_timeout() * 5, history.ensure_schema()).await;
+        let database = history.store().shown();
+        match checked {
+            Ok(Ok(())) => tracing::info!(database, "history store ready"),
+            Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => {
+                tracing::error!(%error, database, "history store refused");
+                return std::process::ExitCode::FAILURE;
+            }
+            Ok(Err(error)) => tracing::warn!(%error, database, "history store unavailable; recording when it answers"),
+            Err(_) => tracing::warn!(database, "history store did not answer; recording when it answers"),
+        }
+    }
+    let router = build_router(state);
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

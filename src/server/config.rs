@@ -2,6 +2,7 @@
 //! variable (its name in capitals; `site_addr` is `LEPTOS_SITE_ADDR`, as cargo-leptos sets it). cargo-leptos
 //! reads its build settings from Cargo.toml; this file is only for the running server.
 
+use super::history::store::check_url as check_database_url;
 use super::upstream::client::ClientSettings;
 use super::upstream::retry::RetryPolicy;
 use super::upstream::urls::UpstreamUrls;
@@ -12,6 +13,9 @@ use std::time::Duration;
 
 /// Where the configuration file is looked for, unless `DASHBOARD_CONFIG` names another.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
+
+/// The history store of the one-command run: a SQLite file in `data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/history.sqlite3";
 
 /// A page of the table is one response; more rows than this would undo the point of paging.
 pub const LARGEST_PAGE_SIZE: usize = 1_000;
@@ -39,6 +43,12 @@ pub struct Config {
     pub header_read_timeout_ms: u64,
     pub max_requests_in_flight: usize,
     pub cors_allowed_origins: Vec<String>,
+    /// The history store: `sqlite://…` or `postgres://…`; empty keeps no history.
+    pub database_url: String,
+    /// How many periods the store keeps, the most recent; 0 keeps all.
+    pub history_retention_periods: u32,
+    /// The longest a page waits for the history store before saying past periods are unavailable.
+    pub history_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -62,6 +72,9 @@ impl Default for Config {
             header_read_timeout_ms: 10_000,
             max_requests_in_flight: 512,
             cors_allowed_origins: Vec::new(),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            history_retention_periods: 0,
+            history_timeout_ms: 2_000,
         }
     }
 }
@@ -187,6 +200,7 @@ impl Config {
             ("header_read_timeout_ms", self.header_read_timeout_ms as u128),
             ("max_requests_in_flight", self.max_requests_in_flight as u128),
             ("table_page_size", self.table_page_size as u128),
+            ("history_timeout_ms", self.history_timeout_ms as u128),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err((key, None));
@@ -196,6 +210,9 @@ impl Config {
         }
         if !self.upstream_base_url.is_empty() {
             UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| ("upstream_base_url", Some(reason)))?;
+        }
+        if !self.database_url.is_empty() {
+            check_database_url(&self.database_url).map_err(|reason| ("database_url", Some(reason)))?;
         }
         for origin in &self.cors_allowed_origins {
             check_origin(origin).map_err(|reason| ("cors_allowed_origins", Some(format!("`{origin}`: {reason}"))))?;
@@ -221,6 +238,16 @@ impl Config {
 
     pub fn report_not_found_ttl(&self) -> Duration {
         Duration::from_secs(self.report_not_found_ttl_secs)
+    }
+
+    pub fn history_timeout(&self) -> Duration {
+        Duration::from_millis(self.history_timeout_ms)
+    }
+
+    /// How often the history recorder asks for the kept period (refreshing it when it has expired) and
+    /// retries a failed write: as often as the period is kept, within 0.1 to 60 s.
+    pub fn history_tick(&self) -> Duration {
+        Duration::from_millis(self.kept_period_ttl_ms.clamp(100, 60_000))
     }
 
     pub fn header_read_timeout(&self) -> Duration {
@@ -317,6 +344,9 @@ fn accepted(key: &str) -> &'static str {
         "report_cache_capacity" => "a whole number of reports, 0 or more",
         "report_cache_ttl_secs" | "report_not_found_ttl_secs" => "a whole number of seconds, 0 or more",
         "table_page_size" => "a whole number of rows from 1 to 1000",
+        "database_url" => "empty (no history), sqlite://<file> or postgres://<user>@<host>:<port>/<database>",
+        "history_retention_periods" => "a whole number of periods, 0 or more (0 keeps all)",
+        "history_timeout_ms" => "a whole number of milliseconds, at least 1",
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }

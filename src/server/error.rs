@@ -23,6 +23,12 @@ pub enum UsageError {
     /// More requests in flight than the server takes at once.
     #[error("the server is busy; try again in a moment")]
     Overloaded,
+    /// A past period was asked for and the history store cannot be read.
+    #[error("past periods are unavailable: {cause}")]
+    HistoryUnavailable { cause: String },
+    /// A past period was asked for that the history store does not hold.
+    #[error("there is no recorded billing period {id}")]
+    PeriodNotFound { id: String },
     /// This server failed (drawing the chart, say): not the upstream's fault, and not worth retrying at once.
     #[error("this server failed: {cause}")]
     Internal { cause: String },
@@ -37,6 +43,8 @@ impl UsageError {
             UsageError::UpstreamTooLarge { .. } => "upstream_too_large",
             UsageError::DeadlineExceeded { .. } => "upstream_timeout",
             UsageError::Overloaded => "overloaded",
+            UsageError::HistoryUnavailable { .. } => "history_unavailable",
+            UsageError::PeriodNotFound { .. } => "period_not_found",
             UsageError::Internal { .. } => "internal_error",
         }
     }
@@ -44,6 +52,7 @@ impl UsageError {
     pub fn status(&self) -> StatusCode {
         match self {
             UsageError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            UsageError::PeriodNotFound { .. } => StatusCode::NOT_FOUND,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

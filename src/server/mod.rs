@@ -1,22 +1,33 @@
 //! Everything that runs only on the server, by concern, each folder importing only from those listed after
-//! it: `http` (the edge's machinery) → `views` (what is built from a priced period) → `pricing` (the credit
-//! rules and the kept period) → `upstream` (the billing API and its client); `config`, `error` and `memo`
-//! serve them all.
+//! it: `http` (the edge's machinery) → `views` (what is built from a priced period) → `history` (the periods
+//! kept in a database) → `pricing` (the credit rules and the kept period) → `upstream` (the billing API and
+//! its client); `config`, `error` and `memo` serve them all.
 
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod memo;
 pub mod pricing;
 pub mod upstream;
 pub mod views;
 
+use crate::view_query::ViewQuery;
 use axum::extract::FromRef;
 use error::UsageError;
+use history::archive::period_id;
+use history::store::HistoryStore;
+use history::History;
 use leptos::config::LeptosOptions;
 use pricing::period_keeper::PeriodKeeper;
 use std::sync::Arc;
 use views::period_views::{PeriodViews, ViewCache};
+
+/// The period a view shows, and whether it is a past one (read from the history store).
+pub struct ShownPeriod {
+    pub views: PeriodViews,
+    pub past: bool,
+}
 
 /// What every handler and server function can reach.
 #[derive(Clone)]
@@ -25,6 +36,8 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     pub periods: Arc<PeriodKeeper>,
     pub views: Arc<ViewCache>,
+    /// The periods kept in a database; `None` when `database_url` is empty.
+    pub history: Option<Arc<History>>,
     /// The stylesheet's (content-hashed) path, found once.
     pub stylesheet: Arc<str>,
     /// The upstream's base URL without credentials, for the logs.
@@ -32,21 +45,63 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// [`try_new`](Self::try_new) for a configuration known to be usable (tests).
     pub fn new(leptos_options: LeptosOptions, config: &config::Config) -> Self {
-        AppState {
+        AppState::try_new(leptos_options, config).expect("a usable history store")
+    }
+
+    /// Within a Tokio runtime, also starts recording each kept period in the history store (a task that ends
+    /// when the state is dropped). Fails when the history store cannot even be opened (its folder cannot be
+    /// created, say); a database that does not answer yet is not a failure.
+    pub fn try_new(leptos_options: LeptosOptions, config: &config::Config) -> Result<Self, String> {
+        let periods = Arc::new(PeriodKeeper::new(config));
+        let history = match config.database_url.as_str() {
+            "" => None,
+            url => {
+                let store = HistoryStore::open(url, config.history_timeout())
+                    .map_err(|reason| format!("database_url: {reason}"))?;
+                Some(Arc::new(History::new(store, config.history_retention_periods as usize)))
+            }
+        };
+        if let (Some(history), Ok(runtime)) = (&history, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(history::recorder::record_periods(
+                history.clone(),
+                Arc::downgrade(&periods),
+                config.history_tick(),
+            ));
+        }
+        Ok(AppState {
             stylesheet: http::assets::stylesheet_href(&leptos_options).into(),
             leptos_options,
             config: Arc::new(config.clone()),
-            periods: Arc::new(PeriodKeeper::new(config)),
+            periods,
             views: Arc::new(ViewCache::default()),
+            history,
             upstream_shown: config.upstream_urls().redacted_base().into(),
-        }
+        })
     }
 
-    /// The kept period's views: what every route that shows usage reads.
+    /// The kept period's views: what `/usage` reads.
     pub async fn current_views(&self) -> Result<PeriodViews, UsageError> {
         let period = self.periods.kept_period().await?;
         Ok(self.views.views_of(&period))
+    }
+
+    /// The period a view asks for, with its views: the current one from the upstream, or a past one from the
+    /// history store. A period id that is the current period's is the current period.
+    pub async fn views_for(&self, view: &ViewQuery) -> Result<ShownPeriod, UsageError> {
+        let current = |views| ShownPeriod { views, past: false };
+        let Some(id) = view.period.as_deref() else { return self.current_views().await.map(current) };
+        if let Some(history) = &self.history {
+            if let Some(period) = history.past_period(id).await? {
+                return Ok(ShownPeriod { views: self.views.views_of(&period), past: true });
+            }
+        }
+        let views = self.current_views().await?;
+        match period_id(&views.period) {
+            Some(current_id) if current_id == id => Ok(current(views)),
+            _ => Err(UsageError::PeriodNotFound { id: id.to_owned() }),
+        }
     }
 
     /// Every failure a client is answered with is logged here, once, where it is answered: its code, the route

@@ -6,6 +6,7 @@
 
 use crate::money::Credits;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 const CHARACTERS_PER_TOKEN: u64 = 4;
@@ -19,7 +20,10 @@ pub struct Price {
     pub basis: PriceBasis,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Kept with each row, in memory and in the history store (as JSON), so that an explanation is always written
+/// from what was charged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
 pub enum PriceBasis {
     /// The report's fixed cost.
     Report { report_id: u64, name: String },
@@ -28,7 +32,7 @@ pub enum PriceBasis {
 }
 
 /// The text rule's arithmetic for one message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextCharge {
     pub characters: u64,
     pub tokens: u64,
@@ -37,7 +41,8 @@ pub struct TextCharge {
 }
 
 /// Why a message that carries a `report_id` is priced by its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
 pub enum Fallback {
     /// The upstream says there is no such report (404, 410).
     NotFound { report_id: u64 },
@@ -58,6 +63,21 @@ impl Price {
     /// How the price was reached, in words: see [`explain`].
     pub fn explanation(&self) -> String {
         explain(self.credits, &self.basis)
+    }
+}
+
+impl PriceBasis {
+    /// The report id the message carried, when it was one: the report that priced it, or the one that fell
+    /// back to the text rule.
+    pub fn report_id(&self) -> Option<u64> {
+        match self {
+            PriceBasis::Report { report_id, .. }
+            | PriceBasis::Text {
+                fallback: Some(Fallback::NotFound { report_id } | Fallback::Refused { report_id, .. }),
+                ..
+            } => Some(*report_id),
+            PriceBasis::Text { .. } => None,
+        }
     }
 }
 

@@ -29,6 +29,8 @@ pub struct PeriodKeeper {
     keeps_anything: bool,
     reports: Cache<u64, ReportLookup>,
     readiness: Cache<(), Result<(), UsageError>>,
+    /// The latest period priced, for whoever keeps a record of them (the history store's recorder).
+    latest: tokio::sync::watch::Sender<Option<Arc<PricedPeriod>>>,
     report_concurrency: usize,
     deadline: Duration,
     retry_budget: u32,
@@ -67,6 +69,7 @@ impl PeriodKeeper {
             keeps_anything: config.kept_period_ttl_ms > 0,
             reports,
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
+            latest: tokio::sync::watch::Sender::new(None),
             report_concurrency: config.report_concurrency,
             deadline: config.usage_deadline(),
             retry_budget: config.upstream_retry_budget,
@@ -75,6 +78,11 @@ impl PeriodKeeper {
 
     pub fn upstream(&self) -> &UpstreamClient {
         &self.upstream
+    }
+
+    /// Each period as it is priced: the receiver sees the latest (earlier ones it missed are contained in it).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Option<Arc<PricedPeriod>>> {
+        self.latest.subscribe()
     }
 
     /// Whether the upstream answers, as of at most `READINESS_TTL` ago.
@@ -103,6 +111,7 @@ impl PeriodKeeper {
         // A failure is logged where it is answered, once per request, with the route (`AppState::log_failure`).
         if let Ok(period) = &outcome {
             tracing::info!(rows = period.rows.len(), elapsed_ms, "period priced");
+            self.latest.send_replace(Some(period.clone()));
         }
         outcome
     }

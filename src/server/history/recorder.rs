@@ -1,0 +1,194 @@
+//! Records each kept period in the store, in the background: on every refresh of the kept period (and on its
+//! own schedule, so that a period is recorded even when nobody is looking), it upserts the rows that changed
+//! since its last write, in one transaction. A write that fails is logged once, retried on the next tick, and
+//! never touches a page; a newer refresh supersedes a failed one, since it holds all its rows.
+
+use super::archive::{message_bounds_ms, period_id, stored_rows};
+use super::schema::SchemaError;
+use super::store::{Refresh, StoredRow};
+use super::History;
+use crate::server::pricing::period_keeper::PeriodKeeper;
+use crate::server::pricing::priced_period::PricedPeriod;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// What this recorder last wrote of the open period: each message's row, by a hash of it. After a restart it
+/// is empty, and the first refresh writes every row (an upsert: nothing is doubled).
+#[derive(Default)]
+struct Written {
+    period: Option<String>,
+    rows: HashMap<i64, u64>,
+}
+
+impl Written {
+    /// The rows of `rows` that differ from what was written for `period`.
+    fn changed<'a>(&self, period: &str, rows: &'a [StoredRow]) -> Vec<&'a StoredRow> {
+        let same_period = self.period.as_deref() == Some(period);
+        rows.iter().filter(|row| !same_period || self.rows.get(&row.message_id) != Some(&fingerprint(row))).collect()
+    }
+
+    fn remember(&mut self, period: &str, rows: &[&StoredRow]) {
+        if self.period.as_deref() != Some(period) {
+            self.period = Some(period.to_owned());
+            self.rows.clear();
+        }
+        self.rows.extend(rows.iter().map(|row| (row.message_id, fingerprint(row))));
+    }
+}
+
+fn fingerprint(row: &StoredRow) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    row.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether the store can be written, so that an outage is logged when it starts and when it ends, not on
+/// every tick.
+struct Health {
+    up: bool,
+}
+
+impl Health {
+    fn failed(&mut self, what: &str, error: &dyn std::fmt::Display, store: &str) {
+        if self.up {
+            tracing::warn!(%error, database = store, "history store unavailable: {what}; retrying");
+            self.up = false;
+        }
+    }
+
+    fn succeeded(&mut self, store: &str) {
+        if !self.up {
+            tracing::info!(database = store, "history store available again");
+            self.up = true;
+        }
+    }
+}
+
+/// Runs until the keeper is gone (the server's state dropped). `tick`: how often the kept period is asked for
+/// (refreshing it when it has expired) and a failed write retried.
+pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, tick: Duration) {
+    let Some(mut latest) = keeper.upgrade().map(|keeper| keeper.subscribe()) else { return };
+    let mut written = Written::default();
+    let mut pending: Option<Arc<PricedPeriod>> = None;
+    let mut last_recorded: Option<Arc<PricedPeriod>> = None;
+    let mut migrated = false;
+    let mut health = Health { up: true };
+    let shown = history.store().shown().to_owned();
+    loop {
+        if !migrated {
+            match history.ensure_schema().await {
+                Ok(()) => migrated = true,
+                Err(refused @ SchemaError::NewerThanBinary { .. }) => {
+                    tracing::error!(error = %refused, database = shown, "history store refused; past periods are not recorded");
+                    return;
+                }
+                Err(error) => health.failed("cannot migrate", &error, &shown),
+            }
+        }
+        if migrated {
+            if let Some(period) = pending.take() {
+                match record(&history, &period, &mut written).await {
+                    Ok(()) => {
+                        health.succeeded(&shown);
+                        last_recorded = Some(period);
+                        if history.retention > 0 {
+                            match history.store().keep_most_recent(history.retention).await {
+                                Ok(deleted) if !deleted.is_empty() => {
+                                    tracing::info!(?deleted, "history retention: older periods deleted")
+                                }
+                                Ok(_) => {}
+                                Err(error) => health.failed("cannot apply the retention", &error, &shown),
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        health.failed("cannot record the period", &error, &shown);
+                        pending = Some(period);
+                    }
+                }
+            }
+            if let Err(error) = history.refresh_listing().await {
+                health.failed("cannot list the periods", &error, &shown);
+            }
+        }
+        tokio::select! {
+            changed = latest.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if let Some(period) = latest.borrow_and_update().clone() {
+                    pending = Some(period);
+                }
+            }
+            () = tokio::time::sleep(tick) => {
+                let Some(keeper) = keeper.upgrade() else { return };
+                // Asking refreshes the kept period when it has expired; the refresh is then seen above. A failure
+                // is the upstream's, and the page reports it; here it only means nothing new to record.
+                if let Ok(period) = keeper.kept_period().await {
+                    let seen = last_recorded.as_ref().is_some_and(|last| Arc::ptr_eq(last, &period));
+                    if pending.is_none() && !seen {
+                        pending = Some(period);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes one refresh of `period`: only the rows that changed since this recorder's last write of it.
+async fn record(history: &History, period: &PricedPeriod, written: &mut Written) -> Result<(), sqlx::Error> {
+    let (Some(id), Some((first_ms, last_ms))) = (period_id(period), message_bounds_ms(period)) else {
+        return Ok(());
+    };
+    let rows = stored_rows(period);
+    let changed = written.changed(&id, &rows);
+    let refresh = Refresh {
+        id: &id,
+        first_message_ms: first_ms,
+        last_message_ms: last_ms,
+        seen_ms: period.fetched_at.as_millisecond(),
+        rows: &changed,
+    };
+    let started = std::time::Instant::now();
+    history.store().record(&refresh).await?;
+    tracing::info!(
+        period = id,
+        rows = changed.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "period recorded"
+    );
+    written.remember(&id, &changed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(message_id: i64, credits: i64) -> StoredRow {
+        StoredRow {
+            message_id,
+            position: message_id,
+            timestamp: "2024-04-29T02:08:29.375Z".into(),
+            report_id: None,
+            report_name: None,
+            credits_hundredths: credits,
+            basis: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn only_rows_that_changed_since_the_last_write_are_written_again() {
+        let mut written = Written::default();
+        let first = vec![row(1, 100), row(2, 200)];
+        assert_eq!(written.changed("2024-04-29", &first).len(), 2, "nothing written yet");
+        written.remember("2024-04-29", &written.changed("2024-04-29", &first));
+        let second = vec![row(1, 100), row(2, 250), row(3, 300)];
+        let changed: Vec<i64> = written.changed("2024-04-29", &second).iter().map(|row| row.message_id).collect();
+        assert_eq!(changed, [2, 3], "a changed price and a new message");
+        assert_eq!(written.changed("2024-05-29", &second).len(), 3, "another period: everything");
+    }
+}
