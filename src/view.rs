@@ -106,6 +106,49 @@ pub struct PeriodOverview {
     pub chart_svg: String,
 }
 
+/// One billing period the page can show, in the period picker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodChoice {
+    /// `None` is the current period (the upstream's).
+    pub id: Option<String>,
+    /// Its first and last message day, `DD-MM-YYYY → DD-MM-YYYY` (UTC), when known.
+    pub days: Option<String>,
+    pub total_credits: Option<Credits>,
+    pub message_count: Option<usize>,
+    /// The one the page shows.
+    pub shown: bool,
+}
+
+/// This period against the previous one at the same point: credits to date against the previous period's
+/// credits up to the same time since its start, and its full total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// From the period's start to its latest message, `6 days 4 hours`.
+    pub elapsed: String,
+    pub to_date: Credits,
+    pub previous_to_date: Credits,
+    pub previous_total: Credits,
+    /// (to date − previous to date) ÷ previous to date, in signed tenths of a percent; `None` when the previous
+    /// period had no usage by then.
+    pub change_permille: Option<i64>,
+    /// The previous period's days, `DD-MM-YYYY → DD-MM-YYYY`.
+    pub previous_days: String,
+}
+
+/// The page's periods: which are kept, which is shown, and how it compares with the one before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodsView {
+    /// The current period first, then the past ones, the most recent first.
+    pub choices: Vec<PeriodChoice>,
+    /// Whether the period shown is a past one (read from the history store).
+    pub past: bool,
+    /// Why past periods cannot be listed, or that none is kept yet, for the page to say.
+    pub note: Option<String>,
+    /// `None` with `comparison_note` saying why.
+    pub comparison: Option<Comparison>,
+    pub comparison_note: Option<String>,
+}
+
 /// Everything the dashboard shows: the period's overview and one page of the table, in a zone. Rendered on the
 /// server only (the table island gets its page as props).
 #[derive(Clone, Debug, PartialEq)]
@@ -121,10 +164,12 @@ pub struct DashboardData {
     pub day: Option<String>,
 }
 
-/// What the page's route hands the page: the view as asked (the retry link asks for it again) and the
-/// dashboard, or why it could not be loaded.
+/// What the page's route hands the page: the view as asked (the retry link asks for it again), the dashboard
+/// or why it could not be loaded, and the periods to pick from (listed even when the dashboard failed: past
+/// periods come from the history store, not the upstream).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DashboardPageData {
     pub asked: ViewQuery,
     pub dashboard: Result<DashboardData, crate::contract::ErrorDetail>,
+    pub periods: PeriodsView,
 }

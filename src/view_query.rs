@@ -15,6 +15,7 @@ pub const PAGE_PARAM: &str = "page";
 pub const REPORT_PARAM: &str = "report";
 pub const TZ_PARAM: &str = "tz";
 pub const DAY_PARAM: &str = "day";
+pub const PERIOD_PARAM: &str = "period";
 /// A zone asked for is kept up to this many characters: no IANA name is half as long, and a longer value
 /// only needs to be recognisable in the notice that says it is not a zone.
 const LONGEST_ASKED_ZONE: usize = 100;
@@ -76,6 +77,8 @@ pub struct ViewQuery {
     pub tz: Option<String>,
     /// One day in that zone, `YYYY-MM-DD` (well-formed, not yet checked as a date).
     pub day: Option<String>,
+    /// A past billing period, by its id (the UTC date it started, `YYYY-MM-DD`); `None` is the current one.
+    pub period: Option<String>,
 }
 
 /// Carried as its URL query (`tz=Europe/London&sort=credits_used:desc&page=3`, what `href` writes) and read
@@ -96,7 +99,7 @@ impl<'de> Deserialize<'de> for ViewQuery {
 
 impl Default for ViewQuery {
     fn default() -> Self {
-        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None }
+        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None, period: None }
     }
 }
 
@@ -110,6 +113,7 @@ impl ViewQuery {
             report: first(REPORT_PARAM).and_then(|value| ReportFilter::parse(&value)),
             tz: first(TZ_PARAM).and_then(|value| asked_zone(&value)),
             day: first(DAY_PARAM).and_then(|value| well_formed_day(&value)),
+            period: first(PERIOD_PARAM).and_then(|value| well_formed_day(&value)),
         }
     }
 
@@ -121,6 +125,9 @@ impl ViewQuery {
     /// `path` with this state's parameters (the page only when `with_page`), defaults left out.
     pub fn href_to(&self, path: &str, with_page: bool) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(period) = &self.period {
+            query.append_pair(PERIOD_PARAM, period);
+        }
         if let Some(tz) = &self.tz {
             query.append_pair(TZ_PARAM, tz);
         }
@@ -170,6 +177,12 @@ impl ViewQuery {
         ViewQuery { page: 1, tz, day: None, ..self.clone() }
     }
 
+    /// The same view of another period (`None`: the current one): the zone and sort stay, the day, report and
+    /// page belong to the period they were chosen in.
+    pub fn with_period(&self, period: Option<String>) -> Self {
+        ViewQuery { period, page: 1, day: None, report: None, ..self.clone() }
+    }
+
     /// The same view in another sort, on the same page: what the links outside the table carry after the
     /// table was sorted in place (they reset the page themselves).
     pub fn with_sort(&self, sort: SortSpec) -> Self {
@@ -183,7 +196,7 @@ fn asked_zone(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.chars().take(LONGEST_ASKED_ZONE).collect())
 }
 
-/// `YYYY-MM-DD` in shape; whether it is a real date is checked by the server.
+/// `YYYY-MM-DD` in shape (a day, or a period's id); whether it is a real date is checked by the server.
 fn well_formed_day(day: &str) -> Option<String> {
     let day = day.trim();
     let bytes = day.as_bytes();
@@ -310,6 +323,21 @@ mod tests {
         assert_eq!(hostile, ViewQuery::default());
         assert_eq!(serde_json::from_str::<ViewQuery>(r#""""#).unwrap(), ViewQuery::default());
         assert!(serde_json::from_str::<ViewQuery>("{}").is_err(), "a view is its query string");
+    }
+
+    #[test]
+    fn a_period_is_carried_first_and_choosing_one_keeps_the_zone_and_sort() {
+        let query = ViewQuery::from_query(
+            "period=2024-04-01&tz=Europe/London&day=2024-04-02&report=~text&page=3&sort=credits_used:asc",
+        );
+        assert_eq!(query.period.as_deref(), Some("2024-04-01"));
+        assert_eq!(
+            query.href(),
+            "/?period=2024-04-01&tz=Europe/London&day=2024-04-02&sort=credits_used:asc&page=3&report=~text"
+        );
+        assert_eq!(query.with_period(None).href(), "/?tz=Europe/London&sort=credits_used:asc");
+        assert_eq!(ViewQuery::from_query("period=April").period, None, "not an id");
+        assert_eq!(ViewQuery::from_query(&query.href()[2..]), query);
     }
 
     #[test]

@@ -7,9 +7,10 @@ use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
 use crate::server::views::dashboard::build_dashboard;
+use crate::server::views::periods::periods_view;
 use crate::server::views::resolved_view::ResolvedView;
 use crate::server::AppState;
-use crate::view::{DashboardData, DashboardPageData};
+use crate::view::DashboardPageData;
 use crate::view_query::ViewQuery;
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
@@ -20,12 +21,16 @@ use std::sync::Arc;
 
 pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request<Body>) -> Response {
     let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
-    let dashboard = load(&state, &asked).await;
+    let shown = state.views_for(&asked).await;
+    let shown_views = shown.as_ref().ok().map(|shown| (&shown.views, shown.past));
+    let periods = periods_view(state.history.as_deref(), shown_views).await;
+    let page_size = state.config.table_page_size;
+    let dashboard = shown.and_then(|shown| build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size));
     let status = dashboard.as_ref().err().map(UsageError::status);
     if let Err(error) = &dashboard {
         state.log_failure("/", error);
     }
-    let data = Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()) });
+    let data = Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()), periods });
     let (options, stylesheet) = (state.leptos_options.clone(), state.stylesheet.clone());
     let context = move || {
         provide_context(data.clone());
@@ -43,9 +48,4 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
         *response.status_mut() = status;
     }
     response
-}
-
-async fn load(state: &AppState, asked: &ViewQuery) -> Result<DashboardData, UsageError> {
-    let views = state.current_views().await?;
-    build_dashboard(&views, &ResolvedView::resolve(asked), state.config.table_page_size)
 }

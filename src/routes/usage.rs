@@ -21,15 +21,16 @@ pub async fn usage(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /usage.csv?tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV; or the JSON
-/// error, never half a file (the body is written in full before anything is sent).
+/// `GET /usage.csv?period=…&tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV, of the
+/// current period or a past one; or the JSON error, never half a file (the body is written in full before
+/// anything is sent).
 pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
-    let views = match state.current_views().await {
-        Ok(views) => views,
+    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
+    let shown = match state.views_for(&asked).await {
+        Ok(shown) => shown,
         Err(error) => return failure(&state, "/usage.csv", error),
     };
-    match csv_export::usage_csv(&views, &view) {
+    match csv_export::usage_csv(&shown.views, &ResolvedView::resolve(&asked)) {
         Ok((file_name, body)) => {
             let disposition = format!("attachment; filename=\"{file_name}\"");
             let headers = [

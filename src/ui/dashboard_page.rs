@@ -1,11 +1,12 @@
 use crate::figures;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
+use crate::ui::period_picker::{PeriodComparison, PeriodPicker};
 use crate::ui::usage_breakdown::UsageBreakdown;
 use crate::ui::usage_chart::UsageChart;
 use crate::ui::usage_table::UsageTable;
 use crate::ui::zone_picker::ZonePicker;
-use crate::view::{DashboardData, DashboardPageData};
+use crate::view::{DashboardData, DashboardPageData, PeriodsView};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use std::sync::Arc;
@@ -15,11 +16,15 @@ use std::sync::Arc;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let page = use_context::<Arc<DashboardPageData>>().expect("the page's route provides its data");
+    let periods = page.periods.clone();
+    let past = periods.past;
+    let subtitle = if past { "A past billing period, as recorded" } else { "Current billing period" };
     let body = match page.dashboard.clone() {
-        Ok(data) => view! { <Dashboard data/> }.into_any(),
+        Ok(data) => view! { <Dashboard data periods/> }.into_any(),
         Err(error) => view! {
             <Title text="Credit usage: not available"/>
             <ErrorPanel error retry=page.asked.href()/>
+            <PeriodPicker periods view=page.asked.clone()/>
         }
         .into_any(),
     };
@@ -27,7 +32,7 @@ pub fn DashboardPage() -> impl IntoView {
         <main class="page">
             <header class="page-header">
                 <h1>"Credit usage"</h1>
-                <p class="subtitle">"Current billing period"</p>
+                <p class="subtitle">{subtitle}</p>
             </header>
             {body}
         </main>
@@ -35,8 +40,9 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(data: DashboardData) -> impl IntoView {
+fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
     let summary = &data.overview.summary;
+    let past = if periods.past { " (past period)" } else { "" };
     let period = match (&summary.first_day, &summary.last_day) {
         (Some(first), Some(last)) if first == last => first.clone(),
         (Some(first), Some(last)) => format!("{first} → {last}"),
@@ -49,10 +55,12 @@ fn Dashboard(data: DashboardData) -> impl IntoView {
         data.zone.name
     );
     view! {
-        <Title text=format!("Credit usage · {period}")/>
+        <Title text=format!("Credit usage · {period}{past}")/>
         <Meta name="description" content=description/>
         <ZonePicker zone=data.zone view=data.view.clone()/>
+        <PeriodPicker periods=periods.clone() view=data.view.clone()/>
         <PeriodHeader summary=summary.clone() day=data.day/>
+        <PeriodComparison comparison=periods.comparison.clone() note=periods.comparison_note.clone()/>
         <UsageChart days=data.overview.days.clone() svg=data.chart_svg view=data.view.clone()/>
         <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view/>
         <UsageTable initial=data.table/>

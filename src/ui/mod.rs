@@ -3,6 +3,7 @@
 pub mod dashboard_page;
 pub mod error_panel;
 pub mod period_header;
+pub mod period_picker;
 pub mod usage_breakdown;
 pub mod usage_chart;
 pub mod usage_table;

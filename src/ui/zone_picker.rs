@@ -1,6 +1,6 @@
 use crate::sorting::SORT_PARAM;
 use crate::view::ZoneView;
-use crate::view_query::{ViewQuery, FOLLOWS_SORT, REPORT_PARAM, TZ_PARAM};
+use crate::view_query::{ViewQuery, FOLLOWS_SORT, PERIOD_PARAM, REPORT_PARAM, TZ_PARAM};
 use leptos::prelude::*;
 
 /// Which zone the page is in, and a way to pick another that works without JavaScript: a GET form with the
@@ -15,6 +15,7 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
             </p>
         }
     });
+    let period = view.period.clone().map(|period| view! { <input type="hidden" name=PERIOD_PARAM value=period/> });
     let report = view.report.as_ref().map(|report| {
         view! { <input type="hidden" name=REPORT_PARAM value=report.to_param().to_owned()/> }
     });
@@ -31,6 +32,7 @@ pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
             // The same ~420 names on every page, written once per process.
             <datalist id="zone-names" inner_html=zone.suggestions_html.to_string()></datalist>
             <input type="hidden" name=SORT_PARAM value=sort.unwrap_or_default() disabled=unsorted class=FOLLOWS_SORT/>
+            {period}
             {report}
             <button type="submit">"Show"</button>
             <span class="zone-offset" id="zone-offset">{format!("{} · {}", zone.name, zone.offset)}</span>

@@ -1,13 +1,16 @@
 //! The views built from a priced period: the view a URL asks for (checked), the overview and the chart, the
-//! breakdown, the table's pages, the CSV, and what is kept of them per period.
+//! breakdown, the table's pages, the CSV, the periods to pick from and the comparison with the previous one,
+//! and what is kept of them per period.
 
 pub mod breakdown;
 pub mod chart;
+pub mod comparison;
 pub mod csv_export;
 pub mod dashboard;
 pub mod day_totals;
 pub mod overview;
 pub mod period_views;
+pub mod periods;
 pub mod resolved_view;
 pub mod table;
 pub mod zones;

@@ -13,8 +13,8 @@ pub async fn load_table_page(view: ViewQuery) -> Result<TablePage, ErrorBody> {
     use crate::server::views::{resolved_view::ResolvedView, table::table_page};
     use crate::server::AppState;
     let state = expect_context::<AppState>();
-    match state.current_views().await {
-        Ok(views) => Ok(table_page(&views, &ResolvedView::resolve(&view), state.config.table_page_size)),
+    match state.views_for(&view).await {
+        Ok(shown) => Ok(table_page(&shown.views, &ResolvedView::resolve(&view), state.config.table_page_size)),
         Err(error) => {
             state.log_failure("/api/table_page", &error);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
