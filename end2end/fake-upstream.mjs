@@ -1,8 +1,8 @@
 // A fake upstream billing API for the browser tests: a period of COUNT messages over April 2024, a third of
 // them with a report id; reports 100–139 exist (names with accents and mixed case), 140–149 are 404.
-// It also serves /other-app, a bare page standing for another team's web app on another origin, and two
-// controls for the failure tests: POST /control/fail makes the messages endpoint answer 500 until
-// POST /control/heal.
+// It also serves /other-app, a bare page standing for another team's web app on another origin, and controls
+// for the tests: POST /control/fail makes the messages endpoint answer 500 until POST /control/heal, and
+// POST /control/next-period moves on to the next billing period (the same messages 30 days later, new ids).
 // Usage: node fake-upstream.mjs PORT COUNT
 import http from "node:http";
 
@@ -10,24 +10,33 @@ const port = Number(process.argv[2] ?? 3190);
 const count = Number(process.argv[3] ?? 10000);
 const names = ["Ärger Clause Review", "apfel Lease", "Apfel Lease", "Zebra Sublease", "Öl Tank Survey", "Lease Review"];
 
-const messages = [];
-for (let i = 0; i < count; i++) {
-  const second = Math.floor((i * 30 * 86400) / count);
-  const message = {
-    id: 100000 + i,
-    text: "x".repeat((i * 13) % 200),
-    timestamp: new Date(Date.UTC(2024, 3, 1) + second * 1000).toISOString(),
-  };
-  if (i % 3 === 0) message.report_id = 100 + (i % 50);
-  messages.push(message);
+/// Period 0 starts on 1 April 2024; each next one 30 days later.
+function periodBody(period) {
+  const messages = [];
+  for (let i = 0; i < count; i++) {
+    const second = Math.floor((i * 30 * 86400) / count) + period * 30 * 86400;
+    const message = {
+      id: 100000 + period * 1000000 + i,
+      text: "x".repeat((i * 13 + period) % 200),
+      timestamp: new Date(Date.UTC(2024, 3, 1) + second * 1000).toISOString(),
+    };
+    if (i % 3 === 0) message.report_id = 100 + (i % 50);
+    messages.push(message);
+  }
+  return JSON.stringify({ messages });
 }
-const messagesBody = JSON.stringify({ messages });
+let period = 0;
+let messagesBody = periodBody(period);
 let failing = false;
 
 http
   .createServer((request, response) => {
     const report = request.url.match(/^\/reports\/(\d+)$/);
-    if (request.method === "POST" && request.url.startsWith("/control/")) {
+    if (request.method === "POST" && request.url === "/control/next-period") {
+      period += 1;
+      messagesBody = periodBody(period);
+      response.writeHead(204).end();
+    } else if (request.method === "POST" && request.url.startsWith("/control/")) {
       failing = request.url === "/control/fail";
       response.writeHead(204).end();
     } else if (request.url === "/other-app") {

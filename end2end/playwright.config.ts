@@ -1,8 +1,10 @@
 import { defineConfig } from "@playwright/test";
 
-// Four servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
-// closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), and one that
-// keeps nothing, on a 250-message fake upstream the tests can make fail and heal.
+// Five servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
+// closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), one that
+// keeps nothing, on a 250-message fake upstream the tests can make fail and heal, and one that keeps a history
+// (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period. The others
+// keep no history.
 // Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = {}) => ({
@@ -12,6 +14,7 @@ const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = 
   LEPTOS_SITE_ROOT: "target/site",
   UPSTREAM_BASE_URL: upstream,
   UPSTREAM_RETRY_BASE_MS: "10",
+  DATABASE_URL: "",
   RUST_LOG: "warn",
   ...extra,
 });
@@ -22,6 +25,10 @@ export const LARGE_URL = "http://127.0.0.1:3102";
 export const LARGE_UPSTREAM_URL = "http://127.0.0.1:3190";
 export const FLAKY_URL = "http://127.0.0.1:3103";
 export const FLAKY_UPSTREAM_URL = "http://127.0.0.1:3191";
+export const HISTORY_URL = "http://127.0.0.1:3104";
+export const HISTORY_UPSTREAM_URL = "http://127.0.0.1:3192";
+// A new file each run: the test expects the history to start empty.
+const historyFile = `target/e2e-history/${process.pid}-${Date.now()}.sqlite3`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -79,6 +86,20 @@ export default defineConfig({
       cwd: "..",
       url: `${FLAKY_URL}/healthz`,
       env: serverEnv("127.0.0.1:3103", FLAKY_UPSTREAM_URL, { KEPT_PERIOD_TTL_MS: "0", UPSTREAM_RETRIES: "0" }),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "node fake-upstream.mjs 3192 150",
+      url: `${HISTORY_UPSTREAM_URL}/messages/current-period`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${HISTORY_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3104", HISTORY_UPSTREAM_URL, { DATABASE_URL: `sqlite://${historyFile}`, KEPT_PERIOD_TTL_MS: "300" }),
       reuseExistingServer: false,
       timeout: 60_000,
     },

@@ -126,7 +126,11 @@ async fn unknown_paths_are_404() {
 #[tokio::test]
 async fn sample_upstream_serves_the_embedded_data() {
     // The default configuration: the sample upstream is the upstream.
-    let app = app(&credit_dashboard::server::config::Config::default());
+    let config = credit_dashboard::server::config::Config {
+        database_url: String::new(),
+        ..credit_dashboard::server::config::Config::default()
+    };
+    let app = app(&config);
     let (status, body) = get(&app, "/sample-upstream/messages/current-period").await;
     assert_eq!(status, 200);
     let messages: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -33,6 +33,7 @@ async fn the_embedded_upstream_is_never_refused_by_the_bound_on_requests_in_flig
     let config = credit_dashboard::server::config::Config {
         site_addr: addr,
         max_requests_in_flight: 1,
+        database_url: String::new(),
         ..credit_dashboard::server::config::Config::default()
     };
     let server = tokio::spawn(credit_dashboard::server::http::server::serve(

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Fast retries and short timeouts, so fault tests finish quickly.
+/// Fast retries and short timeouts, so fault tests finish quickly; no history store, unless a test sets one.
 pub fn test_config(upstream: &MockServer) -> Config {
     Config {
         upstream_base_url: upstream.uri(),
@@ -21,13 +21,29 @@ pub fn test_config(upstream: &MockServer) -> Config {
         upstream_retries: 2,
         upstream_retry_base_ms: 5,
         usage_deadline_ms: 5_000,
+        database_url: String::new(),
         ..Config::default()
     }
 }
 
 pub fn app(config: &Config) -> Router {
+    app_and_state(config).0
+}
+
+/// The router and the state behind it (its history store, its kept period).
+pub fn app_and_state(config: &Config) -> (Router, AppState) {
     let leptos_options = LeptosOptions::builder().output_name("credit-dashboard").build();
-    build_router(AppState::new(leptos_options, config))
+    let state = AppState::new(leptos_options, config);
+    (build_router(state.clone()), state)
+}
+
+/// Waits until `condition` holds, checking every 50 ms for at most 20 s (generous: a loaded 2-core machine).
+pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut condition: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "still not true after 20 s: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 pub async fn get(app: &Router, uri: &str) -> (StatusCode, String) {

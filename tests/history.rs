@@ -1,0 +1,233 @@
+//! The history store on SQLite (a real file in a temporary directory): a period the upstream moved on from is
+//! browsable and exportable exactly as `/usage` gave it, the current period is compared with it, retention, and
+//! the schema.
+
+mod support;
+
+#[path = "support/history_schema.rs"]
+mod history_schema;
+
+use credit_dashboard::server::config::Config;
+use credit_dashboard::server::history::{History, Listing};
+use serde_json::{json, Value};
+use support::*;
+use wiremock::MockServer;
+
+/// `count` messages a day apart from `first_day` at 06:00 UTC, every third priced by report 1.
+fn period(first_id: i64, first_day: &str, count: i64) -> Vec<Value> {
+    let start: jiff::Timestamp = format!("{first_day}T06:00:00Z").parse().unwrap();
+    (0..count)
+        .map(|i| {
+            let time = start.checked_add(jiff::SignedDuration::from_hours(i * 7)).unwrap();
+            let report = (i % 3 == 0).then(|| json!(1));
+            message(first_id + i, &"x".repeat((i as usize * 5) % 37), &time.to_string(), report)
+        })
+        .collect()
+}
+
+async fn serve(upstream: &MockServer, messages: Vec<Value>) {
+    upstream.reset().await;
+    serve_messages(upstream, messages).await;
+    serve_report(upstream, 1, "Lease Review", json!(12.5)).await;
+}
+
+fn history_config(upstream: &MockServer, directory: &tempfile::TempDir) -> Config {
+    Config {
+        database_url: format!("sqlite://{}/history.sqlite3", directory.path().display()),
+        kept_period_ttl_ms: 150,
+        ..test_config(upstream)
+    }
+}
+
+fn listed(history: &History, id: &str, closed: bool) -> bool {
+    matches!(history.listing(), Listing::Read(periods)
+        if periods.iter().any(|period| period.id == id && period.closed_ms.is_some() == closed))
+}
+
+/// `/usage`'s rows as CSV's first four columns write them.
+fn usage_as_csv_columns(usage: &str) -> Vec<[String; 4]> {
+    let usage: Value = serde_json::from_str(usage).unwrap();
+    usage["usage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            [
+                row["message_id"].to_string(),
+                row["timestamp"].as_str().unwrap().to_owned(),
+                row["report_name"].as_str().unwrap_or("").to_owned(),
+                format!("{:.2}", row["credits_used"].as_f64().unwrap()),
+            ]
+        })
+        .collect()
+}
+
+fn csv_columns(csv: &str) -> Vec<[String; 4]> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            [0, 1, 2, 3].map(|i| record[i].to_owned())
+        })
+        .collect()
+}
+
+/// Hundredths of each `/usage` row with its timestamp.
+fn usage_credits(usage: &str) -> Vec<(jiff::Timestamp, i64)> {
+    let usage: Value = serde_json::from_str(usage).unwrap();
+    usage["usage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let credits = row["credits_used"].as_f64().unwrap();
+            (row["timestamp"].as_str().unwrap().parse().unwrap(), (credits * 100.0).round() as i64)
+        })
+        .collect()
+}
+
+fn amount(hundredths: i64) -> String {
+    let whole = (hundredths / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push('\u{202F}');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped}.{:02}", hundredths % 100)
+}
+
+#[tokio::test]
+async fn a_period_the_upstream_moved_on_from_is_browsable_exactly_as_usage_gave_it() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    serve(&upstream, period(1000, "2024-04-01", 40)).await;
+    let (app, state) = app_and_state(&history_config(&upstream, &directory));
+    let history = state.history.clone().unwrap();
+    let (status, usage_a) = get(&app, "/usage").await;
+    assert_eq!(status, 200);
+    eventually("period A recorded", || async { listed(&history, "2024-04-01", false) }).await;
+    let (_, html) = get(&app, "/").await;
+    assert!(html.contains("No previous period is kept to compare with."), "the first period has none");
+    assert!(html.contains("No past period is kept yet."));
+
+    // The upstream's period moves on.
+    serve(&upstream, period(5000, "2024-05-01", 12)).await;
+    eventually("period A closed", || async {
+        get(&app, "/usage").await;
+        listed(&history, "2024-04-01", true)
+    })
+    .await;
+    let (_, usage_b) = get(&app, "/usage").await;
+    assert!(usage_b.contains("\"message_id\":5000"), "/usage is the current period only");
+
+    // A's CSV is A's /usage, row for row.
+    let (status, csv) = get(&app, "/usage.csv?period=2024-04-01").await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(csv_columns(&csv), usage_as_csv_columns(&usage_a));
+    // Its page: every figure from the store.
+    let (status, html) = get(&app, "/?period=2024-04-01").await;
+    assert_eq!(status, 200);
+    let ids_a: Vec<String> = usage_as_csv_columns(&usage_a).into_iter().map(|row| row[0].clone()).collect();
+    assert_eq!(table_ids(&html), ids_a);
+    assert!(html.contains("(past period)</title>"), "the title says it is a past period");
+    assert_eq!(kpi_text(&html, "messages"), "40");
+    let total_a: i64 = usage_credits(&usage_a).iter().map(|(_, credits)| credits).sum();
+    assert_eq!(kpi_text(&html, "total"), amount(total_a));
+    // Sorted and paged, from the store, through the table's server function too.
+    let (status, _, page) = table_page(&app, "period=2024-04-01&sort=credits_used:desc").await;
+    assert_eq!(status, 200, "{page}");
+    let page: Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(
+        (page["total_rows"].as_u64(), page["view"].as_str()),
+        (Some(40), Some("period=2024-04-01&sort=credits_used:desc"))
+    );
+
+    // The current page lists A and compares with it, at the same point of each period.
+    let (status, html) = get(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/?period=2024-04-01\""), "the picker links to A");
+    let credits_b = usage_credits(&usage_b);
+    let start_b: jiff::Timestamp = "2024-05-01T00:00:00Z".parse().unwrap();
+    let elapsed = credits_b.iter().map(|(time, _)| *time).max().unwrap().duration_since(start_b);
+    let cutoff = "2024-04-01T00:00:00Z".parse::<jiff::Timestamp>().unwrap().checked_add(elapsed).unwrap();
+    let to_date: i64 = credits_b.iter().map(|(_, credits)| credits).sum();
+    let then: i64 =
+        usage_credits(&usage_a).iter().filter(|(time, _)| *time <= cutoff).map(|(_, credits)| credits).sum();
+    let change = ((to_date - then) as f64 / then as f64 * 1000.0).round() as i64;
+    let sign = if change < 0 { "−" } else { "+" };
+    let expected = format!(
+        "{sign}{}.{} % against the same 3 days 11 hours of the previous period (01-04-2024 → 12-04-2024): {} credits so \
+         far, against {} then; it used {} credits in all.",
+        change.abs() / 10,
+        change.abs() % 10,
+        amount(to_date),
+        amount(then),
+        amount(total_a)
+    );
+    assert!(
+        html.contains(&expected),
+        "expected {expected:?} in {}",
+        &html[html.find("period-comparison").unwrap_or(0)..][..400]
+    );
+
+    // A period the store does not hold: 404, the page and the CSV.
+    assert_eq!(get(&app, "/?period=2023-01-01").await.0, 404);
+    let (status, body) = get(&app, "/usage.csv?period=2023-01-01").await;
+    assert_eq!((status.as_u16(), error_code(&body).as_str()), (404, "period_not_found"));
+    // The current period's id is the current period.
+    assert_eq!(table_ids(&get(&app, "/?period=2024-05-01").await.1).len(), 12);
+
+    // With the upstream down, the past period is still served from the store, and the failing current
+    // period's page still lists it.
+    upstream.reset().await;
+    respond(&upstream, "/messages/current-period", wiremock::ResponseTemplate::new(500)).await;
+    eventually("the current period fails", || async { get(&app, "/").await.0 == 503 }).await;
+    let (status, html) = get(&app, "/?period=2024-04-01").await;
+    assert_eq!((status.as_u16(), table_ids(&html).len()), (200, 40));
+    let (_, html) = get(&app, "/").await;
+    assert!(html.contains("Usage could not be loaded") && html.contains("href=\"/?period=2024-04-01\""), "{html}");
+}
+
+#[tokio::test]
+async fn retention_keeps_the_most_recent_periods() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    let config = Config { history_retention_periods: 2, ..history_config(&upstream, &directory) };
+    let (app, state) = app_and_state(&config);
+    let history = state.history.clone().unwrap();
+    for (first_id, day) in [(1, "2024-01-01"), (100, "2024-02-01"), (200, "2024-03-01")] {
+        serve(&upstream, period(first_id, day, 5)).await;
+        eventually(&format!("{day} recorded"), || async {
+            get(&app, "/usage").await;
+            listed(&history, day, false)
+        })
+        .await;
+    }
+    eventually("the oldest period deleted", || async {
+        matches!(history.listing(), Listing::Read(periods)
+            if periods.iter().map(|period| period.id.as_str()).collect::<Vec<_>>() == ["2024-03-01", "2024-02-01"])
+    })
+    .await;
+    assert_eq!(get(&app, "/usage.csv?period=2024-01-01").await.0, 404);
+    assert_eq!(get(&app, "/usage.csv?period=2024-02-01").await.0, 200);
+}
+
+#[tokio::test]
+async fn without_a_store_the_page_says_past_periods_are_not_kept() {
+    let upstream = MockServer::start().await;
+    serve(&upstream, period(1, "2024-04-01", 3)).await;
+    let (status, html) = get(&app(&test_config(&upstream)), "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Past periods are not kept: no history database is configured."));
+}
+
+#[tokio::test]
+async fn sqlite_schema_is_the_expected_one_and_a_newer_database_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    // The file's folders are created on first start.
+    let url = format!("sqlite://{}/nested/folder/history.sqlite3", directory.path().display());
+    history_schema::the_schema_is_the_expected_one_and_a_newer_database_is_refused(&url, true).await;
+}
