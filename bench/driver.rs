@@ -11,6 +11,10 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+#[path = "../tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -49,6 +53,8 @@ struct Upstream {
     fresh_ids: AtomicU64,
     /// Messages requests since the last `take_message_downloads`: what the kept period is meant to save.
     message_downloads: AtomicU64,
+    /// Which billing period is served: each one a year after the one before, with ids of its own.
+    period: AtomicU64,
 }
 
 impl Upstream {
@@ -83,6 +89,8 @@ async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
     } else {
         upstream.id_base.load(Ordering::SeqCst)
     };
+    let period = upstream.period.load(Ordering::SeqCst);
+    let (year, first_id) = (2024 + period, period * 10_000_000);
     let mut body = String::with_capacity(count as usize * 120);
     body.push_str("{\"messages\":[");
     for i in 0..count {
@@ -94,7 +102,8 @@ async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
         let (day, hour, minute) = (29 + second / 86_400, (second / 3600) % 24, (second / 60) % 60);
         let (month, day) = if day > 30 { (5, day - 30) } else { (4, day) };
         body.push_str(&format!(
-            "{{\"id\":{i},\"text\":\"Summarise the tenant's repair obligations, message {i}.\",\"timestamp\":\"2024-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\""
+            "{{\"id\":{},\"text\":\"Summarise the tenant's repair obligations, message {i}.\",\"timestamp\":\"{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\"",
+            first_id + i
         ));
         if i % 2 == 0 {
             body.push_str(&format!(",\"report_id\":{}", base + (i / 2) % reports));
@@ -139,6 +148,8 @@ impl Server {
             .env("USAGE_DEADLINE_MS", "120000")
             .env("UPSTREAM_TIMEOUT_MS", "60000")
             .env("RUST_LOG", "warn")
+            // No history store unless a measurement asks for one (the default would write under data/).
+            .env("DATABASE_URL", "")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
@@ -466,6 +477,9 @@ async fn main() {
         ),
     }
 
+    history_store_figures().await;
+    past_period_page_figures(&client, &upstream, &upstream_url).await;
+
     println!("\n## The table of a 100 000-message period, in Chromium\n");
     let server = Server::start(3206, &upstream_url, &[]).await;
     upstream.set(0, 100_000, 5_000, false);
@@ -498,4 +512,176 @@ async fn main() {
         Ok(output) => println!("not measured: {}", String::from_utf8_lossy(&output.stderr).trim()),
         Err(error) => println!("not measured: {error}"),
     }
+}
+
+/// A priced period of `count` messages, a week from 29 April 2024, every other one priced by one of 5 000
+/// reports: the shape of the large period above, built in this process.
+fn large_period(count: i64) -> credit_dashboard::server::pricing::priced_period::PricedPeriod {
+    use credit_dashboard::contract::UsageRow;
+    use credit_dashboard::money::Credits;
+    use credit_dashboard::server::pricing::credit_rules::{PriceBasis, TextCharge};
+    use credit_dashboard::server::pricing::priced_period::PricedPeriod;
+    let start: jiff::Timestamp = "2024-04-29T00:00:00Z".parse().unwrap();
+    let (mut rows, mut bases, mut times) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..count {
+        let time = start.checked_add(jiff::SignedDuration::from_secs(i * 604_800 / count)).unwrap();
+        let (name, basis, hundredths) = if i % 2 == 0 {
+            let report = (i / 2) % 5_000;
+            (
+                Some(format!("Report {report}")),
+                PriceBasis::Report { report_id: report as u64, name: format!("Report {report}") },
+                1_050,
+            )
+        } else {
+            (
+                None,
+                PriceBasis::Text {
+                    charge: TextCharge { characters: 55, tokens: 14, minimum_applied: false },
+                    fallback: None,
+                },
+                560,
+            )
+        };
+        rows.push(UsageRow {
+            message_id: i,
+            timestamp: time.to_string(),
+            report_name: name,
+            credits_used: Credits::from_hundredths(hundredths),
+        });
+        bases.push(basis);
+        times.push(time);
+    }
+    let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).unwrap();
+    PricedPeriod::new(rows, bases, times, total, start)
+}
+
+/// Recording a 100 000-message period in each engine: the first refresh (every row), a later one (1 % of the
+/// rows changed, which is all the recorder writes), and the size on disk.
+async fn history_store_figures() {
+    use credit_dashboard::server::history::archive::stored_rows;
+    use credit_dashboard::server::history::store::{HistoryStore, Refresh};
+    println!("\n## The history store\n");
+    println!("Recording a 100 000-message period (5 000 reports), in this process, through the store's own");
+    println!("code: the first refresh writes every row (in batches of 500, one transaction); a later refresh");
+    println!("writes only the rows that changed since (here 1 000: 1 %), which is what the recorder sends.");
+    println!("SQLite: a file on this machine's disk (WAL). PostgreSQL 15: a server started for the run (fsync off,");
+    println!("as in the tests). 3 runs each, median.\n");
+    println!("| engine | first refresh (100 000 rows) | rows/s | later refresh (1 000 rows) | size on disk |");
+    println!("|---|---:|---:|---:|---:|");
+    let period = large_period(100_000);
+    let rows = stored_rows(&period);
+    let mut changed_rows = rows.clone();
+    for row in changed_rows.iter_mut().take(1_000) {
+        row.credits_hundredths += 1;
+    }
+    let postgres = postgres::Postgres::start();
+    for engine in ["SQLite", "PostgreSQL"] {
+        let (mut first, mut later, mut size) = (Vec::new(), Vec::new(), 0u64);
+        for run in 0..3 {
+            let directory = tempfile::tempdir().unwrap();
+            let url = match engine {
+                "SQLite" => format!("sqlite://{}/history.sqlite3", directory.path().display()),
+                _ => postgres.database(&format!("bench_{run}")).await,
+            };
+            let store = HistoryStore::open(&url, Duration::from_secs(30)).unwrap();
+            store.migrate().await.unwrap();
+            let all: Vec<_> = rows.iter().collect();
+            let refresh =
+                |rows| Refresh { id: "2024-04-29", first_message_ms: 0, last_message_ms: 0, seen_ms: 0, rows };
+            let started = Instant::now();
+            store.record(&refresh(&all)).await.unwrap();
+            first.push(started.elapsed());
+            let changed: Vec<_> = changed_rows.iter().take(1_000).collect();
+            let started = Instant::now();
+            store.record(&refresh(&changed)).await.unwrap();
+            later.push(started.elapsed());
+            size = match engine {
+                "SQLite" => std::fs::read_dir(directory.path())
+                    .unwrap()
+                    .filter_map(|entry| entry.ok()?.metadata().ok())
+                    .map(|metadata| metadata.len())
+                    .sum(),
+                _ => postgres_size(&url).await,
+            };
+        }
+        let first_median = median(&first);
+        println!(
+            "| {engine} | {} ms | {:.0} | {} ms | {:.1} MB |",
+            ms(first_median),
+            100_000.0 / first_median.as_secs_f64(),
+            ms(median(&later)),
+            size as f64 / 1e6
+        );
+    }
+}
+
+async fn postgres_size(url: &str) -> u64 {
+    use sqlx::Row;
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+    let row = sqlx::query(
+        "SELECT CAST(pg_total_relation_size('period_rows') + pg_total_relation_size('periods') AS BIGINT) AS size",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    row.get::<i64, _>("size") as u64
+}
+
+/// `GET /?period=<past>` of a 100 000-message period read from the store, against `GET /` of the current
+/// period served from memory, on one server.
+async fn past_period_page_figures(client: &reqwest::Client, upstream: &Upstream, upstream_url: &str) {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/history.sqlite3", directory.path().display());
+    let server =
+        Server::start(3209, upstream_url, &[("DATABASE_URL", database.as_str()), ("KEPT_PERIOD_TTL_MS", "2000")]).await;
+    upstream.set(0, 100_000, 5_000, false);
+    upstream.period.store(0, Ordering::SeqCst);
+    let current = format!("{}/", server.base);
+    time_requests(client, &current, 1).await;
+    // The next period: the server records it and closes this one, which is then served from the store.
+    upstream.period.store(1, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        time_requests(client, &current, 1).await;
+        let status = client
+            .get(format!("{}/usage.csv?period=2024-04-29&day=2099-01-01", server.base))
+            .send()
+            .await
+            .map(|r| r.status());
+        if status.is_ok_and(|status| status.is_success()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the past period was not recorded within 120 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A new server on the same store, so the past period's first request reads it from the database.
+    drop(server);
+    let server = Server::start(3210, upstream_url, &[("DATABASE_URL", database.as_str())]).await;
+    let (current, past) = (format!("{}/", server.base), format!("{}/?period=2024-04-29", server.base));
+    time_requests(client, &current, 1).await;
+    let (first_past, past_size) = time_requests(client, &past, 1).await;
+    let (past_times, _) = time_requests(client, &past, 20).await;
+    let (current_times, _) = time_requests(client, &current, 20).await;
+    drop(server);
+    println!("\n### A past period's page\n");
+    println!("100 000 messages recorded (SQLite), then the upstream moved on to the next period. A new server on the");
+    println!("same store: its first `GET /?period=2024-04-29` reads the period from the database; then 20 requests");
+    println!("each, against `GET /` of the current period (100 000 messages, served from memory).\n");
+    println!("| request | first | median | p95 | HTML | target |\n|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| `GET /?period=2024-04-29` (past, from the store) | {} ms | {} ms | {} ms | {:.1} KB | median ≤ 2 × current |",
+        ms(first_past[0]),
+        ms(median(&past_times)),
+        ms(percentile(&past_times, 0.95)),
+        past_size as f64 / 1024.0
+    );
+    println!(
+        "| `GET /` (current, from memory) | — | {} ms | {} ms | — | — |",
+        ms(median(&current_times)),
+        ms(percentile(&current_times, 0.95))
+    );
+    println!(
+        "\nPast ÷ current, medians: {:.2}.",
+        median(&past_times).as_secs_f64() / median(&current_times).as_secs_f64()
+    );
 }
