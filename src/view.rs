@@ -120,11 +120,12 @@ pub struct PeriodChoice {
 }
 
 /// This period against the previous one at the same point: credits to date against the previous period's
-/// credits up to the same time since its start, and its full total.
+/// credits up to the same time since its start (or all of them, past its length), and its full total.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comparison {
-    /// From the period's start to its latest message, `6 days 4 hours`.
-    pub elapsed: String,
+    /// From the period's start to when its data was fetched, `6 days 4 hours`; `None` when that is as long as
+    /// the whole previous period, which it is then compared with.
+    pub elapsed: Option<String>,
     pub to_date: Credits,
     pub previous_to_date: Credits,
     pub previous_total: Credits,

@@ -99,36 +99,63 @@ fn amount(hundredths: i64) -> String {
     format!("{grouped}.{:02}", hundredths % 100)
 }
 
+/// `DD-MM-YYYY`, as the page writes a day.
+fn shown_day(day: jiff::civil::Date) -> String {
+    day.strftime("%d-%m-%Y").to_string()
+}
+
+/// "6 days 4 hours", as the page writes a time, computed here from its definition.
+fn elapsed_words(elapsed: jiff::SignedDuration) -> String {
+    let hours = elapsed.as_secs() / 3600;
+    let unit = |count: i64, unit: &str| format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
+    match (hours / 24, hours % 24) {
+        (0, hours) => unit(hours, "hour"),
+        (days, 0) => unit(days, "day"),
+        (days, hours) => format!("{} {}", unit(days, "day"), unit(hours, "hour")),
+    }
+}
+
 #[tokio::test]
 async fn a_period_the_upstream_moved_on_from_is_browsable_exactly_as_usage_gave_it() {
+    // Periods in the recent past, so that "to date" (when the data is fetched: now) falls inside them. Away from
+    // a whole hour, where a message of the previous period would sit on the comparison's cutoff.
+    while jiff::Timestamp::now().as_second().rem_euclid(3600) < 5
+        || jiff::Timestamp::now().as_second().rem_euclid(3600) > 3595
+    {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let today = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date();
+    let (day_a, day_b) =
+        (today.checked_sub(jiff::ToSpan::days(40)).unwrap(), today.checked_sub(jiff::ToSpan::days(3)).unwrap());
+    let (id_a, id_b) = (day_a.to_string(), day_b.to_string());
     let upstream = MockServer::start().await;
     let directory = tempfile::tempdir().unwrap();
-    serve(&upstream, period(1000, "2024-04-01", 40)).await;
+    serve(&upstream, period(1000, &id_a, 40)).await;
     let (app, state) = app_and_state(&history_config(&upstream, &directory));
     let history = state.history.clone().unwrap();
     let (status, usage_a) = get(&app, "/usage").await;
     assert_eq!(status, 200);
-    eventually("period A recorded", || async { listed(&history, "2024-04-01", false) }).await;
+    eventually("period A recorded", || async { listed(&history, &id_a, false) }).await;
     let (_, html) = get(&app, "/").await;
     assert!(html.contains("No previous period is kept to compare with."), "the first period has none");
     assert!(html.contains("No past period is kept yet."));
 
-    // The upstream's period moves on.
-    serve(&upstream, period(5000, "2024-05-01", 12)).await;
+    // The upstream's period moves on: eight messages from three days ago.
+    serve(&upstream, period(5000, &id_b, 8)).await;
     eventually("period A closed", || async {
         get(&app, "/usage").await;
-        listed(&history, "2024-04-01", true)
+        listed(&history, &id_a, true)
     })
     .await;
     let (_, usage_b) = get(&app, "/usage").await;
     assert!(usage_b.contains("\"message_id\":5000"), "/usage is the current period only");
 
     // A's CSV is A's /usage, row for row.
-    let (status, csv) = get(&app, "/usage.csv?period=2024-04-01").await;
+    let (status, csv) = get(&app, &format!("/usage.csv?period={id_a}")).await;
     assert_eq!(status, 200, "{csv}");
     assert_eq!(csv_columns(&csv), usage_as_csv_columns(&usage_a));
     // Its page: every figure from the store.
-    let (status, html) = get(&app, "/?period=2024-04-01").await;
+    let (status, html) = get(&app, &format!("/?period={id_a}")).await;
     assert_eq!(status, 200);
     let ids_a: Vec<String> = usage_as_csv_columns(&usage_a).into_iter().map(|row| row[0].clone()).collect();
     assert_eq!(table_ids(&html), ids_a);
@@ -137,32 +164,39 @@ async fn a_period_the_upstream_moved_on_from_is_browsable_exactly_as_usage_gave_
     let total_a: i64 = usage_credits(&usage_a).iter().map(|(_, credits)| credits).sum();
     assert_eq!(kpi_text(&html, "total"), amount(total_a));
     // Sorted and paged, from the store, through the table's server function too.
-    let (status, _, page) = table_page(&app, "period=2024-04-01&sort=credits_used:desc").await;
+    let (status, _, page) = table_page(&app, &format!("period={id_a}&sort=credits_used:desc")).await;
     assert_eq!(status, 200, "{page}");
     let page: Value = serde_json::from_str(&page).unwrap();
     assert_eq!(
         (page["total_rows"].as_u64(), page["view"].as_str()),
-        (Some(40), Some("period=2024-04-01&sort=credits_used:desc"))
+        (Some(40), Some(format!("period={id_a}&sort=credits_used:desc").as_str()))
     );
 
-    // The current page lists A and compares with it, at the same point of each period.
+    // The current page lists A and compares with it, at the same point of each period: from each period's
+    // start (its first day, 00:00 UTC) to now, when the data was fetched.
     let (status, html) = get(&app, "/").await;
+    let now = jiff::Timestamp::now();
     assert_eq!(status, 200);
-    assert!(html.contains("href=\"/?period=2024-04-01\""), "the picker links to A");
-    let credits_b = usage_credits(&usage_b);
-    let start_b: jiff::Timestamp = "2024-05-01T00:00:00Z".parse().unwrap();
-    let elapsed = credits_b.iter().map(|(time, _)| *time).max().unwrap().duration_since(start_b);
-    let cutoff = "2024-04-01T00:00:00Z".parse::<jiff::Timestamp>().unwrap().checked_add(elapsed).unwrap();
-    let to_date: i64 = credits_b.iter().map(|(_, credits)| credits).sum();
+    assert!(html.contains(&format!("href=\"/?period={id_a}\"")), "the picker links to A");
+    let start = |day: jiff::civil::Date| {
+        jiff::tz::TimeZone::UTC.to_timestamp(day.to_datetime(jiff::civil::Time::midnight())).unwrap()
+    };
+    let elapsed = now.duration_since(start(day_b));
+    let cutoff = start(day_a).checked_add(elapsed).unwrap();
+    let to_date: i64 = usage_credits(&usage_b).iter().map(|(_, credits)| credits).sum();
     let then: i64 =
         usage_credits(&usage_a).iter().filter(|(time, _)| *time <= cutoff).map(|(_, credits)| credits).sum();
     let change = ((to_date - then) as f64 / then as f64 * 1000.0).round() as i64;
     let sign = if change < 0 { "−" } else { "+" };
+    let last_a = day_a.checked_add(jiff::ToSpan::days(11)).unwrap();
     let expected = format!(
-        "{sign}{}.{} % against the same 3 days 11 hours of the previous period (01-04-2024 → 12-04-2024): {} credits so \
-         far, against {} then; it used {} credits in all.",
+        "{sign}{}.{} % against the same {} of the previous period ({} → {}): {} credits so far, against {} then; it \
+         used {} credits in all.",
         change.abs() / 10,
         change.abs() % 10,
+        elapsed_words(elapsed),
+        shown_day(day_a),
+        shown_day(last_a),
         amount(to_date),
         amount(then),
         amount(total_a)
@@ -178,17 +212,20 @@ async fn a_period_the_upstream_moved_on_from_is_browsable_exactly_as_usage_gave_
     let (status, body) = get(&app, "/usage.csv?period=2023-01-01").await;
     assert_eq!((status.as_u16(), error_code(&body).as_str()), (404, "period_not_found"));
     // The current period's id is the current period.
-    assert_eq!(table_ids(&get(&app, "/?period=2024-05-01").await.1).len(), 12);
+    assert_eq!(table_ids(&get(&app, &format!("/?period={id_b}")).await.1).len(), 8);
 
     // With the upstream down, the past period is still served from the store, and the failing current
     // period's page still lists it.
     upstream.reset().await;
     respond(&upstream, "/messages/current-period", wiremock::ResponseTemplate::new(500)).await;
     eventually("the current period fails", || async { get(&app, "/").await.0 == 503 }).await;
-    let (status, html) = get(&app, "/?period=2024-04-01").await;
+    let (status, html) = get(&app, &format!("/?period={id_a}")).await;
     assert_eq!((status.as_u16(), table_ids(&html).len()), (200, 40));
     let (_, html) = get(&app, "/").await;
-    assert!(html.contains("Usage could not be loaded") && html.contains("href=\"/?period=2024-04-01\""), "{html}");
+    assert!(
+        html.contains("Usage could not be loaded") && html.contains(&format!("href=\"/?period={id_a}\"")),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -230,4 +267,28 @@ async fn sqlite_schema_is_the_expected_one_and_a_newer_database_is_refused() {
     // The file's folders are created on first start.
     let url = format!("sqlite://{}/nested/folder/history.sqlite3", directory.path().display());
     history_schema::the_schema_is_the_expected_one_and_a_newer_database_is_refused(&url, true).await;
+}
+
+#[tokio::test]
+async fn a_new_server_on_the_same_store_serves_the_past_periods_from_its_first_request() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    serve(&upstream, period(1, "2024-03-01", 30)).await;
+    let config = history_config(&upstream, &directory);
+    let (app, state) = app_and_state(&config);
+    let history = state.history.clone().unwrap();
+    let (_, usage_march) = get(&app, "/usage").await;
+    eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
+    serve(&upstream, period(100, "2024-04-01", 5)).await;
+    eventually("March closed", || async {
+        get(&app, "/usage").await;
+        listed(&history, "2024-03-01", true)
+    })
+    .await;
+    drop((app, state, history));
+
+    let (app, _state) = app_and_state(&config);
+    let (status, csv) = get(&app, "/usage.csv?period=2024-03-01").await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(csv_columns(&csv), usage_as_csv_columns(&usage_march));
 }

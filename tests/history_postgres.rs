@@ -86,7 +86,8 @@ async fn two_servers_recording_one_period_at_once_make_one_period_without_duplic
     let answers = futures::future::join_all(requests).await;
     assert!(answers.iter().all(|(status, _)| *status == 200));
     for history in [first_state.history.clone().unwrap(), second_state.history.clone().unwrap()] {
-        eventually("both servers have recorded", || async { recorded(&history, 300) }).await;
+        // Each server wrote the period itself, not only read what the other wrote.
+        eventually("both servers have recorded", || async { history.writes() > 0 && recorded(&history, 300) }).await;
     }
     assert_eq!(stored(&url).await, (1, 300, 300, usage_total(&answers[0].1)));
 }
@@ -127,10 +128,10 @@ async fn the_database_going_away_leaves_the_current_dashboard_working_and_record
     serve(&upstream, 0..80).await;
     eventually("the page says past periods are unavailable", || async {
         let (status, html) = get(&app, "/").await;
-        assert_eq!(status, 200, "the current dashboard keeps working");
-        html.contains("Past periods are unavailable right now: the history store does not answer.")
+        status == 200 && html.contains("Past periods are unavailable right now: the history store does not answer.")
     })
     .await;
+    // The current dashboard keeps working, with the upstream's latest rows.
     let (status, html) = get(&app, "/").await;
     assert_eq!((status.as_u16(), table_ids(&html).len()), (200, 80));
     let (status, body) = get(&app, "/usage.csv?period=2024-03-01").await;

@@ -2,7 +2,6 @@
 //! variable (its name in capitals; `site_addr` is `LEPTOS_SITE_ADDR`, as cargo-leptos sets it). cargo-leptos
 //! reads its build settings from Cargo.toml; this file is only for the running server.
 
-use super::history::store::check_url as check_database_url;
 use super::upstream::client::ClientSettings;
 use super::upstream::retry::RetryPolicy;
 use super::upstream::urls::UpstreamUrls;
@@ -245,9 +244,13 @@ impl Config {
     }
 
     /// How often the history recorder asks for the kept period (refreshing it when it has expired) and
-    /// retries a failed write: as often as the period is kept, within 0.1 to 60 s.
+    /// retries a failed write: as often as the period is kept, within 0.1 to 60 s; every 30 s when nothing is
+    /// kept (each request then refreshes the period, and each refresh is recorded).
     pub fn history_tick(&self) -> Duration {
-        Duration::from_millis(self.kept_period_ttl_ms.clamp(100, 60_000))
+        match self.kept_period_ttl_ms {
+            0 => Duration::from_secs(30),
+            ttl => Duration::from_millis(ttl.clamp(100, 60_000)),
+        }
     }
 
     pub fn header_read_timeout(&self) -> Duration {
@@ -326,6 +329,18 @@ fn check_origin(origin: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `url` is one the history store can open: `sqlite://<file>` or a PostgreSQL URL.
+fn check_database_url(url: &str) -> Result<(), String> {
+    match url.strip_prefix("sqlite://") {
+        Some(path) if path.split('?').next().is_some_and(|file| !file.is_empty()) => Ok(()),
+        Some(_) => Err("a sqlite:// URL names a file: sqlite://data/history.sqlite3".into()),
+        None if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            reqwest::Url::parse(url).map(|_| ()).map_err(|error| format!("not a URL ({error})"))
+        }
+        None => Err("must start with sqlite:// or postgres://".into()),
+    }
 }
 
 /// What each key accepts, in the words of its error message.
@@ -464,6 +479,15 @@ mod tests {
             refusal("", &env(&[("USAGE_SNAPSHOT_TTL_MS", "5")])),
             "the environment variable USAGE_SNAPSHOT_TTL_MS is not a key of the [server] table: it was renamed KEPT_PERIOD_TTL_MS"
         );
+    }
+
+    #[test]
+    fn only_sqlite_and_postgres_urls_are_accepted() {
+        assert!(check_database_url("sqlite://data/history.sqlite3").is_ok());
+        assert!(check_database_url("postgres://user@127.0.0.1:5432/history").is_ok());
+        for bad in ["sqlite://", "mysql://x", "history.sqlite3", "postgres://[", "http://db"] {
+            assert!(check_database_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

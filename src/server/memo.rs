@@ -41,6 +41,18 @@ impl<K: Eq + Hash, V: Clone> BoundedMemo<K, V> {
         Ok(value)
     }
 
+    /// The value kept for `key`, if any: for values computed elsewhere (asynchronously), then [`keep`](Self::keep)-ed.
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.lock().get(key).cloned()
+    }
+
+    pub fn keep(&self, key: K, value: V) {
+        let mut kept = self.lock();
+        if kept.len() < KEPT_VARIANTS {
+            kept.insert(key, value);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, V>> {
         // A panic while holding the lock cannot leave the map half-written (inserts are single calls).
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

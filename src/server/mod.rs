@@ -60,7 +60,8 @@ impl AppState {
             url => {
                 let store = HistoryStore::open(url, config.history_timeout())
                     .map_err(|reason| format!("database_url: {reason}"))?;
-                Some(Arc::new(History::new(store, config.history_retention_periods as usize)))
+                let retention = config.history_retention_periods as usize;
+                Some(Arc::new(History::new(store, retention, config.history_timeout())))
             }
         };
         if let (Some(history), Ok(runtime)) = (&history, tokio::runtime::Handle::try_current()) {
@@ -92,7 +93,9 @@ impl AppState {
     pub async fn views_for(&self, view: &ViewQuery) -> Result<ShownPeriod, UsageError> {
         let current = |views| ShownPeriod { views, past: false };
         let Some(id) = view.period.as_deref() else { return self.current_views().await.map(current) };
-        if let Some(history) = &self.history {
+        // The listing, as last read, says whether the store keeps it closed; only then is the store asked (or
+        // when the listing could not be read, and the store may know).
+        if let Some(history) = self.history.as_ref().filter(|history| history.is_closed(id) != Some(false)) {
             if let Some(period) = history.past_period(id).await? {
                 return Ok(ShownPeriod { views: self.views.views_of(&period), past: true });
             }

@@ -64,24 +64,24 @@ pub fn PeriodComparison(comparison: Option<Comparison>, note: Option<String>) ->
 pub fn comparison_words(comparison: &Comparison) -> String {
     let period = format!("the previous period ({})", comparison.previous_days);
     let all = format!("it used {} credits in all", figures::amount(comparison.previous_total));
-    match comparison.change_permille {
-        Some(change) => {
+    let so_far = figures::amount(comparison.to_date);
+    match (comparison.change_permille, &comparison.elapsed) {
+        (Some(change), elapsed) => {
             let sign = if change < 0 { "−" } else { "+" };
             let magnitude = change.unsigned_abs();
-            format!(
-                "{sign}{}.{} % against the same {} of {period}: {} credits so far, against {} then; {all}.",
-                magnitude / 10,
-                magnitude % 10,
-                comparison.elapsed,
-                figures::amount(comparison.to_date),
-                figures::amount(comparison.previous_to_date),
-            )
+            let percent = format!("{sign}{}.{} %", magnitude / 10, magnitude % 10);
+            match elapsed {
+                Some(elapsed) => format!(
+                    "{percent} against the same {elapsed} of {period}: {so_far} credits so far, against {} then; {all}.",
+                    figures::amount(comparison.previous_to_date),
+                ),
+                None => format!("{percent} against the whole of {period}: {so_far} credits so far; {all}."),
+            }
         }
-        None => format!(
-            "{} credits so far; {period} had no usage in its first {}, and {all}.",
-            figures::amount(comparison.to_date),
-            comparison.elapsed
-        ),
+        (None, Some(elapsed)) => {
+            format!("{so_far} credits so far; {period} had no usage in its first {elapsed}, and {all}.")
+        }
+        (None, None) => format!("{so_far} credits so far; {period} had no usage at all."),
     }
 }
 
@@ -92,7 +92,7 @@ mod tests {
 
     fn comparison(change_permille: Option<i64>) -> Comparison {
         Comparison {
-            elapsed: "6 days 4 hours".into(),
+            elapsed: Some("6 days 4 hours".into()),
             to_date: Credits::from_hundredths(11_240),
             previous_to_date: Credits::from_hundredths(10_000),
             previous_total: Credits::from_hundredths(250_000),
@@ -113,6 +113,12 @@ mod tests {
             comparison_words(&comparison(None)),
             "112.40 credits so far; the previous period (01-04-2024 → 28-04-2024) had no usage in its first 6 days \
              4 hours, and it used 2\u{202F}500.00 credits in all."
+        );
+        let whole = Comparison { elapsed: None, ..comparison(Some(-550)) };
+        assert_eq!(
+            comparison_words(&whole),
+            "−55.0 % against the whole of the previous period (01-04-2024 → 28-04-2024): 112.40 credits so far; it \
+             used 2\u{202F}500.00 credits in all."
         );
     }
 }

@@ -48,14 +48,14 @@ async fn migrated_by_a_newer_binary(url: &str) {
 
 /// The same schema checks for both engines.
 pub async fn the_schema_is_the_expected_one_and_a_newer_database_is_refused(url: &str, sqlite: bool) {
-    let history = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0);
+    let history = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0, Duration::from_secs(5));
     history.ensure_schema().await.unwrap();
     assert_eq!(columns(url, sqlite).await, expected_columns());
     // Applying it again is a no-op.
-    let again = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0);
+    let again = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0, Duration::from_secs(5));
     again.ensure_schema().await.unwrap();
     migrated_by_a_newer_binary(url).await;
-    let refused = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0);
+    let refused = History::new(HistoryStore::open(url, Duration::from_secs(5)).unwrap(), 0, Duration::from_secs(5));
     match refused.ensure_schema().await {
         Err(SchemaError::NewerThanBinary { found, known }) => {
             assert_eq!((found, known), (known_version() + 1, known_version()))

@@ -13,11 +13,17 @@ use crate::server::pricing::priced_period::PricedPeriod;
 use archive::restored_period;
 use moka::future::Cache;
 use schema::SchemaError;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use store::{HistoryStore, StoredPeriod};
 
-/// Past periods read back from the store, kept in memory: a closed period does not change.
+/// Past periods read back from the store, kept in memory: a closed period does not change, but one deleted by
+/// retention (here or on another replica) leaves the listing, and with it this cache.
 const KEPT_PAST_PERIODS: u64 = 4;
+/// Rows a lagging replica writes into a closed period are seen within this.
+const PAST_PERIOD_TTL: Duration = Duration::from_secs(600);
 
 /// What the store holds, as last read: the periods, or why they could not be read.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,7 +32,7 @@ pub enum Listing {
     Pending,
     Read(Arc<[StoredPeriod]>),
     Unavailable(String),
-    /// The store was refused at start-up (a database a newer binary migrated); it stays so.
+    /// The store was refused (a database a newer binary migrated); it stays so.
     Refused(String),
 }
 
@@ -38,16 +44,22 @@ pub struct History {
     past: Cache<String, Arc<PricedPeriod>>,
     /// How many periods to keep; 0 keeps all.
     retention: usize,
+    /// The longest a request waits on the store.
+    timeout: Duration,
+    /// Refreshes this server has written (for the tests, and the operator's logs).
+    writes: AtomicU64,
 }
 
 impl History {
-    pub fn new(store: HistoryStore, retention: usize) -> Self {
+    pub fn new(store: HistoryStore, retention: usize, timeout: Duration) -> Self {
         History {
             store,
             schema: tokio::sync::OnceCell::new(),
             listing: RwLock::new(Listing::Pending),
-            past: Cache::builder().max_capacity(KEPT_PAST_PERIODS).build(),
+            past: Cache::builder().max_capacity(KEPT_PAST_PERIODS).time_to_live(PAST_PERIOD_TTL).build(),
             retention,
+            timeout,
+            writes: AtomicU64::new(0),
         }
     }
 
@@ -75,41 +87,68 @@ impl History {
         self.listing.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// Reads the periods again; `Err` says why they could not be read (the listing then says so too).
+    /// Reads the periods again; `Err` says why they could not be read (the listing then says so too). A period
+    /// no longer listed (deleted by retention) leaves the cache of past periods.
     pub async fn refresh_listing(&self) -> Result<(), String> {
         if matches!(self.listing(), Listing::Refused(_)) {
             return Ok(());
         }
-        let (listing, outcome) = match self.store.periods().await {
-            Ok(periods) => (Listing::Read(periods.into()), Ok(())),
-            Err(error) => {
-                let reason = format!("the history store does not answer: {error}");
-                (Listing::Unavailable(reason.clone()), Err(reason))
+        let (listing, outcome) = match self.with_timeout(self.store.periods()).await {
+            Ok(periods) => {
+                for (id, _) in self.past.iter() {
+                    if !periods.iter().any(|period| period.id == *id) {
+                        self.past.invalidate(id.as_str()).await;
+                    }
+                }
+                (Listing::Read(periods.into()), Ok(()))
             }
+            Err(reason) => (Listing::Unavailable(reason.clone()), Err(reason)),
         };
         *self.listing.write().unwrap_or_else(std::sync::PoisonError::into_inner) = listing;
         outcome
     }
 
-    /// A closed period, read from the store on first use; `Ok(None)` when the store has no closed period of
-    /// that id (it may be the current one, or none at all).
-    pub async fn past_period(&self, id: &str) -> Result<Option<Arc<PricedPeriod>>, UsageError> {
-        if let Some(period) = self.past.get(id).await {
-            return Ok(Some(period));
+    /// Whether the listing, as last read, holds `id` as a closed period; `None` when it could not be read.
+    pub fn is_closed(&self, id: &str) -> Option<bool> {
+        match self.listing() {
+            Listing::Read(periods) => Some(periods.iter().any(|period| period.id == id && period.closed_ms.is_some())),
+            _ => None,
         }
+    }
+
+    /// A closed period, read from the store on first use (concurrent requests share one read); `Ok(None)` when the
+    /// store has no closed period of that id (it may be the current one, or none at all). Waits at most the
+    /// store's timeout.
+    pub async fn past_period(&self, id: &str) -> Result<Option<Arc<PricedPeriod>>, UsageError> {
         if let Listing::Refused(cause) = self.listing() {
             return Err(UsageError::HistoryUnavailable { cause });
         }
-        let unavailable = |error: sqlx::Error| UsageError::HistoryUnavailable { cause: error.to_string() };
-        let periods = self.store.periods().await.map_err(unavailable)?;
+        let outcome = self.past.try_get_with(id.to_owned(), self.read_past_period(id)).await;
+        match outcome {
+            Ok(period) => Ok(Some(period)),
+            Err(error) => match &*error {
+                ReadError::NotKept => Ok(None),
+                ReadError::Failed(cause) => Err(UsageError::HistoryUnavailable { cause: cause.clone() }),
+            },
+        }
+    }
+
+    async fn read_past_period(&self, id: &str) -> Result<Arc<PricedPeriod>, ReadError> {
+        let periods = self.with_timeout(self.store.periods()).await.map_err(ReadError::Failed)?;
         let Some(stored) = periods.into_iter().find(|period| period.id == id && period.closed_ms.is_some()) else {
-            return Ok(None);
+            return Err(ReadError::NotKept);
         };
-        let rows = self.store.rows_of(id).await.map_err(unavailable)?;
-        let period = restored_period(&stored, rows).map_err(|cause| UsageError::HistoryUnavailable { cause })?;
-        let period = Arc::new(period);
-        self.past.insert(id.to_owned(), period.clone()).await;
-        Ok(Some(period))
+        let rows = self.with_timeout(self.store.rows_of(id)).await.map_err(ReadError::Failed)?;
+        restored_period(&stored, rows).map(Arc::new).map_err(ReadError::Failed)
+    }
+
+    /// A store call, bounded by the store's timeout.
+    async fn with_timeout<T>(&self, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, String> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(format!("the history store does not answer: {error}")),
+            Err(_) => Err(format!("the history store did not answer within {} ms", self.timeout.as_millis())),
+        }
     }
 
     /// The closed period just before the one named `id` (by id, which orders by date), from the listing.
@@ -121,4 +160,21 @@ impl History {
             _ => None,
         }
     }
+
+    /// Counts a refresh written by this server's recorder.
+    fn recorded(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many refreshes this server's recorder has written.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a past period could not be read: not kept (an answer), or the store failed (never cached).
+#[derive(Debug)]
+enum ReadError {
+    NotKept,
+    Failed(String),
 }

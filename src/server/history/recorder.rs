@@ -10,7 +10,7 @@ use super::History;
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -67,13 +67,31 @@ impl Health {
     }
 }
 
+/// Refreshes waiting to be written, one per period (a newer refresh of a period holds all of an older one's
+/// rows): written oldest period first, so an outage across a rollover loses nothing of the period before it.
+/// A period without messages is kept under "" and closes the open periods.
+#[derive(Default)]
+struct Pending {
+    periods: BTreeMap<String, Arc<PricedPeriod>>,
+    /// The last refresh written, so that the same one seen again (asked for, then announced) is not rewritten.
+    last_written: Option<Arc<PricedPeriod>>,
+}
+
+impl Pending {
+    fn add(&mut self, period: Arc<PricedPeriod>) {
+        if self.last_written.as_ref().is_some_and(|last| Arc::ptr_eq(last, &period)) {
+            return;
+        }
+        self.periods.insert(period_id(&period).unwrap_or_default(), period);
+    }
+}
+
 /// Runs until the keeper is gone (the server's state dropped). `tick`: how often the kept period is asked for
 /// (refreshing it when it has expired) and a failed write retried.
 pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, tick: Duration) {
     let Some(mut latest) = keeper.upgrade().map(|keeper| keeper.subscribe()) else { return };
     let mut written = Written::default();
-    let mut pending: Option<Arc<PricedPeriod>> = None;
-    let mut last_recorded: Option<Arc<PricedPeriod>> = None;
+    let mut pending = Pending::default();
     let mut migrated = false;
     let mut health = Health { up: true };
     let shown = history.store().shown().to_owned();
@@ -89,25 +107,13 @@ pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, t
             }
         }
         if migrated {
-            if let Some(period) = pending.take() {
-                match record(&history, &period, &mut written).await {
-                    Ok(()) => {
-                        health.succeeded(&shown);
-                        last_recorded = Some(period);
-                        if history.retention > 0 {
-                            match history.store().keep_most_recent(history.retention).await {
-                                Ok(deleted) if !deleted.is_empty() => {
-                                    tracing::info!(?deleted, "history retention: older periods deleted")
-                                }
-                                Ok(_) => {}
-                                Err(error) => health.failed("cannot apply the retention", &error, &shown),
-                            }
-                        }
+            if write_pending(&history, &mut pending, &mut written, &mut health, &shown).await && history.retention > 0 {
+                match history.store().keep_most_recent(history.retention).await {
+                    Ok(deleted) if !deleted.is_empty() => {
+                        tracing::info!(?deleted, "history retention: older periods deleted")
                     }
-                    Err(error) => {
-                        health.failed("cannot record the period", &error, &shown);
-                        pending = Some(period);
-                    }
+                    Ok(_) => {}
+                    Err(error) => health.failed("cannot apply the retention", &error, &shown),
                 }
             }
             if let Err(error) = history.refresh_listing().await {
@@ -120,22 +126,53 @@ pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, t
                     return;
                 }
                 if let Some(period) = latest.borrow_and_update().clone() {
-                    pending = Some(period);
+                    pending.add(period);
                 }
             }
             () = tokio::time::sleep(tick) => {
                 let Some(keeper) = keeper.upgrade() else { return };
-                // Asking refreshes the kept period when it has expired; the refresh is then seen above. A failure
-                // is the upstream's, and the page reports it; here it only means nothing new to record.
+                // Asking refreshes the kept period when it has expired; the refresh is then announced too, and
+                // seen as the same one. A failure is the upstream's, and the page reports it; here it only means
+                // nothing new to record.
                 if let Ok(period) = keeper.kept_period().await {
-                    let seen = last_recorded.as_ref().is_some_and(|last| Arc::ptr_eq(last, &period));
-                    if pending.is_none() && !seen {
-                        pending = Some(period);
-                    }
+                    pending.add(period);
                 }
             }
         }
     }
+}
+
+/// Writes the pending refreshes, oldest period first, stopping at the first that fails (it is retried on the
+/// next tick). Whether anything was written.
+async fn write_pending(
+    history: &History,
+    pending: &mut Pending,
+    written: &mut Written,
+    health: &mut Health,
+    shown: &str,
+) -> bool {
+    let mut wrote = false;
+    while let Some((id, period)) = pending.periods.pop_first() {
+        let outcome = if id.is_empty() {
+            history.store().close_open_periods(period.fetched_at.as_millisecond()).await
+        } else {
+            record(history, &period, written).await
+        };
+        match outcome {
+            Ok(()) => {
+                health.succeeded(shown);
+                history.recorded();
+                pending.last_written = Some(period);
+                wrote = true;
+            }
+            Err(error) => {
+                health.failed("cannot record the period", &error, shown);
+                pending.periods.insert(id, period);
+                break;
+            }
+        }
+    }
+    wrote
 }
 
 /// Writes one refresh of `period`: only the rows that changed since this recorder's last write of it.
@@ -178,6 +215,44 @@ mod tests {
             credits_hundredths: credits,
             basis: "{}".into(),
         }
+    }
+
+    fn priced(timestamps: &[&str]) -> Arc<PricedPeriod> {
+        Arc::new(PricedPeriod::from_rows(
+            timestamps
+                .iter()
+                .enumerate()
+                .map(|(id, timestamp)| crate::contract::UsageRow {
+                    message_id: id as i64,
+                    timestamp: (*timestamp).into(),
+                    report_name: None,
+                    credits_used: crate::money::Credits::from_hundredths(100),
+                })
+                .collect(),
+        ))
+    }
+
+    #[test]
+    fn refreshes_wait_one_per_period_and_a_newer_period_does_not_drop_an_older_one() {
+        let mut pending = Pending::default();
+        let april = priced(&["2024-04-02T00:00:00Z"]);
+        let april_again = priced(&["2024-04-02T00:00:00Z", "2024-04-09T00:00:00Z"]);
+        let may = priced(&["2024-05-02T00:00:00Z"]);
+        pending.add(april.clone());
+        pending.add(may.clone());
+        pending.add(april_again.clone());
+        let waiting: Vec<(&str, bool)> = pending
+            .periods
+            .iter()
+            .map(|(id, period)| (id.as_str(), Arc::ptr_eq(period, &april_again) || Arc::ptr_eq(period, &may)))
+            .collect();
+        assert_eq!(waiting, [("2024-04-02", true), ("2024-05-02", true)], "the newer April refresh, then May");
+        pending.last_written = Some(may.clone());
+        pending.periods.clear();
+        pending.add(may);
+        assert!(pending.periods.is_empty(), "the refresh just written is not written again");
+        pending.add(Arc::new(PricedPeriod::from_rows(Vec::new())));
+        assert_eq!(pending.periods.keys().collect::<Vec<_>>(), [""], "an empty period closes the open ones");
     }
 
     #[test]

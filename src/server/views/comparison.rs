@@ -1,6 +1,8 @@
-//! This period against the previous one at the same point. "To date" is the period's latest message: the
-//! comparison takes the time from the period's start to it, and sums the previous period's credits over the
-//! same time from its own start. Exact: integer hundredths, and the percentage in integer tenths.
+//! This period against the previous one at the same point. "To date" is when the period's data was fetched
+//! (or its latest message, if that is later): the comparison takes the time from the period's start to then,
+//! and sums the previous period's credits over the same time from its own start. Once that time is as long as
+//! the whole previous period (which ran until this one started), it compares with all of it. Exact: integer
+//! hundredths, and the percentage in integer tenths.
 
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
@@ -16,14 +18,25 @@ pub fn compare(
     previous_start: Timestamp,
 ) -> Option<Comparison> {
     let latest = current.times.iter().max()?;
-    let elapsed = latest.duration_since(current_start).max(SignedDuration::ZERO);
+    let as_of = current.fetched_at.max(*latest);
+    let elapsed = as_of.duration_since(current_start).max(SignedDuration::ZERO);
+    let previous_length = current_start.duration_since(previous_start);
+    let whole_previous = elapsed >= previous_length;
     let cutoff = previous_start.checked_add(elapsed).unwrap_or(Timestamp::MAX);
-    let previous_to_date = Credits::checked_sum(
-        previous.rows.iter().zip(&previous.times).filter(|(_, time)| **time <= cutoff).map(|(row, _)| row.credits_used),
-    )
-    .unwrap_or(previous.total);
+    let previous_to_date = match whole_previous {
+        true => previous.total,
+        false => Credits::checked_sum(
+            previous
+                .rows
+                .iter()
+                .zip(&previous.times)
+                .filter(|(_, time)| **time <= cutoff)
+                .map(|(row, _)| row.credits_used),
+        )
+        .unwrap_or(previous.total),
+    };
     Some(Comparison {
-        elapsed: elapsed_words(elapsed),
+        elapsed: (!whole_previous).then(|| elapsed_words(elapsed)),
         to_date: current.total,
         previous_to_date,
         previous_total: previous.total,
@@ -101,7 +114,7 @@ mod tests {
         assert_eq!(
             comparison,
             Comparison {
-                elapsed: "6 days 4 hours".into(),
+                elapsed: Some("6 days 4 hours".into()),
                 to_date: Credits::from_hundredths(11_240),
                 previous_to_date: Credits::from_hundredths(10_000),
                 previous_total: Credits::from_hundredths(25_000),
@@ -118,11 +131,30 @@ mod tests {
         let previous = period(&[("2024-04-01T12:00:00Z", 300)]);
         let comparison = compare(&current, at("2024-05-01T00:00:00Z"), &previous, at("2024-04-01T00:00:00Z")).unwrap();
         // One day in: 1.00 against 3.00, −66.7 %.
-        assert_eq!((comparison.elapsed.as_str(), comparison.change_permille), ("1 day", Some(-667)));
+        assert_eq!((comparison.elapsed.as_deref(), comparison.change_permille), (Some("1 day"), Some(-667)));
         let previous = period(&[("2024-04-20T00:00:00Z", 300)]);
         let comparison = compare(&current, at("2024-05-01T00:00:00Z"), &previous, at("2024-04-01T00:00:00Z")).unwrap();
         assert_eq!((comparison.previous_to_date, comparison.change_permille), (Credits::ZERO, None));
         assert!(compare(&period(&[]), at("2024-05-01T00:00:00Z"), &previous, at("2024-04-01T00:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn to_date_is_when_the_data_was_fetched_and_past_the_previous_periods_length_it_is_all_of_it() {
+        let mut current = period(&[("2024-05-02T00:00:00Z", 1_000)]);
+        // Fetched ten days in, with nothing since the 2nd: the window is ten days, not one.
+        current.fetched_at = at("2024-05-11T00:00:00Z");
+        let previous =
+            period(&[("2024-04-01T12:00:00Z", 300), ("2024-04-09T12:00:00Z", 200), ("2024-04-20T00:00:00Z", 900)]);
+        let comparison = compare(&current, at("2024-05-01T00:00:00Z"), &previous, at("2024-04-01T00:00:00Z")).unwrap();
+        assert_eq!(
+            (comparison.elapsed.as_deref(), comparison.previous_to_date),
+            (Some("10 days"), Credits::from_hundredths(500))
+        );
+        // Fetched long after: the previous period ran 30 days, so this compares with all of it.
+        current.fetched_at = at("2026-12-01T00:00:00Z");
+        let comparison = compare(&current, at("2024-05-01T00:00:00Z"), &previous, at("2024-04-01T00:00:00Z")).unwrap();
+        assert_eq!((comparison.elapsed, comparison.previous_to_date), (None, Credits::from_hundredths(1_400)));
+        assert_eq!(comparison.change_permille, Some(-286), "10.00 against 14.00");
     }
 
     #[test]

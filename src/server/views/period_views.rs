@@ -10,7 +10,7 @@ use crate::contract::UsageResponse;
 use crate::server::error::UsageError;
 use crate::server::memo::BoundedMemo;
 use crate::server::pricing::priced_period::PricedPeriod;
-use crate::view::PeriodOverview;
+use crate::view::{Comparison, PeriodOverview};
 use axum::body::Bytes;
 use jiff::civil::Date;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -31,6 +31,8 @@ struct KeptViews {
     dates: BoundedMemo<String, Arc<[Date]>>,
     overviews: BoundedMemo<OverviewKey, Arc<PeriodOverview>>,
     usage_json: OnceLock<Bytes>,
+    /// Against each previous period, by its id.
+    comparisons: BoundedMemo<String, Option<Comparison>>,
 }
 
 impl PeriodViews {
@@ -60,6 +62,15 @@ impl PeriodViews {
         self.kept.overviews.get_or_try_compute((view.zone.name.clone(), view.day), || {
             build(&self.period, &self.dates_in(&view.zone), view).map(Arc::new)
         })
+    }
+
+    /// The comparison with the previous period `previous`, when it was made before.
+    pub fn kept_comparison(&self, previous: &str) -> Option<Option<Comparison>> {
+        self.kept.comparisons.get(&previous.to_owned())
+    }
+
+    pub fn keep_comparison(&self, previous: &str, comparison: Option<Comparison>) {
+        self.kept.comparisons.keep(previous.to_owned(), comparison);
     }
 
     /// The `/usage` body, serialised on first use.

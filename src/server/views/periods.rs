@@ -73,15 +73,20 @@ async fn compared_with_previous(
     let Some(previous) = history.previous_of(id) else {
         return (None, Some("No previous period is kept to compare with.".into()));
     };
+    if let Some(kept) = shown.kept_comparison(&previous.id) {
+        return (kept, None);
+    }
     let previous_period = match history.past_period(&previous.id).await {
         Ok(Some(period)) => period,
         Ok(None) => return (None, Some("No previous period is kept to compare with.".into())),
         Err(_) => return (None, Some("The previous period could not be read from the history store.".into())),
     };
-    match (period_start(id), period_start(&previous.id)) {
-        (Some(start), Some(previous_start)) => (compare(&shown.period, start, &previous_period, previous_start), None),
-        _ => (None, None),
-    }
+    let comparison = match (period_start(id), period_start(&previous.id)) {
+        (Some(start), Some(previous_start)) => compare(&shown.period, start, &previous_period, previous_start),
+        _ => None,
+    };
+    shown.keep_comparison(&previous.id, comparison.clone());
+    (comparison, None)
 }
 
 /// A stored period's first and last message day (UTC).
