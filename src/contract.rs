@@ -23,6 +23,73 @@ pub struct UsageResponse<Rows = Vec<UsageRow>> {
     pub usage: Rows,
 }
 
+/// `GET /usage/summary`: the current period in figures — its bounds, total, messages, credits per day in the
+/// asked zone, the budget and the projection of its end. A separate endpoint, so `/usage` keeps its contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    pub period: SummaryPeriod,
+    /// The zone of `days` (an IANA name; UTC when the one asked for is not a zone).
+    pub time_zone: String,
+    pub total_credits: Credits,
+    pub messages: usize,
+    /// Every day from the first message's to the last's, in `time_zone`, days without usage as zero.
+    pub days: Vec<SummaryDay>,
+    /// `null` when no budget is configured.
+    pub budget: Option<SummaryBudget>,
+    pub projection: SummaryProjection,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryPeriod {
+    /// RFC 3339, UTC.
+    pub start: String,
+    /// `null` when no billing cycle is configured (the end is unknown). The period is `[start, end)`.
+    pub end: Option<String>,
+    /// The upstream fetch time, clamped to the period: what the figures are as of.
+    pub as_of: String,
+    /// The period has ended: its figures are final.
+    pub closed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryDay {
+    /// `YYYY-MM-DD`, in the summary's zone.
+    pub day: String,
+    pub credits: Credits,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryBudget {
+    pub credits: Credits,
+    /// Used ÷ budget, in tenths of a percent (rounded half up): 880 is 88.0 %.
+    pub used_permille: u32,
+    /// The budget left; negative when exceeded.
+    pub remaining: Credits,
+    pub run_out: RunOutSummary,
+}
+
+/// When the budget runs out: `reached` (on `day`), `projected` (on `day`, at this pace), `not_in_this_period`, or
+/// `unknown` (too few full days to say).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOutSummary {
+    pub state: String,
+    /// `YYYY-MM-DD` in the summary's zone, for `reached` and `projected`.
+    pub day: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryProjection {
+    /// Days entirely inside the period and before `as_of`, in the summary's zone.
+    pub full_days: usize,
+    /// Credits per day over the full days; `null` before the first.
+    pub pace_per_day: Option<Credits>,
+    /// The projected total at the period's end and its 80 % range; `null` when closed, when the end is unknown,
+    /// or with fewer than three full days.
+    pub total: Option<Credits>,
+    pub low: Option<Credits>,
+    pub high: Option<Credits>,
+}
+
 /// The body of every error response: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -15,6 +15,8 @@ pub struct DayTotal {
     pub iso_day: String,
     pub days: u32,
     pub credits: Credits,
+    /// A day still to come, its credits the projection's pace.
+    pub projected: bool,
 }
 
 /// The figures in the dashboard's header.
@@ -102,6 +104,8 @@ pub struct PeriodOverview {
     /// By credits, largest first; the rows add up exactly to the summary's total.
     pub breakdown: Vec<BreakdownRow>,
     pub days: Vec<DayTotal>,
+    /// The budget's daily allowance (the budget over the period's days), drawn as a line on the chart.
+    pub allowance: Option<Credits>,
     /// The chart, drawn on the server.
     pub chart_svg: String,
 }
@@ -150,6 +154,34 @@ pub struct PeriodsView {
     pub comparison_note: Option<String>,
 }
 
+/// The budget card: usage against the period's budget, and where the period is heading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetView {
+    /// The period's first and last day in the view's zone, `DD-MM-YYYY`; the last is `None` when no billing
+    /// cycle is configured (the end is unknown).
+    pub first_day: String,
+    pub last_day: Option<String>,
+    /// The period has ended: final figures.
+    pub closed: bool,
+    /// What the figures are as of, `06-05-2024 14:02 UTC`.
+    pub as_of: String,
+    pub to_date: Credits,
+    pub budget: Option<Credits>,
+    /// Used ÷ budget, in tenths of a percent.
+    pub used_permille: Option<u32>,
+    /// The budget left; negative when it is exceeded.
+    pub remaining: Option<Credits>,
+    /// Credits per day over the full days so far, and how many.
+    pub pace: Option<Credits>,
+    pub full_days: usize,
+    /// The projected total at the period's end, and its 80 % range.
+    pub projected: Option<(Credits, Credits, Credits)>,
+    /// Why there is no projection, in words, when there is none.
+    pub projection_note: Option<String>,
+    /// When the budget runs out, in words.
+    pub run_out: Option<String>,
+}
+
 /// Everything the dashboard shows: the period's overview and one page of the table, in a zone. Rendered on the
 /// server only (the table island gets its page as props).
 #[derive(Clone, Debug, PartialEq)]
@@ -163,6 +195,8 @@ pub struct DashboardData {
     pub zone: ZoneView,
     /// The chosen day, `DD-MM-YYYY`.
     pub day: Option<String>,
+    /// `None` for a period without messages.
+    pub budget: Option<BudgetView>,
 }
 
 /// What the page's route hands the page: the view as asked (the retry link asks for it again), the dashboard

@@ -25,7 +25,10 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     let shown_views = shown.as_ref().ok().map(|shown| (&shown.views, shown.past));
     let periods = periods_view(state.history.as_deref(), shown_views).await;
     let page_size = state.config.table_page_size;
-    let dashboard = shown.and_then(|shown| build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size));
+    let budget = state.budget_settings();
+    let dashboard = shown.and_then(|shown| {
+        build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, &budget, shown.past)
+    });
     let status = dashboard.as_ref().err().map(UsageError::status);
     if let Err(error) = &dashboard {
         state.log_failure("/", error);

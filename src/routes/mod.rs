@@ -89,6 +89,7 @@ pub fn build_router(state: AppState) -> Router {
         .route(<LoadTablePage as ServerFn>::PATH, post(server_functions))
         .route("/usage", cross_origin(get(usage::usage), origins))
         .route("/usage.csv", cross_origin(get(usage::usage_csv), origins))
+        .route("/usage/summary", cross_origin(get(usage::usage_summary), origins))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness))
         .fallback(static_files)

@@ -2,8 +2,8 @@
 //! never part of one.
 
 use crate::server::error::UsageError;
-use crate::server::views::csv_export;
 use crate::server::views::resolved_view::ResolvedView;
+use crate::server::views::{csv_export, summary};
 use crate::server::AppState;
 use crate::view_query::ViewQuery;
 use axum::extract::{RawQuery, State};
@@ -41,6 +41,19 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery)
             (headers, body).into_response()
         }
         Err(error) => failure(&state, "/usage.csv", UsageError::Internal { cause: format!("CSV: {error}") }),
+    }
+}
+
+/// `GET /usage/summary?tz=…`: the current period in figures (`UsageSummary`), or the JSON error.
+pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
+    let outcome = match state.current_views().await {
+        Ok(views) => summary::usage_summary(&views, &view.zone, &state.budget_settings()),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(summary) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(summary)).into_response(),
+        Err(error) => failure(&state, "/usage/summary", error),
     }
 }
 

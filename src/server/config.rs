@@ -5,6 +5,8 @@
 use super::upstream::client::ClientSettings;
 use super::upstream::retry::RetryPolicy;
 use super::upstream::urls::UpstreamUrls;
+use crate::money::Credits;
+use crate::server::billing::cycle::BillingCycle;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -48,6 +50,14 @@ pub struct Config {
     pub history_retention_periods: u32,
     /// The longest a page waits for the history store before saying past periods are unavailable.
     pub history_timeout_ms: u64,
+    /// An instant that starts a billing period (RFC 3339); empty: the period's end is unknown.
+    pub billing_cycle_anchor: String,
+    /// `month`, or a number of days; empty with the anchor.
+    pub billing_interval: String,
+    /// Credits per period (a decimal, `3000` or `2500.50`); empty: no budget.
+    pub credit_budget: String,
+    /// Fractions of the budget that fire an alert when usage reaches them.
+    pub alert_thresholds: Vec<f64>,
 }
 
 impl Default for Config {
@@ -74,6 +84,10 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             history_retention_periods: 0,
             history_timeout_ms: 2_000,
+            billing_cycle_anchor: String::new(),
+            billing_interval: String::new(),
+            credit_budget: String::new(),
+            alert_thresholds: vec![0.5, 0.8, 1.0],
         }
     }
 }
@@ -182,7 +196,7 @@ impl Config {
         let config: Config = table.clone().try_into().expect("every key was read on its own");
         config.validate().map_err(|(key, detail)| ConfigError::InvalidValue {
             origin: sources.get(key).cloned().unwrap_or_else(|| format!("`{key}`")),
-            given: table.get(key).map(toml::Value::to_string).unwrap_or_default(),
+            given: table.get(key).or_else(|| defaults.get(key)).map(toml::Value::to_string).unwrap_or_default(),
             accepted: accepted(key).into(),
             detail: detail.map(|detail| format!(" ({detail})")).unwrap_or_default(),
         })?;
@@ -209,6 +223,15 @@ impl Config {
         }
         if !self.upstream_base_url.is_empty() {
             UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| ("upstream_base_url", Some(reason)))?;
+        }
+        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval)?;
+        self.budget().map_err(|reason| ("credit_budget", Some(reason)))?;
+        let thresholds = &self.alert_thresholds;
+        if thresholds.iter().any(|fraction| !(fraction.is_finite() && *fraction > 0.0 && *fraction <= 10.0)) {
+            return Err(("alert_thresholds", None));
+        }
+        if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(("alert_thresholds", Some("in increasing order, each once".into())));
         }
         if !self.database_url.is_empty() {
             check_database_url(&self.database_url).map_err(|reason| ("database_url", Some(reason)))?;
@@ -237,6 +260,28 @@ impl Config {
 
     pub fn report_not_found_ttl(&self) -> Duration {
         Duration::from_secs(self.report_not_found_ttl_secs)
+    }
+
+    /// The billing cycle, when one is configured.
+    pub fn billing_cycle(&self) -> Option<BillingCycle> {
+        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval).expect("validated at start-up")
+    }
+
+    /// The period's budget, when one is configured.
+    pub fn budget(&self) -> Result<Option<Credits>, String> {
+        match self.credit_budget.trim() {
+            "" => Ok(None),
+            text => match Credits::parse_decimal(text) {
+                Ok(budget) if budget > Credits::ZERO => Ok(Some(budget)),
+                Ok(_) => Err("a budget is more than zero".into()),
+                Err(error) => Err(error.to_string()),
+            },
+        }
+    }
+
+    /// The alert thresholds in tenths of a percent of the budget (`0.5` is 500), in increasing order.
+    pub fn alert_thresholds_permille(&self) -> Vec<u32> {
+        self.alert_thresholds.iter().map(|fraction| (fraction * 1000.0).round() as u32).collect()
     }
 
     pub fn history_timeout(&self) -> Duration {
@@ -309,9 +354,16 @@ pub fn env_name(key: &str) -> String {
 fn env_value(default: &toml::Value, text: &str) -> Option<toml::Value> {
     Some(match default {
         toml::Value::Integer(_) => toml::Value::Integer(text.parse().ok()?),
-        toml::Value::Array(_) => toml::Value::Array(
-            text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(toml::Value::from).collect(),
-        ),
+        // A list of the default's kind: numbers (the thresholds) or text (the origins).
+        toml::Value::Array(items) => {
+            let numbers = matches!(items.first(), Some(toml::Value::Float(_)));
+            let items = text.split(',').map(str::trim).filter(|item| !item.is_empty());
+            toml::Value::Array(if numbers {
+                items.map(|item| item.parse::<f64>().ok().map(toml::Value::Float)).collect::<Option<_>>()?
+            } else {
+                items.map(toml::Value::from).collect()
+            })
+        }
         _ => toml::Value::String(text.to_owned()),
     })
 }
@@ -362,6 +414,14 @@ fn accepted(key: &str) -> &'static str {
         "database_url" => "empty (no history), sqlite://<file> or postgres://<user>@<host>:<port>/<database>",
         "history_retention_periods" => "a whole number of periods, 0 or more (0 keeps all)",
         "history_timeout_ms" => "a whole number of milliseconds, at least 1",
+        "billing_cycle_anchor" => {
+            "empty, or an instant that starts a billing period (RFC 3339, 2024-04-29T00:00:00Z), with billing_interval"
+        }
+        "billing_interval" => "empty, or `month`, or a whole number of days from 1 to 366, with billing_cycle_anchor",
+        "credit_budget" => "empty (no budget), or credits per period as a decimal with at most two places, more than 0",
+        "alert_thresholds" => {
+            "fractions of the budget, more than 0 and at most 10, in increasing order (0.5, 0.8, 1.0); comma-separated in the environment"
+        }
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }
@@ -391,9 +451,15 @@ mod tests {
     }
 
     #[test]
-    fn the_repository_file_is_valid_and_matches_the_defaults() {
+    fn the_repository_file_is_valid_and_is_the_defaults_with_the_samples_billing_cycle_and_budget() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
-        assert_eq!(Config::from_sources("Leptos.toml", &text, &no_env()).unwrap(), Config::default());
+        let sample = Config {
+            billing_cycle_anchor: "2024-04-29T00:00:00Z".into(),
+            billing_interval: "month".into(),
+            credit_budget: "3000".into(),
+            ..Config::default()
+        };
+        assert_eq!(Config::from_sources("Leptos.toml", &text, &no_env()).unwrap(), sample);
     }
 
     #[test]
@@ -487,6 +553,43 @@ mod tests {
         assert!(check_database_url("postgres://user@127.0.0.1:5432/history").is_ok());
         for bad in ["sqlite://", "mysql://x", "history.sqlite3", "postgres://[", "http://db"] {
             assert!(check_database_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_billing_cycle_budget_and_thresholds_are_checked_and_named() {
+        let config = Config::from_sources(
+            "x",
+            "",
+            &env(&[
+                ("BILLING_CYCLE_ANCHOR", "2024-04-29T00:00:00Z"),
+                ("BILLING_INTERVAL", "14"),
+                ("CREDIT_BUDGET", "2500.50"),
+                ("ALERT_THRESHOLDS", "0.25, 0.75,1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.budget(), Ok(Some(Credits::from_hundredths(250_050))));
+        assert_eq!(config.alert_thresholds_permille(), [250, 750, 1000]);
+        assert!(config.billing_cycle().is_some());
+        for (pairs, key) in [
+            (vec![("BILLING_INTERVAL", "month")], "`billing_cycle_anchor` = \"\" is not accepted"),
+            (
+                vec![("BILLING_CYCLE_ANCHOR", "2024-04-29T00:00:00Z"), ("BILLING_INTERVAL", "0")],
+                "BILLING_INTERVAL (`billing_interval`) = \"0\"",
+            ),
+            (
+                vec![("BILLING_CYCLE_ANCHOR", "monday"), ("BILLING_INTERVAL", "month")],
+                "BILLING_CYCLE_ANCHOR (`billing_cycle_anchor`)",
+            ),
+            (vec![("CREDIT_BUDGET", "12.345")], "CREDIT_BUDGET (`credit_budget`) = \"12.345\" is not accepted"),
+            (vec![("CREDIT_BUDGET", "0")], "CREDIT_BUDGET (`credit_budget`)"),
+            (vec![("ALERT_THRESHOLDS", "0.8,0.5")], "ALERT_THRESHOLDS (`alert_thresholds`)"),
+            (vec![("ALERT_THRESHOLDS", "half")], "ALERT_THRESHOLDS (`alert_thresholds`) = `half` is not accepted"),
+            (vec![("ALERT_THRESHOLDS", "0,1")], "ALERT_THRESHOLDS (`alert_thresholds`)"),
+        ] {
+            let message = refusal("", &env(&pairs));
+            assert!(message.starts_with(key), "{pairs:?}: {message}");
         }
     }
 

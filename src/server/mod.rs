@@ -3,6 +3,7 @@
 //! kept in a database) → `pricing` (the credit rules and the kept period) → `upstream` (the billing API and
 //! its client); `config`, `error` and `memo` serve them all.
 
+pub mod billing;
 pub mod config;
 pub mod error;
 pub mod history;
@@ -21,6 +22,7 @@ use history::History;
 use leptos::config::LeptosOptions;
 use pricing::period_keeper::PeriodKeeper;
 use std::sync::Arc;
+use views::budget::BudgetSettings;
 use views::period_views::{PeriodViews, ViewCache};
 
 /// The period a view shows, and whether it is a past one (read from the history store).
@@ -80,6 +82,11 @@ impl AppState {
             history,
             upstream_shown: config.upstream_urls().redacted_base().into(),
         })
+    }
+
+    /// The billing cycle and budget the configuration sets.
+    pub fn budget_settings(&self) -> BudgetSettings {
+        BudgetSettings { cycle: self.config.billing_cycle(), budget: self.config.budget().ok().flatten() }
     }
 
     /// The kept period's views: what `/usage` reads.

@@ -1,4 +1,5 @@
 use crate::figures;
+use crate::ui::budget_card::BudgetCard;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
 use crate::ui::period_picker::{PeriodComparison, PeriodPicker};
@@ -61,7 +62,13 @@ fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
         <PeriodPicker periods=periods.clone() view=data.view.clone()/>
         <PeriodHeader summary=summary.clone() day=data.day/>
         <PeriodComparison comparison=periods.comparison.clone() note=periods.comparison_note.clone()/>
-        <UsageChart days=data.overview.days.clone() svg=data.chart_svg view=data.view.clone()/>
+        {data.budget.map(|budget| view! { <BudgetCard budget/> })}
+        <UsageChart
+            days=data.overview.days.clone()
+            svg=data.chart_svg
+            view=data.view.clone()
+            allowance=data.overview.allowance
+        />
         <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view/>
         <UsageTable initial=data.table/>
     }

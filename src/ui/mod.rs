@@ -1,5 +1,6 @@
 //! The dashboard's components. Pure logic (sorting, day totals, formatting) lives outside, in plain modules.
 
+pub mod budget_card;
 pub mod dashboard_page;
 pub mod error_panel;
 pub mod period_header;

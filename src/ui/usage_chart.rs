@@ -1,4 +1,5 @@
 use crate::figures;
+use crate::money::Credits;
 use crate::view::DayTotal;
 use crate::view_query::{ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
@@ -6,8 +7,12 @@ use leptos::prelude::*;
 /// The per-day chart (per week for a long period). The SVG comes from the server (charts-rs is not in the
 /// WASM); the totals are repeated as a list for screen readers.
 #[component]
-pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery) -> impl IntoView {
+///
+/// Days still to come (projected at the pace so far) are drawn lighter and listed as projected; a budget's daily
+/// allowance is a dashed line, and said in words under the chart.
+pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery, allowance: Option<Credits>) -> impl IntoView {
     let weekly = days.first().is_some_and(|bar| bar.days > 1);
+    let projected = days.iter().any(|bar| bar.projected);
     let title = if weekly { "Credits per week" } else { "Credits per day" };
     let body = if days.is_empty() {
         view! { <p class="empty">"No usage yet in this period."</p> }.into_any()
@@ -24,12 +29,14 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery) -> impl Int
                         let credits = figures::amount(bar.credits);
                         let text = if bar.days > 1 {
                             format!("Week from {}: {credits} credits", bar.day)
+                        } else if bar.projected {
+                            format!("{}: projected {credits} credits", bar.day)
                         } else {
                             format!("{}: {credits} credits", bar.day)
                         };
                         let selected = view.day.as_deref() == Some(bar.iso_day.as_str());
-                        // A week has no single day to link to.
-                        let entry = if bar.days > 1 {
+                        // A week has no single day to link to, and a day to come no messages.
+                        let entry = if bar.days > 1 || bar.projected {
                             text.into_any()
                         } else {
                             let href = view.with_day(Some(bar.iso_day.clone())).href();
@@ -37,13 +44,22 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery) -> impl Int
                                 .into_any()
                         };
                         view! {
-                            <li data-day=bar.day.clone() data-credits=bar.credits.to_string() class:selected=selected>
+                            <li data-day=bar.day.clone() data-credits=bar.credits.to_string() class:selected=selected class:projected=bar.projected>
                                 {entry}
                             </li>
                         }
                     })
                     .collect_view()}
             </ol>
+            {allowance.map(|allowance| view! {
+                <p class="chart-legend-text" id="chart-allowance">
+                    {format!(
+                        "Dashed line: the budget's daily allowance, {} credits a day.{}",
+                        figures::amount(allowance),
+                        if projected { " Lighter bars: the days to come, at the pace so far." } else { "" }
+                    )}
+                </p>
+            })}
         }
         .into_any()
     };

@@ -1,27 +1,46 @@
 //! The per-day bar chart, drawn on the server with charts-rs. Kept out of the WASM build: the library
 //! embeds a font that alone would be most of the bundle budget.
 
+use crate::money::Credits;
 use crate::view::DayTotal;
 use crate::view_query::FOLLOWS_SORT;
 
 /// An SVG of one bar per day. Colours are neutral and the background transparent so that the same SVG reads
 /// in the light and the dark scheme.
-pub fn render_daily_chart(days: &[DayTotal]) -> Result<String, String> {
-    let values: Vec<f64> = days.iter().map(|day| day.credits.hundredths() as f64 / 100.0).collect();
+///
+/// Days still to come (`projected`) are a second, lighter series stacked in the same place, and a budget's daily
+/// `allowance` a dashed line; the legend then names the three.
+pub fn render_daily_chart(days: &[DayTotal], allowance: Option<Credits>) -> Result<String, String> {
+    let credits = |day: &DayTotal| Some(day.credits.hundredths() as f64 / 100.0);
+    let actual: Vec<Option<f64>> = days.iter().map(|day| credits(day).filter(|_| !day.projected)).collect();
+    let projected: Vec<Option<f64>> = days.iter().map(|day| credits(day).filter(|_| day.projected)).collect();
     let labels: Vec<&str> = days.iter().map(|day| day.day.as_str()).collect();
+    let mut series = vec![serde_json::json!({"name": "Credits", "data": actual, "stack": "credits"})];
+    if projected.iter().any(Option::is_some) {
+        series.push(serde_json::json!({"name": "Projected", "data": projected, "stack": "credits"}));
+    }
+    if let Some(allowance) = allowance {
+        let per_day = allowance.hundredths() as f64 / 100.0;
+        series.push(serde_json::json!({
+            "name": "Daily allowance",
+            "data": vec![per_day; days.len()],
+            "category": "line",
+            "stroke_dash_array": "6,4",
+        }));
+    }
     let options = serde_json::json!({
         "width": 960,
         "height": 300,
         "margin": {"left": 8, "top": 12, "right": 16, "bottom": 4},
-        "legend_show": false,
+        "legend_show": series.len() > 1,
         "tooltip_show": true,
         "x_axis_data": labels,
         "x_axis_font_color": "#8a8f98",
         "x_axis_stroke_color": "#8a8f98",
         "x_axis_font_size": 13,
         "grid_stroke_color": "rgba(138, 143, 152, 0.25)",
-        "series_colors": ["#4f6bed"],
-        "series_list": [{"name": "Credits", "data": values}],
+        "series_colors": ["#4f6bed", "#b7c3f7", "#f59e0b"],
+        "series_list": series,
         "y_axis_configs": [{"axis_font_color": "#8a8f98", "axis_font_size": 13, "axis_min": 0}],
     });
     let mut chart = charts_rs::BarChart::from_json(&options.to_string()).map_err(|error| error.to_string())?;
@@ -99,13 +118,34 @@ mod tests {
                 iso_day: String::new(),
                 days: 1,
                 credits: Credits::from_hundredths(hundredths),
+                projected: false,
             })
             .collect();
-        let svg = render_daily_chart(&days).unwrap();
+        let svg = render_daily_chart(&days, None).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         for day in ["29-04-2024", "30-04-2024", "01-05-2024"] {
             assert!(svg.contains(day), "label {day} missing");
         }
+    }
+
+    #[test]
+    fn days_to_come_and_the_daily_allowance_are_drawn_apart_with_a_legend() {
+        let day = |name: &str, hundredths, projected| DayTotal {
+            day: name.into(),
+            iso_day: String::new(),
+            days: 1,
+            credits: Credits::from_hundredths(hundredths),
+            projected,
+        };
+        let days = [day("01-05-2024", 5_000, false), day("02-05-2024", 4_000, true)];
+        let plain = render_daily_chart(&days[..1], None).unwrap();
+        assert!(!plain.contains("Daily allowance") && !plain.contains("Projected"), "no legend for one series");
+        let svg = render_daily_chart(&days, Some(Credits::from_hundredths(3_000))).unwrap();
+        for legend in ["Credits", "Projected", "Daily allowance"] {
+            assert!(svg.lines().any(|line| line.trim() == legend), "legend {legend}: {svg}");
+        }
+        assert!(svg.contains("fill=\"#B7C3F7\""), "the projected day is lighter: {svg}");
+        assert!(svg.contains("stroke-dasharray=\"6,4\""), "the allowance is dashed: {svg}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (kept per period, zone and day) with the chart's bars linked to this view's days, and the table page the
 //! URL asks for.
 
+use super::budget::{budget_view, forecast, BudgetSettings};
 use super::chart::{escape_attribute, link_bars};
 use super::period_views::PeriodViews;
 use super::resolved_view::ResolvedView;
@@ -21,17 +22,21 @@ static ZONE_SUGGESTIONS: LazyLock<Arc<str>> = LazyLock::new(|| {
         .into()
 });
 
+/// `past`: a period the upstream has moved on from.
 pub fn build_dashboard(
     views: &PeriodViews,
     view: &ResolvedView,
     page_size: usize,
+    budget: &BudgetSettings,
+    past: bool,
 ) -> Result<DashboardData, UsageError> {
-    let overview = views.overview(view)?;
+    let forecast = forecast(&views.period, &view.zone, budget, past);
+    let overview = views.overview(view, forecast.as_ref())?;
     // The bars link to their days with the rest of this view's state, so the links are this request's.
     // A week's bar has no single day to link to.
     let selected = view.day.map(|day| day.to_string());
     let chart_svg = link_bars(&overview.chart_svg, |label| {
-        let bar = overview.days.iter().find(|bar| bar.day == label && bar.days == 1)?;
+        let bar = overview.days.iter().find(|bar| bar.day == label && bar.days == 1 && !bar.projected)?;
         let href = view.query.with_day(Some(bar.iso_day.clone())).href();
         Some((href, selected.as_deref() == Some(bar.iso_day.as_str())))
     });
@@ -48,6 +53,7 @@ pub fn build_dashboard(
         table: table_page(views, view, page_size),
         zone,
         day: view.day.map(format_day),
+        budget: budget_view(views, &view.zone, budget, past),
     })
 }
 
@@ -70,7 +76,8 @@ mod tests {
     }
 
     fn dashboard(period: &PeriodViews, query: &str) -> DashboardData {
-        build_dashboard(period, &ResolvedView::resolve(&ViewQuery::from_query(query)), 100).unwrap()
+        let view = ResolvedView::resolve(&ViewQuery::from_query(query));
+        build_dashboard(period, &view, 100, &BudgetSettings::default(), false).unwrap()
     }
 
     fn period() -> PeriodViews {

@@ -32,9 +32,37 @@ pub fn chart_totals(days: impl IntoIterator<Item = (Date, Credits)>) -> Result<V
         .map(|days| {
             let credits = Credits::checked_sum(days.iter().map(|day| per_day.get(day).copied().unwrap_or_default()))
                 .ok_or_else(credits_overflow)?;
-            Ok(DayTotal { day: format_day(days[0]), iso_day: days[0].to_string(), days: days_per_bar as u32, credits })
+            Ok(DayTotal {
+                day: format_day(days[0]),
+                iso_day: days[0].to_string(),
+                days: days_per_bar as u32,
+                credits,
+                projected: false,
+            })
         })
         .collect()
+}
+
+/// The days after the last bar up to `today` (without usage so far: zero), then the days still to come in the
+/// period (`future`), each projected at `pace`: drawn on a daily chart only (a weekly one has no day to put
+/// them on).
+pub fn with_projected_days(mut bars: Vec<DayTotal>, today: Date, future: &[Date], pace: Credits) -> Vec<DayTotal> {
+    let daily = bars.first().is_none_or(|bar| bar.days == 1);
+    let Some(last) = bars.last().and_then(|bar| bar.iso_day.parse::<Date>().ok()) else { return bars };
+    let so_far: Vec<Date> = last.series(1.day()).skip(1).take_while(|day| *day <= today).collect();
+    if !daily || bars.len() + so_far.len() + future.len() > LONGEST_DAILY_CHART_DAYS {
+        return bars;
+    }
+    let bar = |day: Date, credits, projected| DayTotal {
+        day: format_day(day),
+        iso_day: day.to_string(),
+        days: 1,
+        credits,
+        projected,
+    };
+    bars.extend(so_far.into_iter().map(|day| bar(day, Credits::ZERO, false)));
+    bars.extend(future.iter().filter(|day| **day > last.max(today)).map(|day| bar(*day, pace, true)));
+    bars
 }
 
 #[cfg(test)]
@@ -133,6 +161,34 @@ mod tests {
         assert_eq!(bars[0], bar("01-01-2024", 7, "1.50"));
         assert_eq!(bars[1], bar("08-01-2024", 7, "0.00"));
         assert_eq!(bars[52], bar("30-12-2024", 7, "2.00"));
+    }
+
+    #[test]
+    fn days_to_come_follow_the_last_bar_at_the_pace() {
+        let bars = chart_totals(utc_days(&[("2024-05-01T10:00:00Z", 500), ("2024-05-02T10:00:00Z", 700)])).unwrap();
+        let future: Vec<Date> = ["2024-05-02", "2024-05-03", "2024-05-04"].iter().map(|d| d.parse().unwrap()).collect();
+        let today = "2024-05-02".parse().unwrap();
+        let bars = with_projected_days(bars, today, &future, Credits::from_hundredths(600));
+        let shown: Vec<(String, String, bool)> =
+            bars.iter().map(|bar| (bar.day.clone(), bar.credits.to_string(), bar.projected)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("01-05-2024".into(), "5.00".into(), false),
+                ("02-05-2024".into(), "7.00".into(), false),
+                ("03-05-2024".into(), "6.00".into(), true),
+                ("04-05-2024".into(), "6.00".into(), true),
+            ]
+        );
+        // Today without usage yet is a day so far (zero), not one to come.
+        let bars = chart_totals(utc_days(&[("2024-05-01T10:00:00Z", 500)])).unwrap();
+        let bars =
+            with_projected_days(bars, "2024-05-03".parse().unwrap(), &future[2..], Credits::from_hundredths(600));
+        let shown: Vec<(String, bool)> = bars.iter().map(|bar| (bar.credits.to_string(), bar.projected)).collect();
+        assert_eq!(
+            shown,
+            [("5.00".into(), false), ("0.00".into(), false), ("0.00".into(), false), ("6.00".into(), true)]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and what is kept of them per period.
 
 pub mod breakdown;
+pub mod budget;
 pub mod chart;
 pub mod comparison;
 pub mod csv_export;
@@ -12,5 +13,6 @@ pub mod overview;
 pub mod period_views;
 pub mod periods;
 pub mod resolved_view;
+pub mod summary;
 pub mod table;
 pub mod zones;

@@ -3,7 +3,7 @@
 
 use super::breakdown::breakdown;
 use super::chart::render_daily_chart;
-use super::day_totals::chart_totals;
+use super::day_totals::{chart_totals, with_projected_days};
 use super::resolved_view::ResolvedView;
 use super::zones::format_day;
 use crate::contract::UsageRow;
@@ -14,17 +14,34 @@ use crate::server::pricing::priced_period::PricedPeriod;
 use crate::view::{PeriodOverview, PeriodSummary};
 use jiff::civil::Date;
 
+/// Where the period is heading, for the chart: the days still to come, each at the pace so far, and the
+/// budget's daily allowance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Forecast {
+    /// The day of "as of", in the view's zone: the last day with actual figures.
+    pub today: Date,
+    pub future_days: Vec<Date>,
+    pub pace: Credits,
+    pub allowance: Option<Credits>,
+}
+
 /// `dates` holds each row's day in the view's zone.
 pub fn build_overview(
     period: &PricedPeriod,
     dates: &[Date],
     view: &ResolvedView,
+    forecast: Option<&Forecast>,
 ) -> Result<PeriodOverview, UsageError> {
-    let days = chart_totals(dates.iter().copied().zip(period.rows.iter().map(|row| row.credits_used)))?;
+    let mut days = chart_totals(dates.iter().copied().zip(period.rows.iter().map(|row| row.credits_used)))?;
+    if let Some(forecast) = forecast.filter(|forecast| !forecast.future_days.is_empty()) {
+        days = with_projected_days(days, forecast.today, &forecast.future_days, forecast.pace);
+    }
+    let allowance = forecast.and_then(|forecast| forecast.allowance);
     let chart_svg = if days.is_empty() {
         String::new()
     } else {
-        render_daily_chart(&days).map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
+        render_daily_chart(&days, allowance)
+            .map_err(|cause| UsageError::Internal { cause: format!("chart: {cause}") })?
     };
     // The header and the breakdown cover the view's days: all of them, or the chosen one.
     let rows: Vec<&UsageRow> =
@@ -41,5 +58,5 @@ pub fn build_overview(
         message_count: rows.len(),
         report_priced_count: rows.iter().filter(|row| row.report_name.is_some()).count(),
     };
-    Ok(PeriodOverview { summary, breakdown: breakdown(rows.iter().copied(), total)?, days, chart_svg })
+    Ok(PeriodOverview { summary, breakdown: breakdown(rows.iter().copied(), total)?, days, allowance, chart_svg })
 }

@@ -3,7 +3,7 @@
 //! the kept period while it is kept, a past period while it is in memory — and the period never points back
 //! at them.
 
-use super::overview::build_overview;
+use super::overview::{build_overview, Forecast};
 use super::resolved_view::ResolvedView;
 use super::zones::Zone;
 use crate::contract::UsageResponse;
@@ -50,8 +50,13 @@ impl PeriodViews {
 
     /// The overview of the view's zone and day, built on first use. A failure is not kept: the next request
     /// builds it again.
-    pub fn overview(&self, view: &ResolvedView) -> Result<Arc<PeriodOverview>, UsageError> {
-        self.overview_built_by(view, build_overview)
+    /// `forecast`: the same for every request of this period in the view's zone (it is kept with the overview).
+    pub fn overview(
+        &self,
+        view: &ResolvedView,
+        forecast: Option<&Forecast>,
+    ) -> Result<Arc<PeriodOverview>, UsageError> {
+        self.overview_built_by(view, |period, dates, view| build_overview(period, dates, view, forecast))
     }
 
     fn overview_built_by(
@@ -138,9 +143,9 @@ mod tests {
     fn an_overview_is_built_once_per_zone_and_day() {
         let views = PeriodViews::new(period());
         let view = ResolvedView::resolve(&ViewQuery::default());
-        assert!(Arc::ptr_eq(&views.overview(&view).unwrap(), &views.overview(&view).unwrap()));
+        assert!(Arc::ptr_eq(&views.overview(&view, None).unwrap(), &views.overview(&view, None).unwrap()));
         let other_day = ResolvedView::resolve(&ViewQuery::from_query("day=2024-04-29"));
-        assert!(!Arc::ptr_eq(&views.overview(&view).unwrap(), &views.overview(&other_day).unwrap()));
+        assert!(!Arc::ptr_eq(&views.overview(&view, None).unwrap(), &views.overview(&other_day, None).unwrap()));
     }
 
     #[test]
@@ -149,7 +154,9 @@ mod tests {
         let view = ResolvedView::resolve(&ViewQuery::default());
         let failed = views.overview_built_by(&view, |_, _, _| Err(UsageError::Internal { cause: "chart".into() }));
         assert_eq!(failed.unwrap_err().code(), "internal_error");
-        let built = views.overview_built_by(&view, build_overview).expect("built again, not the kept failure");
+        let built = views
+            .overview_built_by(&view, |period, dates, view| build_overview(period, dates, view, None))
+            .expect("built again, not the kept failure");
         assert_eq!(built.summary.message_count, 1);
     }
 
