@@ -1,10 +1,11 @@
 import { defineConfig } from "@playwright/test";
 
-// Five servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
+// Six servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
 // closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), one that
 // keeps nothing, on a 250-message fake upstream the tests can make fail and heal, and one that keeps a history
-// (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period. The others
-// keep no history.
+// (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period, and one whose
+// 30-day billing cycle started ten days ago, on a fake upstream of the ten days before now. The others keep no
+// history; the large one has no billing cycle or budget, the others the sample's (Leptos.toml).
 // Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = {}) => ({
@@ -27,6 +28,10 @@ export const FLAKY_URL = "http://127.0.0.1:3103";
 export const FLAKY_UPSTREAM_URL = "http://127.0.0.1:3191";
 export const HISTORY_URL = "http://127.0.0.1:3104";
 export const HISTORY_UPSTREAM_URL = "http://127.0.0.1:3192";
+export const LIVE_URL = "http://127.0.0.1:3105";
+export const LIVE_UPSTREAM_URL = "http://127.0.0.1:3193";
+/// The live server's cycle: ten days ago, 00:00 UTC.
+export const LIVE_CYCLE_START = new Date(new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime() - 10 * 86400_000);
 // A new file each run: the test expects the history to start empty.
 const historyFile = `target/e2e-history/${process.pid}-${Date.now()}.sqlite3`;
 
@@ -71,7 +76,7 @@ export default defineConfig({
       command: binary,
       cwd: "..",
       url: `${LARGE_URL}/healthz`,
-      env: serverEnv("127.0.0.1:3102", LARGE_UPSTREAM_URL),
+      env: serverEnv("127.0.0.1:3102", LARGE_UPSTREAM_URL, { BILLING_CYCLE_ANCHOR: "", BILLING_INTERVAL: "", CREDIT_BUDGET: "" }),
       reuseExistingServer: false,
       timeout: 60_000,
     },
@@ -100,6 +105,24 @@ export default defineConfig({
       cwd: "..",
       url: `${HISTORY_URL}/healthz`,
       env: serverEnv("127.0.0.1:3104", HISTORY_UPSTREAM_URL, { DATABASE_URL: `sqlite://${historyFile}`, KEPT_PERIOD_TTL_MS: "300" }),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "node fake-upstream.mjs 3193 200 recent",
+      url: `${LIVE_UPSTREAM_URL}/messages/current-period`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${LIVE_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3105", LIVE_UPSTREAM_URL, {
+        BILLING_CYCLE_ANCHOR: LIVE_CYCLE_START.toISOString(),
+        BILLING_INTERVAL: "30",
+        CREDIT_BUDGET: "4000",
+      }),
       reuseExistingServer: false,
       timeout: 60_000,
     },

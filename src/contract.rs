@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One billed message, in upstream order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageRow {
     pub message_id: i64,
     /// The upstream timestamp, verbatim.
@@ -26,6 +27,7 @@ pub struct UsageResponse<Rows = Vec<UsageRow>> {
 /// `GET /usage/summary`: the current period in figures — its bounds, total, messages, credits per day in the
 /// asked zone, the budget and the projection of its end. A separate endpoint, so `/usage` keeps its contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageSummary {
     pub period: SummaryPeriod,
     /// The zone of `days` (an IANA name; UTC when the one asked for is not a zone).
@@ -40,6 +42,7 @@ pub struct UsageSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryPeriod {
     /// RFC 3339, UTC.
     pub start: String,
@@ -52,6 +55,7 @@ pub struct SummaryPeriod {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryDay {
     /// `YYYY-MM-DD`, in the summary's zone.
     pub day: String,
@@ -59,6 +63,7 @@ pub struct SummaryDay {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryBudget {
     pub credits: Credits,
     /// Used ÷ budget, in tenths of a percent (rounded half up): 880 is 88.0 %.
@@ -71,6 +76,7 @@ pub struct SummaryBudget {
 /// When the budget runs out: `reached` (on `day`), `projected` (on `day`, at this pace), `not_in_this_period`, or
 /// `unknown` (too few full days to say).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunOutSummary {
     pub state: String,
     /// `YYYY-MM-DD` in the summary's zone, for `reached` and `projected`.
@@ -78,6 +84,7 @@ pub struct RunOutSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryProjection {
     /// Days entirely inside the period and before `as_of`, in the summary's zone.
     pub full_days: usize,
@@ -90,13 +97,41 @@ pub struct SummaryProjection {
     pub high: Option<Credits>,
 }
 
+/// `/usage`'s schema, for the published API description (the type is generic over its rows' container).
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for UsageResponse {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Ref};
+        ObjectBuilder::new()
+            .property("usage", ArrayBuilder::new().items(Ref::from_schema_name("UsageRow")))
+            .required("usage")
+            .description(Some("Every message of the current period, in upstream order."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for UsageResponse {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "UsageResponse".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push(("UsageRow".into(), UsageRow::schema()));
+        <UsageRow as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The body of every error response: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable, machine-readable: clients branch on this.
     pub code: String,

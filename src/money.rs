@@ -85,6 +85,24 @@ impl fmt::Display for Credits {
     }
 }
 
+/// In the published API description: a number, always written with two decimals.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Credits {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .description(Some(
+                "An amount of credits, exact to the hundredth and always written with two decimals: 79.00.",
+            ))
+            .examples([serde_json::json!(79.0)])
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Credits {}
+
 /// Written as a JSON number with exactly two decimals (`79.00`), which a float serialiser cannot do.
 impl Serialize for Credits {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -180,6 +180,19 @@ pub struct BudgetView {
     pub projection_note: Option<String>,
     /// When the budget runs out, in words.
     pub run_out: Option<String>,
+    /// The alerts sent for the period, and how their delivery went.
+    pub alerts: Vec<AlertLine>,
+}
+
+/// One alert of the period, as the budget card lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertLine {
+    /// `50 % of the budget reached`, `the budget projected to be exceeded`.
+    pub what: String,
+    /// `delivered`, `failing` (retried at each check) or `sending`.
+    pub state: String,
+    /// `06-05-2024 14:02 UTC, 1 attempt`, `HTTP 500, 3 attempts`.
+    pub detail: String,
 }
 
 /// Everything the dashboard shows: the period's overview and one page of the table, in a zone. Rendered on the

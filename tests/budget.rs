@@ -152,3 +152,29 @@ async fn the_summary_follows_the_zone_and_fails_as_usage_does() {
     let (status, body) = get(&failing_app, "/usage/summary").await;
     assert_eq!((status.as_u16(), error_code(&body).as_str()), (503, "upstream_unavailable"));
 }
+
+#[tokio::test]
+async fn the_json_endpoints_are_described_in_openapi_3_1() {
+    let times: Vec<String> = ["2024-05-02T10:00:00Z"].map(String::from).into();
+    let upstream = upstream(&times, &[30]).await;
+    let app = app(&test_config(&upstream));
+    let (status, body) = get(&app, "/openapi.json").await;
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    for path in ["/usage", "/usage.csv", "/usage/summary"] {
+        assert!(document["paths"][path]["get"].is_object(), "{path}");
+    }
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["UsageResponse"]["required"], json!(["usage"]));
+    assert_eq!(schemas["UsageRow"]["properties"]["credits_used"]["$ref"], "#/components/schemas/Credits");
+    assert_eq!(schemas["Credits"]["type"], "number");
+    assert_eq!(
+        schemas["ErrorBody"]["properties"]["error"]["$ref"], "#/components/schemas/ErrorDetail",
+        "the error shape"
+    );
+    assert_eq!(
+        document["paths"]["/usage"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+}

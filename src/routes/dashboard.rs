@@ -6,6 +6,7 @@ use crate::app::shell;
 use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
+use crate::server::views::budget::alert_lines;
 use crate::server::views::dashboard::build_dashboard;
 use crate::server::views::periods::periods_view;
 use crate::server::views::resolved_view::ResolvedView;
@@ -27,7 +28,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     let page_size = state.config.table_page_size;
     let budget = state.budget_settings();
     let dashboard = shown.and_then(|shown| {
-        build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, &budget, shown.past)
+        let mut data = build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, &budget, shown.past)?;
+        // The alerts of the current period, as of the last check.
+        if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &state.alerts, shown.past) {
+            card.alerts = alert_lines(&alerts.shown().alerts);
+        }
+        Ok(data)
     });
     let status = dashboard.as_ref().err().map(UsageError::status);
     if let Err(error) = &dashboard {

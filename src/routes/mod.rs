@@ -1,7 +1,8 @@
 //! The HTTP surface, on top of everything else. Every route the server answers is here:
 //!
 //! - `GET /` — the dashboard (`dashboard`), and `POST /api/table_page`, the table's server function;
-//! - `GET /usage` and `GET /usage.csv` — the contract and the view's CSV (`usage`), with CORS for listed origins;
+//! - `GET /usage`, `GET /usage.csv` and `GET /usage/summary` — the contract, the view's CSV and the period in
+//!   figures (`usage`), described in `GET /openapi.json` (`openapi`), with CORS for listed origins;
 //! - `GET /healthz` and `GET /readyz` — liveness, and whether the upstream answers;
 //! - `/pkg/…`, `/favicon.svg` — the browser's assets; anything else is a 404 page;
 //! - `/sample-upstream/…` — the embedded sample upstream, only when it is the upstream.
@@ -9,6 +10,7 @@
 //! and the layers every response goes through: security headers, compression, the bound on requests in flight.
 
 mod dashboard;
+mod openapi;
 mod usage;
 
 use crate::contract::{ErrorBody, BAD_REQUEST};
@@ -90,6 +92,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/usage", cross_origin(get(usage::usage), origins))
         .route("/usage.csv", cross_origin(get(usage::usage_csv), origins))
         .route("/usage/summary", cross_origin(get(usage::usage_summary), origins))
+        .route("/openapi.json", cross_origin(get(openapi::openapi_json), origins))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness))
         .fallback(static_files)

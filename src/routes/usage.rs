@@ -1,6 +1,8 @@
 //! `GET /usage`, the contract, and `GET /usage.csv`, the view's CSV: each the whole answer or the JSON error,
 //! never part of one.
 
+#[allow(unused_imports)] // named in the API description's attributes
+use crate::contract::{ErrorBody, UsageResponse, UsageSummary};
 use crate::server::error::UsageError;
 use crate::server::views::resolved_view::ResolvedView;
 use crate::server::views::{csv_export, summary};
@@ -11,6 +13,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// `GET /usage`: the contract, or a 503 with the error shape.
+#[utoipa::path(
+    get,
+    path = "/usage",
+    description = "Every message of the current billing period, priced, in upstream order. `report_name` is \
+                   omitted when no report priced the message; `timestamp` is the upstream's, verbatim.",
+    responses(
+        (status = 200, description = "The current period's usage", body = UsageResponse),
+        (status = 503, description = "The upstream failed or is malformed (see the code)", body = ErrorBody),
+    )
+)]
 pub async fn usage(State(state): State<AppState>) -> Response {
     match state.current_views().await {
         Ok(views) => {
@@ -21,6 +33,24 @@ pub async fn usage(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/usage.csv",
+    description = "A view of a period (the page's query: `period`, `tz`, `day`, `report`, `sort`) as CSV: \
+                   message_id, timestamp, report_name, credits_used, local_time, time_zone, explanation.",
+    params(
+        ("period" = Option<String>, Query, description = "A past period's id, YYYY-MM-DD; none: the current one"),
+        ("tz" = Option<String>, Query, description = "An IANA zone for local_time; UTC when it is not one"),
+        ("day" = Option<String>, Query, description = "One day in that zone, YYYY-MM-DD"),
+        ("report" = Option<String>, Query, description = "A report name, or ~text for the text-priced messages"),
+        ("sort" = Option<String>, Query, description = "report_name:asc,credits_used:desc, highest priority first"),
+    ),
+    responses(
+        (status = 200, description = "The view's rows", content_type = "text/csv", body = String),
+        (status = 404, description = "A period the history does not keep", body = ErrorBody),
+        (status = 503, description = "The upstream or the history store failed", body = ErrorBody),
+    )
+)]
 /// `GET /usage.csv?period=…&tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV, of the
 /// current period or a past one; or the JSON error, never half a file (the body is written in full before
 /// anything is sent).
@@ -45,6 +75,17 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery)
 }
 
 /// `GET /usage/summary?tz=…`: the current period in figures (`UsageSummary`), or the JSON error.
+#[utoipa::path(
+    get,
+    path = "/usage/summary",
+    description = "The current period in figures: its bounds, total, messages, credits per day in the zone, the \
+                   budget and the projection of its end.",
+    params(("tz" = Option<String>, Query, description = "An IANA zone for the days; UTC when it is not one")),
+    responses(
+        (status = 200, description = "The current period's summary", body = UsageSummary),
+        (status = 503, description = "The upstream failed or is malformed (see the code)", body = ErrorBody),
+    )
+)]
 pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
     let outcome = match state.current_views().await {

@@ -58,6 +58,13 @@ pub struct Config {
     pub credit_budget: String,
     /// Fractions of the budget that fire an alert when usage reaches them.
     pub alert_thresholds: Vec<f64>,
+    /// Where alerts are POSTed; empty sends none.
+    pub alert_webhook_url: String,
+    /// The key of each alert's HMAC-SHA256 signature.
+    pub alert_webhook_secret: String,
+    pub alert_check_interval_secs: u64,
+    /// The longest one delivery attempt waits for the webhook.
+    pub alert_webhook_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -88,6 +95,10 @@ impl Default for Config {
             billing_interval: String::new(),
             credit_budget: String::new(),
             alert_thresholds: vec![0.5, 0.8, 1.0],
+            alert_webhook_url: String::new(),
+            alert_webhook_secret: String::new(),
+            alert_check_interval_secs: 60,
+            alert_webhook_timeout_ms: 5_000,
         }
     }
 }
@@ -103,6 +114,18 @@ pub enum ConfigError {
     InvalidValue { origin: String, given: String, accepted: String, detail: String },
     #[error("{origin} is not a key of the [server] table{hint}")]
     UnknownKey { origin: String, hint: String },
+}
+
+/// Keys whose values may hold credentials: a message names them, never shows them.
+const SECRET_KEYS: [&str; 3] = ["alert_webhook_secret", "alert_webhook_url", "database_url"];
+
+/// A value as an error message shows it.
+fn shown_value(key: &str, value: String) -> String {
+    if SECRET_KEYS.contains(&key) {
+        "(not shown: it may hold credentials)".to_owned()
+    } else {
+        value
+    }
 }
 
 /// Keys that were renamed: an old configuration is told the new name rather than silently losing the value.
@@ -164,7 +187,7 @@ impl Config {
                 let origin = format!("{variable} (`{key}`)");
                 let value = env_value(default, text.trim()).ok_or_else(|| ConfigError::InvalidValue {
                     origin: origin.clone(),
-                    given: format!("`{text}`"),
+                    given: shown_value(key, format!("`{text}`")),
                     accepted: accepted(key).into(),
                     detail: String::new(),
                 })?;
@@ -187,7 +210,7 @@ impl Config {
             if let Err(error) = alone.try_into::<Config>() {
                 return Err(ConfigError::InvalidValue {
                     origin,
-                    given: value.to_string(),
+                    given: shown_value(key, value.to_string()),
                     accepted: accepted(key).into(),
                     detail: format!(" ({})", error.message()),
                 });
@@ -196,7 +219,10 @@ impl Config {
         let config: Config = table.clone().try_into().expect("every key was read on its own");
         config.validate().map_err(|(key, detail)| ConfigError::InvalidValue {
             origin: sources.get(key).cloned().unwrap_or_else(|| format!("`{key}`")),
-            given: table.get(key).or_else(|| defaults.get(key)).map(toml::Value::to_string).unwrap_or_default(),
+            given: shown_value(
+                key,
+                table.get(key).or_else(|| defaults.get(key)).map(toml::Value::to_string).unwrap_or_default(),
+            ),
             accepted: accepted(key).into(),
             detail: detail.map(|detail| format!(" ({detail})")).unwrap_or_default(),
         })?;
@@ -214,6 +240,8 @@ impl Config {
             ("max_requests_in_flight", self.max_requests_in_flight as u128),
             ("table_page_size", self.table_page_size as u128),
             ("history_timeout_ms", self.history_timeout_ms as u128),
+            ("alert_check_interval_secs", self.alert_check_interval_secs as u128),
+            ("alert_webhook_timeout_ms", self.alert_webhook_timeout_ms as u128),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err((key, None));
@@ -232,6 +260,24 @@ impl Config {
         }
         if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(("alert_thresholds", Some("in increasing order, each once".into())));
+        }
+        if !self.alert_webhook_url.is_empty() {
+            let url = reqwest::Url::parse(&self.alert_webhook_url).map_err(|_| ("alert_webhook_url", None))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(("alert_webhook_url", None));
+            }
+            if self.alert_webhook_secret.len() < 16 {
+                return Err(("alert_webhook_secret", Some("at least 16 characters, with alert_webhook_url".into())));
+            }
+            if self.database_url.is_empty() {
+                return Err((
+                    "alert_webhook_url",
+                    Some("alerts need database_url: their ledger is the history store".into()),
+                ));
+            }
+            if self.credit_budget.trim().is_empty() {
+                return Err(("alert_webhook_url", Some("alerts need credit_budget".into())));
+            }
         }
         if !self.database_url.is_empty() {
             check_database_url(&self.database_url).map_err(|reason| ("database_url", Some(reason)))?;
@@ -422,6 +468,10 @@ fn accepted(key: &str) -> &'static str {
         "alert_thresholds" => {
             "fractions of the budget, more than 0 and at most 10, in increasing order (0.5, 0.8, 1.0); comma-separated in the environment"
         }
+        "alert_webhook_url" => "empty (no alerts), or an http or https URL, with a secret, a database and a budget",
+        "alert_webhook_secret" => "empty, or at least 16 characters, with alert_webhook_url",
+        "alert_check_interval_secs" => "a whole number of seconds, at least 1",
+        "alert_webhook_timeout_ms" => "a whole number of milliseconds, at least 1",
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }
@@ -590,6 +640,36 @@ mod tests {
         ] {
             let message = refusal("", &env(&pairs));
             assert!(message.starts_with(key), "{pairs:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn alerts_need_a_secret_a_store_and_a_budget_and_no_message_shows_a_secret() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("ALERT_WEBHOOK_URL", "https://hooks.test/services/T0K3N"),
+                ("ALERT_WEBHOOK_SECRET", "a-secret-of-24-characters"),
+                ("CREDIT_BUDGET", "100"),
+            ];
+            all.extend_from_slice(pairs);
+            env(&all)
+        };
+        assert!(Config::from_sources("x", "", &with(&[])).is_ok());
+        for (pairs, starts) in [
+            (vec![("ALERT_WEBHOOK_SECRET", "short")], "ALERT_WEBHOOK_SECRET (`alert_webhook_secret`) = (not shown"),
+            (vec![("DATABASE_URL", "")], "ALERT_WEBHOOK_URL (`alert_webhook_url`) = (not shown"),
+            (vec![("CREDIT_BUDGET", "")], "ALERT_WEBHOOK_URL (`alert_webhook_url`) = (not shown"),
+            (
+                vec![("ALERT_WEBHOOK_URL", "ftp://hooks.test/T0K3N")],
+                "ALERT_WEBHOOK_URL (`alert_webhook_url`) = (not shown",
+            ),
+            (vec![("DATABASE_URL", "mysql://user:pa55word@db")], "DATABASE_URL (`database_url`) = (not shown"),
+        ] {
+            let message = refusal("", &with(&pairs));
+            assert!(message.starts_with(starts), "{pairs:?}: {message}");
+            for secret in ["a-secret-of-24-characters", "short", "T0K3N", "pa55word"] {
+                assert!(!message.contains(secret), "{message}");
+            }
         }
     }
 

@@ -15,6 +15,8 @@ pub mod views;
 
 use crate::view_query::ViewQuery;
 use axum::extract::FromRef;
+use billing::alerts::{AlertChecker, AlertSettings};
+use billing::BudgetSettings;
 use error::UsageError;
 use history::archive::period_id;
 use history::store::HistoryStore;
@@ -22,7 +24,7 @@ use history::History;
 use leptos::config::LeptosOptions;
 use pricing::period_keeper::PeriodKeeper;
 use std::sync::Arc;
-use views::budget::BudgetSettings;
+use std::time::Duration;
 use views::period_views::{PeriodViews, ViewCache};
 
 /// The period a view shows, and whether it is a past one (read from the history store).
@@ -40,6 +42,8 @@ pub struct AppState {
     pub views: Arc<ViewCache>,
     /// The periods kept in a database; `None` when `database_url` is empty.
     pub history: Option<Arc<History>>,
+    /// The budget alerts; `None` when no webhook is configured.
+    pub alerts: Option<Arc<AlertChecker>>,
     /// The stylesheet's (content-hashed) path, found once.
     pub stylesheet: Arc<str>,
     /// The upstream's base URL without credentials, for the logs.
@@ -66,12 +70,31 @@ impl AppState {
                 Some(Arc::new(History::new(store, retention, config.history_timeout())))
             }
         };
-        if let (Some(history), Ok(runtime)) = (&history, tokio::runtime::Handle::try_current()) {
-            runtime.spawn(history::recorder::record_periods(
-                history.clone(),
-                Arc::downgrade(&periods),
-                config.history_tick(),
-            ));
+        let budget = BudgetSettings { cycle: config.billing_cycle(), budget: config.budget().ok().flatten() };
+        let alerts = match (&history, reqwest::Url::parse(&config.alert_webhook_url)) {
+            (Some(history), Ok(url)) => {
+                let settings = AlertSettings {
+                    url,
+                    secret: config.alert_webhook_secret.clone(),
+                    check_every: Duration::from_secs(config.alert_check_interval_secs),
+                    timeout: Duration::from_millis(config.alert_webhook_timeout_ms),
+                    thresholds: config.alert_thresholds_permille(),
+                };
+                Some(Arc::new(AlertChecker::new(history.clone(), settings, budget)))
+            }
+            _ => None,
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            if let Some(history) = &history {
+                runtime.spawn(history::recorder::record_periods(
+                    history.clone(),
+                    Arc::downgrade(&periods),
+                    config.history_tick(),
+                ));
+            }
+            if let Some(alerts) = &alerts {
+                runtime.spawn(alerts.clone().run(Arc::downgrade(&periods)));
+            }
         }
         Ok(AppState {
             stylesheet: http::assets::stylesheet_href(&leptos_options).into(),
@@ -80,6 +103,7 @@ impl AppState {
             periods,
             views: Arc::new(ViewCache::default()),
             history,
+            alerts,
             upstream_shown: config.upstream_urls().redacted_base().into(),
         })
     }

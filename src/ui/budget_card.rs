@@ -66,6 +66,16 @@ pub fn BudgetCard(budget: BudgetView) -> impl IntoView {
             {pace.map(|pace| view! { <p id="budget-pace">{pace}</p> })}
             {budget.projection_note.map(|note| view! { <p class="notice-muted" id="budget-note">{note}</p> })}
             {budget.run_out.map(|run_out| view! { <p id="budget-run-out">{run_out}</p> })}
+            {(!budget.alerts.is_empty()).then(|| view! {
+                <h3 class="alerts-title">"Alerts sent"</h3>
+                <ul id="budget-alerts">
+                    {budget.alerts.into_iter().map(|alert| view! {
+                        <li data-state=alert.state.clone()>
+                            {format!("{}: {} ({})", alert.what, alert.state, alert.detail)}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
         </section>
     }
 }

@@ -3,6 +3,7 @@
 //! exported. The current period's numbers always come from the upstream; the store serves the periods before
 //! it, and its being down never makes a page of the current period fail.
 
+pub mod alert_ledger;
 pub mod archive;
 pub mod recorder;
 pub mod schema;

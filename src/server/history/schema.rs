@@ -9,11 +9,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// Every migration this binary knows, in order. The same SQL serves SQLite and PostgreSQL.
-const MIGRATIONS: [(i64, &str, &str); 1] = [(1, "periods", include_str!("migrations/0001_periods.sql"))];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "periods", include_str!("migrations/0001_periods.sql")),
+    (2, "alerts", include_str!("migrations/0002_alerts.sql")),
+];
 
 /// The tables and columns the code reads and writes, as the database must have them after the migrations;
 /// the schema tests compare both engines with it.
-pub const EXPECTED_COLUMNS: [(&str, &[&str]); 2] = [
+pub const EXPECTED_COLUMNS: [(&str, &[&str]); 3] = [
     (
         "periods",
         &[
@@ -38,6 +41,22 @@ pub const EXPECTED_COLUMNS: [(&str, &[&str]); 2] = [
             "report_name",
             "credits_hundredths",
             "basis",
+        ],
+    ),
+    (
+        "alerts",
+        &[
+            "period_id",
+            "kind",
+            "threshold_permille",
+            "body",
+            "claimed_by",
+            "claimed_ms",
+            "state",
+            "attempts",
+            "last_attempt_ms",
+            "last_error",
+            "delivered_ms",
         ],
     ),
 ];

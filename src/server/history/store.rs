@@ -89,6 +89,10 @@ impl HistoryStore {
         Ok(HistoryStore { pool, rows_per_statement, shown: shown_url(&url) })
     }
 
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// The URL without credentials.
     pub fn shown(&self) -> &str {
         &self.shown

@@ -85,6 +85,11 @@ impl PeriodKeeper {
         self.latest.subscribe()
     }
 
+    /// The latest period priced, without asking the upstream: what the alert checker reads.
+    pub fn latest(&self) -> Option<Arc<PricedPeriod>> {
+        self.latest.borrow().clone()
+    }
+
     /// Whether the upstream answers, as of at most `READINESS_TTL` ago.
     pub async fn readiness(&self) -> Result<(), UsageError> {
         self.readiness.get_with((), self.upstream.probe()).await

@@ -5,51 +5,17 @@ use super::overview::Forecast;
 use super::period_views::PeriodViews;
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
-use crate::server::billing::cycle::BillingCycle;
-use crate::server::billing::projection::{project, Projection, RunOut, MEANINGFUL_FULL_DAYS};
-use crate::server::history::archive::{period_id, period_start};
+use crate::server::billing::alerts::PROJECTED_OVERRUN;
+use crate::server::billing::projection::{RunOut, MEANINGFUL_FULL_DAYS};
+use crate::server::billing::{projection, Bounded, BudgetSettings};
+use crate::server::history::alert_ledger::{AlertRecord, DELIVERED};
 use crate::server::pricing::priced_period::PricedPeriod;
-use crate::view::BudgetView;
+use crate::view::{AlertLine, BudgetView};
 use jiff::Timestamp;
-
-/// What the budget is measured against: the configured cycle and budget.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BudgetSettings {
-    pub cycle: Option<BillingCycle>,
-    pub budget: Option<Credits>,
-}
-
-/// The period's bounds and projection. `past`: a period the upstream has moved on from, final whatever its
-/// cycle says.
-pub fn projection(period: &PricedPeriod, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Bounded> {
-    let latest = *period.times.iter().max()?;
-    let (start, end) = match settings.cycle {
-        Some(cycle) => {
-            let bounds = cycle.period_containing(latest);
-            (bounds.start, Some(bounds.end))
-        }
-        None => (period_start(&period_id(period)?)?, None),
-    };
-    let fetched_at = match (past, end) {
-        (true, Some(end)) => period.fetched_at.max(end),
-        _ => period.fetched_at,
-    };
-    let usage: Vec<(Timestamp, Credits)> =
-        period.times.iter().copied().zip(period.rows.iter().map(|row| row.credits_used)).collect();
-    let projection = project(&usage, &zone.tz, start, end, fetched_at, settings.budget);
-    Some(Bounded { start, end, projection })
-}
-
-/// A projection with the bounds it was made for.
-pub struct Bounded {
-    pub start: Timestamp,
-    pub end: Option<Timestamp>,
-    pub projection: Projection,
-}
 
 /// The card, in the view's zone.
 pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<BudgetView> {
-    let Bounded { start, end, projection } = projection(&views.period, zone, settings, past)?;
+    let Bounded { start, end, projection } = projection(&views.period, &zone.tz, settings, past)?;
     let day = |time: Timestamp| format_day(zone.date_of(time));
     // The last day is the one before the end's midnight (a period ends at the start of its next).
     let last_day = end.map(|end| day(end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end)));
@@ -90,13 +56,14 @@ pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, 
         projected: projection.projected.map(|projected| (projected.total, projected.low, projected.high)),
         projection_note,
         run_out,
+        alerts: Vec::new(),
     })
 }
 
 /// What the chart draws of where the period is heading: the days after today to the period's end at the pace
 /// so far (when the projection means something), and the budget's daily allowance. `None` without a cycle.
 pub fn forecast(period: &PricedPeriod, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Forecast> {
-    let Bounded { start, end, projection } = projection(period, zone, settings, past)?;
+    let Bounded { start, end, projection } = projection(period, &zone.tz, settings, past)?;
     let end = end?;
     let last_day = zone.date_of(end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end));
     let future_days = match (projection.projected, projection.pace) {
@@ -123,4 +90,34 @@ pub fn forecast(period: &PricedPeriod, zone: &Zone, settings: &BudgetSettings, p
 fn permille(part: Credits, whole: Credits) -> u32 {
     let (part, whole) = (i128::from(part.hundredths().max(0)), i128::from(whole.hundredths()));
     ((part * 2000 + whole) / (whole * 2)).min(i128::from(u32::MAX)) as u32
+}
+
+/// The period's alerts as the card lists them.
+pub fn alert_lines(alerts: &[AlertRecord]) -> Vec<AlertLine> {
+    let utc = Zone::utc();
+    alerts
+        .iter()
+        .map(|alert| {
+            let what = match alert.kind.as_str() {
+                PROJECTED_OVERRUN => "The budget projected to be exceeded".to_owned(),
+                _ => format!(
+                    "{}.{} % of the budget reached",
+                    alert.threshold_permille / 10,
+                    alert.threshold_permille % 10
+                ),
+            };
+            let attempts = format!("{} attempt{}", alert.attempts, if alert.attempts == 1 { "" } else { "s" });
+            let when = |ms: Option<i64>| {
+                ms.and_then(|ms| Timestamp::from_millisecond(ms).ok())
+                    .map(|time| format!("{} UTC", utc.format_minute(time)))
+                    .unwrap_or_default()
+            };
+            let detail = match (alert.state.as_str(), &alert.last_error) {
+                (DELIVERED, _) => format!("{}, {attempts}", when(alert.delivered_ms)),
+                (_, Some(error)) => format!("{error}, {attempts}; retried at the next check"),
+                _ => attempts,
+            };
+            AlertLine { what, state: alert.state.clone(), detail }
+        })
+        .collect()
 }

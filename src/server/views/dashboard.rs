@@ -2,12 +2,13 @@
 //! (kept per period, zone and day) with the chart's bars linked to this view's days, and the table page the
 //! URL asks for.
 
-use super::budget::{budget_view, forecast, BudgetSettings};
+use super::budget::{budget_view, forecast};
 use super::chart::{escape_attribute, link_bars};
 use super::period_views::PeriodViews;
 use super::resolved_view::ResolvedView;
 use super::table::table_page;
 use super::zones::{format_day, zone_names};
+use crate::server::billing::BudgetSettings;
 use crate::server::error::UsageError;
 use crate::view::{DashboardData, ZoneView};
 use std::sync::{Arc, LazyLock};
