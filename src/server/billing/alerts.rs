@@ -231,7 +231,9 @@ fn payload(
     start: Timestamp,
     end: Option<Timestamp>,
 ) -> String {
-    let used_permille = (i128::from(projection.to_date.hundredths()) * 1000 / i128::from(budget.hundredths())) as i64;
+    // Rounded half up, as /usage/summary writes it.
+    let (used, whole) = (i128::from(projection.to_date.hundredths()), i128::from(budget.hundredths()));
+    let used_permille = ((used * 2000 + whole) / (whole * 2)) as i64;
     let raw = |credits: Credits| serde_json::value::RawValue::from_string(credits.to_string()).expect("a number");
     serde_json::json!({
         "alert_id": alert_id(key, due),
