@@ -253,3 +253,28 @@ async fn a_projected_overrun_fires_once() {
     let body: Value = serde_json::from_str(&receiver.received()[0].1).unwrap();
     assert!(body["projected_total"].as_f64().unwrap() > 120.0, "{body}");
 }
+
+#[tokio::test]
+async fn an_alert_whose_sender_died_mid_send_is_taken_over_and_delivered_once() {
+    let (receiver, webhook) = Receiver::start(&[]).await;
+    let upstream = upstream().await;
+    let directory = tempfile::tempdir().unwrap();
+    let config = config(&upstream, &directory, &webhook);
+    // A server claimed the 50 % alert a minute ago and died before any attempt.
+    let store =
+        credit_dashboard::server::history::store::HistoryStore::open(&config.database_url, Duration::from_secs(5))
+            .unwrap();
+    store.migrate().await.unwrap();
+    let a_minute_ago = jiff::Timestamp::now().as_millisecond() - 60_000;
+    let body = r#"{"alert_id":"2024-05-02/threshold/500"}"#;
+    assert!(store.claim_alert("2024-05-02", "threshold", 500, body, "a-dead-server", a_minute_ago).await.unwrap());
+    let (app, _state) = app_and_state(&config);
+    get(&app, "/usage").await;
+    eventually("both alerts accepted", || async { receiver.accepted().len() >= 2 }).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut accepted = receiver.accepted();
+    accepted.sort();
+    assert_eq!(accepted, ["2024-05-02/threshold/500", "2024-05-02/threshold/800"]);
+    // The taken-over alert went with the body claimed with it.
+    assert!(receiver.received().iter().any(|(_, sent)| sent == body));
+}

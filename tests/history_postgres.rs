@@ -149,3 +149,25 @@ async fn postgres_schema_is_the_expected_one_and_a_newer_database_is_refused() {
     let url = database.database("schema").await;
     history_schema::the_schema_is_the_expected_one_and_a_newer_database_is_refused(&url, false).await;
 }
+
+#[tokio::test]
+async fn the_alert_ledger_claims_once_and_records_attempts_on_postgres() {
+    use credit_dashboard::server::history::store::HistoryStore;
+    let database = Postgres::start();
+    let url = database.database("ledger").await;
+    let store = HistoryStore::open(&url, std::time::Duration::from_secs(5)).unwrap();
+    store.migrate().await.unwrap();
+    assert!(store.claim_alert("2024-05-01", "threshold", 500, "{}", "one", 1_000).await.unwrap());
+    assert!(!store.claim_alert("2024-05-01", "threshold", 500, "{}", "two", 1_001).await.unwrap(), "claimed once");
+    let alert = store.alerts_of("2024-05-01").await.unwrap().remove(0);
+    assert!(!store.record_attempt(&alert, "two", 2_000, Some("HTTP 500")).await.unwrap(), "not the claimer's");
+    assert!(store.record_attempt(&alert, "one", 2_000, Some("HTTP 500")).await.unwrap());
+    assert_eq!(store.undelivered_alerts().await.unwrap().len(), 1);
+    // Taken over after the lease, then delivered.
+    assert!(!store.claim_retry(&alert, "two", 2_500, 1_000).await.unwrap(), "the lease still holds");
+    assert!(store.claim_retry(&alert, "two", 3_500, 1_000).await.unwrap());
+    assert!(store.record_attempt(&alert, "two", 3_600, None).await.unwrap());
+    let alert = store.alerts_of("2024-05-01").await.unwrap().remove(0);
+    assert_eq!((alert.state.as_str(), alert.attempts, alert.delivered_ms), ("delivered", 2, Some(3_600)));
+    assert!(store.undelivered_alerts().await.unwrap().is_empty());
+}

@@ -212,7 +212,12 @@ impl Config {
                     origin,
                     given: shown_value(key, value.to_string()),
                     accepted: accepted(key).into(),
-                    detail: format!(" ({})", error.message()),
+                    // The parser's words can quote the value: not for a key that may hold credentials.
+                    detail: if SECRET_KEYS.contains(&key.as_str()) {
+                        String::new()
+                    } else {
+                        format!(" ({})", error.message())
+                    },
                 });
             }
         }
@@ -258,8 +263,9 @@ impl Config {
         if thresholds.iter().any(|fraction| !(fraction.is_finite() && *fraction > 0.0 && *fraction <= 10.0)) {
             return Err(("alert_thresholds", None));
         }
-        if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) {
-            return Err(("alert_thresholds", Some("in increasing order, each once".into())));
+        let permille = self.alert_thresholds_permille();
+        if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) || permille.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(("alert_thresholds", Some("in increasing order, each once (to a tenth of a percent)".into())));
         }
         if !self.alert_webhook_url.is_empty() {
             let url = reqwest::Url::parse(&self.alert_webhook_url).map_err(|_| ("alert_webhook_url", None))?;

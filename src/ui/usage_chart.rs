@@ -51,14 +51,16 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery, allowance: 
                     })
                     .collect_view()}
             </ol>
-            {allowance.map(|allowance| view! {
-                <p class="chart-legend-text" id="chart-allowance">
-                    {format!(
-                        "Dashed line: the budget's daily allowance, {} credits a day.{}",
-                        figures::amount(allowance),
-                        if projected { " Lighter bars: the days to come, at the pace so far." } else { "" }
-                    )}
-                </p>
+            {(allowance.is_some() || projected).then(|| {
+                let line = allowance.map(|allowance| {
+                    format!("Dashed line: the budget's daily allowance, {} credits a day.", figures::amount(allowance))
+                });
+                let bars = projected.then_some("Lighter bars: the days to come, at the pace so far.");
+                view! {
+                    <p class="chart-legend-text" id="chart-allowance">
+                        {line.into_iter().chain(bars.map(str::to_owned)).collect::<Vec<_>>().join(" ")}
+                    </p>
+                }
             })}
         }
         .into_any()

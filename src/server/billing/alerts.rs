@@ -9,7 +9,7 @@
 
 use super::{projection, BudgetSettings};
 use crate::money::Credits;
-use crate::server::history::alert_ledger::{AlertRecord, DELIVERED};
+use crate::server::history::alert_ledger::AlertRecord;
 use crate::server::history::archive::period_id;
 use crate::server::history::History;
 use crate::server::pricing::period_keeper::PeriodKeeper;
@@ -134,7 +134,8 @@ impl AlertChecker {
         else {
             return Ok(());
         };
-        if self.history.ensure_schema().await.is_err() {
+        if let Err(error) = self.history.ensure_schema().await {
+            tracing::warn!(%error, "the alert ledger is not ready; checking again at the next interval");
             return Ok(());
         }
         // The budget is per billing period: the cycle's start names it, or the period's own id without one.
@@ -164,9 +165,9 @@ impl AlertChecker {
                 self.deliver(&record).await?;
             }
         }
-        let lease_ms = self.settings.check_every.as_millis() as i64;
-        for alert in store.alerts_of(&key).await? {
-            if alert.state != DELIVERED && store.claim_retry(&alert, &self.claimer, now_ms(), lease_ms).await? {
+        // Every delivery still failing, of this period or an earlier one, once its lease has run out.
+        for alert in store.undelivered_alerts().await? {
+            if store.claim_retry(&alert, &self.claimer, now_ms(), self.lease().as_millis() as i64).await? {
                 self.deliver(&alert).await?;
             }
         }
@@ -174,6 +175,13 @@ impl AlertChecker {
         *self.shown.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             AlertsShown { period: Some(key), alerts };
         Ok(())
+    }
+
+    /// How long a claim (or an attempt) holds an alert before another server may take it over: longer than one
+    /// check's attempts can take, with their timeouts and backoff, and at least one check interval.
+    fn lease(&self) -> Duration {
+        let attempts = self.settings.timeout * ATTEMPTS_PER_CHECK + FIRST_BACKOFF * (1 << ATTEMPTS_PER_CHECK);
+        self.settings.check_every.max(attempts + Duration::from_secs(1))
     }
 
     /// Sends `alert` until a 2xx, at most `ATTEMPTS_PER_CHECK` times with backoff, recording each attempt.
@@ -203,7 +211,10 @@ impl AlertChecker {
                 }
                 Err(_) => Some("the webhook could not be reached".to_owned()),
             };
-            self.history.store().record_attempt(alert, now_ms(), error.as_deref()).await?;
+            if !self.history.store().record_attempt(alert, &self.claimer, now_ms(), error.as_deref()).await? {
+                tracing::warn!(alert = id, "alert taken over by another server; this one stops");
+                return Ok(());
+            }
             match error {
                 None => {
                     tracing::info!(alert = id, attempt, webhook = self.shown_url(), "alert delivered");

@@ -77,17 +77,20 @@ impl HistoryStore {
         Ok(updated.rows_affected() == 1)
     }
 
-    /// Records a delivery attempt: delivered, or failing with why. The attempt renews the claim, so another
-    /// server takes the alert over only a lease after this one last tried.
+    /// Records a delivery attempt by `claimer`: delivered, or failing with why. The attempt renews the claim, so
+    /// another server takes the alert over only a lease after this one last tried. `false` when the claim is no
+    /// longer this server's (another took it over): it then stops.
     pub async fn record_attempt(
         &self,
         alert: &AlertRecord,
+        claimer: &str,
         now_ms: i64,
         error: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+    ) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
             "UPDATE alerts SET attempts = attempts + 1, last_attempt_ms = $1, claimed_ms = $1, state = $2, \
-             last_error = $3, delivered_ms = $4 WHERE period_id = $5 AND kind = $6 AND threshold_permille = $7",
+             last_error = $3, delivered_ms = $4 \
+             WHERE period_id = $5 AND kind = $6 AND threshold_permille = $7 AND claimed_by = $8",
         )
         .bind(now_ms)
         .bind(if error.is_none() { DELIVERED } else { FAILING })
@@ -96,20 +99,28 @@ impl HistoryStore {
         .bind(alert.period_id.as_str())
         .bind(alert.kind.as_str())
         .bind(alert.threshold_permille)
+        .bind(claimer)
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(updated.rows_affected() == 1)
     }
 
-    /// A period's alerts, in the order they were claimed.
+    /// Every alert not delivered yet, of any period: each is retried until it is.
+    pub async fn undelivered_alerts(&self) -> Result<Vec<AlertRecord>, sqlx::Error> {
+        self.alerts_where("state <> $1", DELIVERED).await
+    }
+
+    /// A period's alerts: the thresholds, lowest first, then the projected overrun.
     pub async fn alerts_of(&self, period_id: &str) -> Result<Vec<AlertRecord>, sqlx::Error> {
-        let rows = sqlx::query(
+        self.alerts_where("period_id = $1", period_id).await
+    }
+
+    async fn alerts_where(&self, condition: &str, value: &str) -> Result<Vec<AlertRecord>, sqlx::Error> {
+        let sql = format!(
             "SELECT period_id, kind, threshold_permille, body, state, attempts, last_attempt_ms, last_error, \
-             delivered_ms FROM alerts WHERE period_id = $1 ORDER BY kind DESC, threshold_permille",
-        )
-        .bind(period_id)
-        .fetch_all(self.pool())
-        .await?;
+             delivered_ms FROM alerts WHERE {condition} ORDER BY period_id, kind DESC, threshold_permille"
+        );
+        let rows = sqlx::query(&sql).bind(value).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 Ok(AlertRecord {

@@ -64,8 +64,9 @@ pub fn usage_summary(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings
         };
         SummaryBudget {
             credits: limit,
-            used_permille: ((i128::from(used.hundredths()) * 2000 + i128::from(limit.hundredths()))
-                / (i128::from(limit.hundredths()) * 2)) as u32,
+            used_permille: ((i128::from(used.hundredths().max(0)) * 2000 + i128::from(limit.hundredths()))
+                / (i128::from(limit.hundredths()) * 2))
+                .min(i128::from(u32::MAX)) as u32,
             remaining: Credits::from_hundredths(limit.hundredths() - used.hundredths()),
             run_out,
         }
