@@ -43,6 +43,7 @@ pub fn projection(period: &PricedPeriod, zone: &TimeZone, settings: &BudgetSetti
 }
 
 /// A projection with the bounds it was made for.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bounded {
     pub start: Timestamp,
     pub end: Option<Timestamp>,

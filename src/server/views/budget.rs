@@ -7,15 +7,16 @@ use super::zones::{format_day, Zone};
 use crate::money::Credits;
 use crate::server::billing::alerts::PROJECTED_OVERRUN;
 use crate::server::billing::projection::{RunOut, MEANINGFUL_FULL_DAYS};
-use crate::server::billing::{projection, Bounded, BudgetSettings};
+use crate::server::billing::{Bounded, BudgetSettings};
 use crate::server::history::alert_ledger::{AlertRecord, DELIVERED};
-use crate::server::pricing::priced_period::PricedPeriod;
 use crate::view::{AlertLine, BudgetView};
 use jiff::Timestamp;
 
 /// The card, in the view's zone.
 pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<BudgetView> {
-    let Bounded { start, end, projection } = projection(&views.period, &zone.tz, settings, past)?;
+    let bounded = views.projection(zone, settings, past)?;
+    let Bounded { start, end, projection } = bounded.as_ref();
+    let (start, end) = (*start, *end);
     let day = |time: Timestamp| format_day(zone.date_of(time));
     // The last day is the one before the end's midnight (a period ends at the start of its next).
     let last_day = end.map(|end| day(end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end)));
@@ -62,9 +63,11 @@ pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, 
 
 /// What the chart draws of where the period is heading: the days after today to the period's end at the pace
 /// so far (when the projection means something), and the budget's daily allowance. `None` without a cycle.
-pub fn forecast(period: &PricedPeriod, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Forecast> {
-    let Bounded { start, end, projection } = projection(period, &zone.tz, settings, past)?;
-    let end = end?;
+pub fn forecast(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Forecast> {
+    let bounded = views.projection(zone, settings, past)?;
+    let Bounded { start, end, projection } = bounded.as_ref();
+    let start = *start;
+    let end = (*end)?;
     let last_day = zone.date_of(end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end));
     let future_days = match (projection.projected, projection.pace) {
         (Some(_), Some(_)) => zone

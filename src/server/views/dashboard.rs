@@ -31,7 +31,7 @@ pub fn build_dashboard(
     budget: &BudgetSettings,
     past: bool,
 ) -> Result<DashboardData, UsageError> {
-    let forecast = forecast(&views.period, &view.zone, budget, past);
+    let forecast = forecast(views, &view.zone, budget, past);
     let overview = views.overview(view, forecast.as_ref())?;
     // The bars link to their days with the rest of this view's state, so the links are this request's.
     // A week's bar has no single day to link to.

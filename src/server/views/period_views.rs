@@ -7,6 +7,7 @@ use super::overview::{build_overview, Forecast};
 use super::resolved_view::ResolvedView;
 use super::zones::Zone;
 use crate::contract::UsageResponse;
+use crate::server::billing::{projection, Bounded, BudgetSettings};
 use crate::server::error::UsageError;
 use crate::server::memo::BoundedMemo;
 use crate::server::pricing::priced_period::PricedPeriod;
@@ -33,6 +34,8 @@ struct KeptViews {
     usage_json: OnceLock<Bytes>,
     /// Against each previous period, by its id.
     comparisons: BoundedMemo<String, Option<Comparison>>,
+    /// The period's bounds and projection, by zone (the budget settings are the process's).
+    projections: BoundedMemo<String, Option<Arc<Bounded>>>,
 }
 
 impl PeriodViews {
@@ -67,6 +70,13 @@ impl PeriodViews {
         self.kept.overviews.get_or_try_compute((view.zone.name.clone(), view.day), || {
             build(&self.period, &self.dates_in(&view.zone), view).map(Arc::new)
         })
+    }
+
+    /// The period's bounds and projection in `zone`, computed once per zone: a pass over every row.
+    pub fn projection(&self, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Arc<Bounded>> {
+        self.kept
+            .projections
+            .get_or_compute(zone.name.clone(), || projection(&self.period, &zone.tz, settings, past).map(Arc::new))
     }
 
     /// The comparison with the previous period `previous`, when it was made before.

@@ -6,7 +6,7 @@ use super::zones::Zone;
 use crate::contract::{RunOutSummary, SummaryBudget, SummaryDay, SummaryPeriod, SummaryProjection, UsageSummary};
 use crate::money::Credits;
 use crate::server::billing::projection::RunOut;
-use crate::server::billing::{projection, BudgetSettings};
+use crate::server::billing::BudgetSettings;
 use crate::server::error::UsageError;
 use crate::server::pricing::period_checks::credits_overflow;
 use jiff::civil::Date;
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 pub fn usage_summary(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings) -> Result<UsageSummary, UsageError> {
     let period = &views.period;
-    let bounded = projection(period, &zone.tz, settings, false);
+    let bounded = views.projection(zone, settings, false);
     let dates = views.dates_in(zone);
     let mut per_day: BTreeMap<Date, Credits> = BTreeMap::new();
     for (date, row) in dates.iter().zip(&period.rows) {
