@@ -7,20 +7,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> std::process::ExitCode {
     use credit_dashboard::routes::build_router;
     use credit_dashboard::server::history::schema::SchemaError;
+    use credit_dashboard::server::http::{logs, metrics};
     use credit_dashboard::server::{config::Config, http::server::serve, AppState};
-    use tracing_subscriber::EnvFilter;
-
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
 
     let config = match Config::load() {
         Ok(config) => config,
         Err(error) => {
+            logs::init(credit_dashboard::server::config::LogFormat::Text);
             tracing::error!(%error, "invalid configuration");
             return std::process::ExitCode::FAILURE;
         }
     };
+    logs::init(config.log_format());
     if config.worst_case_upstream_time() > config.usage_deadline() {
         tracing::warn!(
             worst_case_ms = config.worst_case_upstream_time().as_millis() as u64,
@@ -68,10 +66,35 @@ async fn main() -> std::process::ExitCode {
             Err(_) => tracing::warn!(database, "history store did not answer; recording when it answers"),
         }
     }
+    if let Ok(addr) = config.metrics_addr.parse::<std::net::SocketAddr>() {
+        let metrics = credit_dashboard::server::http::metrics::router(state.clone(), metrics::install());
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                tracing::info!(%addr, "serving metrics at /metrics");
+                tokio::spawn(async move { axum::serve(listener, metrics).await });
+            }
+            Err(error) => {
+                tracing::error!(%error, %addr, "cannot listen for metrics");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let router = build_router(state);
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
+    // Ctrl-C, or SIGTERM from an orchestrator: stop accepting, let the requests in flight finish, exit 0.
     let shutdown = async {
+        #[cfg(unix)]
+        {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("a SIGTERM handler can be installed");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: no new connections; finishing the requests in flight");
     };
     serve(listener, router, config.header_read_timeout(), shutdown).await;
     std::process::ExitCode::SUCCESS

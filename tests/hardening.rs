@@ -3,7 +3,8 @@
 mod support;
 
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
+use credit_dashboard::server::config::Config;
 use support::*;
 use tower::ServiceExt;
 use wiremock::matchers::{method, path};
@@ -284,7 +285,47 @@ async fn hashed_assets_are_cached_for_good_and_pages_are_revalidated() {
     assert!(html.contains("href=\"/pkg/credit-dashboard.Xy9abc.css\""), "the page names the hashed stylesheet");
     assert!(html.contains("credit-dashboard.Aa1.js"), "and the hashed script");
     let usage = response_to(&app, Request::get("/usage").body(Body::empty()).unwrap()).await;
-    assert_eq!(cache_control(&usage), "no-store");
+    assert_eq!(cache_control(&usage), "no-cache", "revalidated, with its ETag");
     std::fs::remove_dir_all(&site).unwrap();
     std::fs::remove_file(&hash_path).unwrap();
+}
+
+#[tokio::test]
+async fn usage_and_its_csv_are_revalidated_by_etag_and_answered_304_without_a_body() {
+    use http_body_util::BodyExt;
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, vec![message(1, "abc", "2024-04-29T02:08:29.375Z", None)]).await;
+    let app = app(&Config { kept_period_ttl_ms: 0, ..test_config(&upstream) });
+    let conditional = |uri: &str, tag: Option<&str>| {
+        let mut request = Request::get(uri);
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for uri in ["/usage", "/usage.csv?sort=credits_used:desc"] {
+        let first = response_to(&app, conditional(uri, None)).await;
+        assert_eq!((first.status(), first.headers()["cache-control"].to_str().unwrap()), (StatusCode::OK, "no-cache"));
+        let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+        // Recomputed from the upstream (nothing is kept): the same data, the same tag, and no body.
+        let again = response_to(&app, conditional(uri, Some(&tag))).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
+        assert_eq!(again.headers()["etag"], tag.as_str());
+        assert!(again.into_body().collect().await.unwrap().to_bytes().is_empty(), "{uri}: no body");
+        let other = response_to(&app, conditional(uri, Some("\"u-0000000000000000\""))).await;
+        assert_eq!(other.status(), StatusCode::OK, "{uri}: another tag gets the body");
+    }
+    // Another view of the same period is another CSV, another tag.
+    let tag_of = |response: axum::response::Response| response.headers()["etag"].to_str().unwrap().to_owned();
+    let by_credits = tag_of(response_to(&app, conditional("/usage.csv?sort=credits_used:desc", None)).await);
+    let in_london =
+        tag_of(response_to(&app, conditional("/usage.csv?sort=credits_used:desc&tz=Europe/London", None)).await);
+    assert_ne!(by_credits, in_london);
+    // The data changes: the tag does.
+    let before = tag_of(response_to(&app, conditional("/usage", None)).await);
+    upstream.reset().await;
+    serve_messages(&upstream, vec![message(1, &"x".repeat(40), "2024-04-29T02:08:29.375Z", None)]).await;
+    let changed = response_to(&app, conditional("/usage", Some(&before))).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(tag_of(changed), before);
 }

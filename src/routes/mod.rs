@@ -16,6 +16,7 @@ mod usage;
 use crate::contract::{ErrorBody, BAD_REQUEST};
 use crate::server::error::UsageError;
 use crate::server::http::assets;
+use crate::server::http::metrics;
 use crate::server::http::overload::limit_in_flight;
 use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
 use crate::server::upstream::sample;
@@ -101,7 +102,8 @@ pub fn build_router(state: AppState) -> Router {
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
         // The page sets its own policy with a per-response nonce; this one covers everything else.
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, FALLBACK_CONTENT_SECURITY_POLICY))
-        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight));
+        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight))
+        .layer(axum::middleware::from_fn(metrics::track));
     // The sample upstream is served only when it is the upstream: elsewhere it would be invented billing data.
     // It is merged after the layers, so the page's own upstream calls never count against (or are refused by)
     // the bound that protects the dashboard: with the bound reached, the requests holding it wait on these.

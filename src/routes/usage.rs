@@ -4,12 +4,13 @@
 #[allow(unused_imports)] // named in the API description's attributes
 use crate::contract::{ErrorBody, UsageResponse, UsageSummary};
 use crate::server::error::UsageError;
+use crate::server::http::conditional;
 use crate::server::views::resolved_view::ResolvedView;
 use crate::server::views::{csv_export, summary};
 use crate::server::AppState;
 use crate::view_query::ViewQuery;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
 /// `GET /usage`: the contract, or a 503 with the error shape.
@@ -23,11 +24,13 @@ use axum::response::{IntoResponse, Response};
         (status = 503, description = "The upstream failed or is malformed (see the code)", body = ErrorBody),
     )
 )]
-pub async fn usage(State(state): State<AppState>) -> Response {
+pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Response {
     match state.current_views().await {
+        Ok(views) if conditional::matches(&request, views.usage_tag()) => conditional::not_modified(views.usage_tag()),
         Ok(views) => {
-            let headers = [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_TYPE, "application/json")];
-            (headers, views.usage_json()).into_response()
+            let mut response = ([(header::CONTENT_TYPE, "application/json")], views.usage_json()).into_response();
+            conditional::add_headers(&mut response, views.usage_tag());
+            response
         }
         Err(error) => failure(&state, "/usage", error),
     }
@@ -54,21 +57,30 @@ pub async fn usage(State(state): State<AppState>) -> Response {
 /// `GET /usage.csv?period=…&tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV, of the
 /// current period or a past one; or the JSON error, never half a file (the body is written in full before
 /// anything is sent).
-pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery, request: HeaderMap) -> Response {
     let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
     let shown = match state.views_for(&asked).await {
         Ok(shown) => shown,
         Err(error) => return failure(&state, "/usage.csv", error),
     };
-    match csv_export::usage_csv(&shown.views, &ResolvedView::resolve(&asked)) {
+    let view = ResolvedView::resolve(&asked);
+    // The period's version and the view (its link, the page left out, and its zone) make the CSV.
+    let link = view.query.href_to("/usage.csv", false);
+    let etag =
+        conditional::entity_tag("c", &[shown.views.usage_tag().as_bytes(), link.as_bytes(), view.zone.name.as_bytes()]);
+    if conditional::matches(&request, &etag) {
+        return conditional::not_modified(&etag);
+    }
+    match csv_export::usage_csv(&shown.views, &view) {
         Ok((file_name, body)) => {
             let disposition = format!("attachment; filename=\"{file_name}\"");
             let headers = [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, disposition),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
             ];
-            (headers, body).into_response()
+            let mut response = (headers, body).into_response();
+            conditional::add_headers(&mut response, &etag);
+            response
         }
         Err(error) => failure(&state, "/usage.csv", UsageError::Internal { cause: format!("CSV: {error}") }),
     }

@@ -65,6 +65,10 @@ pub struct Config {
     pub alert_check_interval_secs: u64,
     /// The longest one delivery attempt waits for the webhook.
     pub alert_webhook_timeout_ms: u64,
+    /// `text`, or `json`: one JSON object per line.
+    pub log_format: String,
+    /// Where `GET /metrics` (Prometheus) is served; empty: not served.
+    pub metrics_addr: String,
 }
 
 impl Default for Config {
@@ -99,8 +103,19 @@ impl Default for Config {
             alert_webhook_secret: String::new(),
             alert_check_interval_secs: 60,
             alert_webhook_timeout_ms: 5_000,
+            log_format: "text".to_owned(),
+            metrics_addr: String::new(),
         }
     }
+}
+
+/// How the server writes its log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Readable text, coloured only on a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +282,12 @@ impl Config {
         if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) || permille.windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(("alert_thresholds", Some("in increasing order, each once (to a tenth of a percent)".into())));
         }
+        if !self.metrics_addr.is_empty() && self.metrics_addr.parse::<SocketAddr>().is_err() {
+            return Err(("metrics_addr", None));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(("log_format", None));
+        }
         if !self.alert_webhook_url.is_empty() {
             let url = reqwest::Url::parse(&self.alert_webhook_url).map_err(|_| ("alert_webhook_url", None))?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -334,6 +355,13 @@ impl Config {
     /// The alert thresholds in tenths of a percent of the budget (`0.5` is 500), in increasing order.
     pub fn alert_thresholds_permille(&self) -> Vec<u32> {
         self.alert_thresholds.iter().map(|fraction| (fraction * 1000.0).round() as u32).collect()
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        match self.log_format.as_str() {
+            "json" => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
     }
 
     pub fn history_timeout(&self) -> Duration {
@@ -478,6 +506,8 @@ fn accepted(key: &str) -> &'static str {
         "alert_webhook_secret" => "empty, or at least 16 characters, with alert_webhook_url",
         "alert_check_interval_secs" => "a whole number of seconds, at least 1",
         "alert_webhook_timeout_ms" => "a whole number of milliseconds, at least 1",
+        "metrics_addr" => "empty (no metrics), or an IP address and port for GET /metrics, such as 127.0.0.1:9100",
+        "log_format" => "`text` (coloured on a terminal only) or `json` (one object per line)",
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }

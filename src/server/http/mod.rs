@@ -2,6 +2,9 @@
 //! the Content-Security-Policy, and the cache headers of the browser's assets.
 
 pub mod assets;
+pub mod conditional;
+pub mod logs;
+pub mod metrics;
 pub mod overload;
 pub mod security;
 pub mod server;

@@ -17,6 +17,7 @@ pub async fn limit_in_flight(State(slots): State<Arc<Semaphore>>, request: Reque
         Ok(_slot) => next.run(request).await,
         Err(_) => {
             let error = UsageError::Overloaded;
+            metrics::counter!("http_requests_refused_total").increment(1);
             tracing::warn!(code = error.code(), route = request.uri().path(), "request refused: too many in flight");
             let mut response = error.into_response();
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));

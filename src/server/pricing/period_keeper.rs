@@ -18,6 +18,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Counts a lookup in one of the in-process caches (a bounded label set: the cache, hit or miss).
+fn cache_lookup(cache: &'static str, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!("cache_lookups_total", "cache" => cache, "layer" => "local", "result" => result).increment(1);
+}
+
 /// How long a readiness answer is reused, so that probes do not hammer the upstream.
 const READINESS_TTL: Duration = Duration::from_secs(5);
 
@@ -98,6 +104,7 @@ impl PeriodKeeper {
     /// The current period, priced, or why it cannot be given. Never partial, never past the deadline. Served
     /// from the kept period while it is fresh; concurrent callers share one computation.
     pub async fn kept_period(&self) -> Result<Arc<PricedPeriod>, UsageError> {
+        cache_lookup("kept_period", self.kept.contains_key(&()));
         let period = self.kept.try_get_with((), self.compute_with_deadline()).await.map_err(|shared| (*shared).clone());
         if !self.keeps_anything {
             // A TTL of 0: share only what was in flight.
@@ -163,6 +170,7 @@ impl PeriodKeeper {
             .collect();
         futures::stream::iter(ids)
             .map(|id| async move {
+                cache_lookup("reports", self.reports.contains_key(&id));
                 self.reports
                     .try_get_with(id, self.upstream.fetch_report(id, budget))
                     .await

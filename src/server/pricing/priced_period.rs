@@ -10,6 +10,7 @@ use crate::server::memo::BoundedMemo;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
 use jiff::Timestamp;
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// Rows without a report name: after every named one, whichever the direction.
@@ -25,6 +26,8 @@ pub struct PricedPeriod {
     pub times: Vec<Timestamp>,
     pub total: Credits,
     pub fetched_at: Timestamp,
+    /// Which priced period this is, in this process: each computation (or read from the store) is the next.
+    pub version: u64,
     name_ranks: Vec<u32>,
     /// Row indices in display order, by the sort's URL value.
     orders: BoundedMemo<String, Arc<[u32]>>,
@@ -42,7 +45,9 @@ impl PricedPeriod {
         let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
         let name_ranks =
             rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
-        PricedPeriod { rows, bases, times, total, fetched_at, name_ranks, orders: BoundedMemo::default() }
+        static VERSIONS: AtomicU64 = AtomicU64::new(0);
+        let version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+        PricedPeriod { rows, bases, times, total, fetched_at, version, name_ranks, orders: BoundedMemo::default() }
     }
 
     /// A row of a test period: 29 April 2024, 02:08 UTC.

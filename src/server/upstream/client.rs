@@ -105,6 +105,11 @@ impl UpstreamClient {
     /// failures are retried while the budget allows, and after that become `UpstreamUnavailable`.
     async fn get(&self, resource: &str, url: Url, budget: &CallBudget) -> Result<(StatusCode, Vec<u8>), UsageError> {
         let shown_url = redacted(&url);
+        // A bounded label: which endpoint, never which report.
+        let endpoint = if resource == "messages" { "messages" } else { "reports" };
+        let count = |outcome: &'static str| {
+            metrics::counter!("upstream_requests_total", "endpoint" => endpoint, "outcome" => outcome).increment(1);
+        };
         let mut attempt = 0;
         loop {
             let started = Instant::now();
@@ -112,17 +117,25 @@ impl UpstreamClient {
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match outcome {
                 Ok((status, body)) => {
+                    count(match status.as_u16() {
+                        200..=299 => "success",
+                        404 | 410 => "not_found",
+                        _ => "http_error",
+                    });
                     tracing::info!(url = %shown_url, %status, elapsed_ms, attempt, bytes = body.len(), "upstream call");
                     return Ok((status, body));
                 }
                 Err(Attempt::Fatal(error)) => {
+                    count("refused");
                     tracing::warn!(url = %shown_url, elapsed_ms, attempt, %error, "upstream call failed");
                     return Err(error);
                 }
                 Err(Attempt::Transient { cause, retry_after }) => {
+                    count("transient_error");
                     tracing::warn!(url = %shown_url, elapsed_ms, attempt, %cause, "upstream call failed transiently");
                     match self.retry.wait_for(retry_after, attempt, rand::random::<f64>()) {
                         Some(wait) if attempt < self.retry.retries && budget.take_retry(wait) => {
+                            metrics::counter!("upstream_retries_total").increment(1);
                             tokio::time::sleep(wait).await
                         }
                         _ => return Err(UsageError::UpstreamUnavailable { resource: resource.to_owned(), cause }),

@@ -9,6 +9,7 @@ use super::zones::Zone;
 use crate::contract::UsageResponse;
 use crate::server::billing::{projection, Bounded, BudgetSettings};
 use crate::server::error::UsageError;
+use crate::server::http::conditional::entity_tag;
 use crate::server::memo::BoundedMemo;
 use crate::server::pricing::priced_period::PricedPeriod;
 use crate::view::{Comparison, PeriodOverview};
@@ -32,6 +33,8 @@ struct KeptViews {
     dates: BoundedMemo<String, Arc<[Date]>>,
     overviews: BoundedMemo<OverviewKey, Arc<PeriodOverview>>,
     usage_json: OnceLock<Bytes>,
+    /// The period's version: the entity tag of its `/usage` body.
+    usage_tag: OnceLock<String>,
     /// Against each previous period, by its id.
     comparisons: BoundedMemo<String, Option<Comparison>>,
     /// The period's bounds and projection, by zone (the budget settings are the process's).
@@ -86,6 +89,12 @@ impl PeriodViews {
 
     pub fn keep_comparison(&self, previous: &str, comparison: Option<Comparison>) {
         self.kept.comparisons.keep(previous.to_owned(), comparison);
+    }
+
+    /// The entity tag of the `/usage` body, which every response showing this period is tagged from: equal
+    /// for equal data, whichever server computed it.
+    pub fn usage_tag(&self) -> &str {
+        self.kept.usage_tag.get_or_init(|| entity_tag("u", &[&self.usage_json()]))
     }
 
     /// The `/usage` body, serialised on first use.

@@ -1,0 +1,103 @@
+//! Operators' signals in the Prometheus text format, on their own listen address (`metrics_addr`): requests by
+//! route and status with a latency histogram, requests in flight and refused, upstream calls by endpoint and
+//! outcome, retries, the kept period's age and version, cache hits and misses, and the current period's credits
+//! and messages. Names follow Prometheus' conventions (units in names, `_total` counters), and every label has a
+//! bounded set of values: a route is one of the routes the server answers, never the raw path.
+
+use crate::server::AppState;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Request latency buckets, in seconds: a page from memory is about a millisecond, a cold period a second.
+const LATENCY_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process's recorder (once) and returns what renders it.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &LATENCY_BUCKETS)
+                .expect("the buckets are not empty")
+                .install_recorder()
+                .expect("the only metrics recorder of the process")
+        })
+        .clone()
+}
+
+/// The route a path belongs to: a label from a fixed set.
+pub fn route_label(path: &str) -> &'static str {
+    match path {
+        "/" => "/",
+        "/api/table_page" => "/api/table_page",
+        "/usage" => "/usage",
+        "/usage.csv" => "/usage.csv",
+        "/usage/summary" => "/usage/summary",
+        "/openapi.json" => "/openapi.json",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        path if path.starts_with("/pkg/") => "/pkg",
+        path if path.starts_with("/sample-upstream/") => "/sample-upstream",
+        _ => "other",
+    }
+}
+
+/// Counts every request, its status and how long it took; the requests in flight.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = route_label(request.uri().path());
+    let started = Instant::now();
+    metrics::gauge!("http_requests_in_flight").increment(1.0);
+    let response = next.run(request).await;
+    metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "route" => route, "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The router of `metrics_addr`: `GET /metrics`.
+pub fn router(state: AppState, handle: PrometheusHandle) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(move |State(state): State<AppState>| {
+                let handle = handle.clone();
+                async move {
+                    observe_kept_period(&state);
+                    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
+                }
+            }),
+        )
+        .with_state(state)
+}
+
+/// The kept period's gauges, as of the scrape.
+fn observe_kept_period(state: &AppState) {
+    let Some(period) = state.periods.latest() else { return };
+    let age = jiff::Timestamp::now().duration_since(period.fetched_at).as_secs_f64().max(0.0);
+    metrics::gauge!("kept_period_age_seconds").set(age);
+    metrics::gauge!("kept_period_version").set(period.version as f64);
+    metrics::gauge!("period_credits").set(period.total.hundredths() as f64 / 100.0);
+    metrics::gauge!("period_messages").set(period.rows.len() as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_a_bounded_set() {
+        assert_eq!(route_label("/usage"), "/usage");
+        assert_eq!(route_label("/pkg/credit-dashboard.abc.wasm"), "/pkg");
+        assert_eq!(route_label("/../../etc/passwd"), "other");
+        assert_eq!(route_label("/usage/../usage"), "other");
+    }
+}
