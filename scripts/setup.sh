@@ -40,6 +40,8 @@ if $want_tests; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The history store's tests start PostgreSQL servers of their own (as the postgres user the package creates).
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+  # The shared cache's tests start Redis servers of their own (no persistence, a free port each).
+  [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
   if ((${#missing[@]})); then
     step "Debian packages: ${missing[*]}"
     apt-get update

@@ -79,6 +79,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
+    let periods = state.periods.clone();
     let router = build_router(state);
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
     // Ctrl-C, or SIGTERM from an orchestrator: stop accepting, let the requests in flight finish, exit 0.
@@ -95,6 +96,8 @@ async fn main() -> std::process::ExitCode {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
+        // Another replica computes the period at once, rather than waiting for this one's lease to end.
+        periods.release_lease().await;
     };
     serve(listener, router, config.header_read_timeout(), shutdown).await;
     std::process::ExitCode::SUCCESS

@@ -60,6 +60,9 @@ pub struct TablePage {
     pub day: Option<String>,
     /// When the data was fetched from the upstream, `HH:MM:SS UTC`.
     pub as_of: String,
+    /// The page was asked for from a version that is no longer kept: it is the latest data, and rows may have
+    /// moved between pages since the walk began.
+    pub refreshed: bool,
 }
 
 /// The zone the page is shown in.

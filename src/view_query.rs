@@ -16,6 +16,7 @@ pub const REPORT_PARAM: &str = "report";
 pub const TZ_PARAM: &str = "tz";
 pub const DAY_PARAM: &str = "day";
 pub const PERIOD_PARAM: &str = "period";
+pub const VERSION_PARAM: &str = "v";
 /// A zone asked for is kept up to this many characters: no IANA name is half as long, and a longer value
 /// only needs to be recognisable in the notice that says it is not a zone.
 const LONGEST_ASKED_ZONE: usize = 100;
@@ -79,15 +80,18 @@ pub struct ViewQuery {
     pub day: Option<String>,
     /// A past billing period, by its id (the UTC date it started, `YYYY-MM-DD`); `None` is the current one.
     pub period: Option<String>,
+    /// The version of the current period a paging walk started on (13 hexadecimal digits in the URL): the
+    /// table's page links carry it, so that every page comes from the same data while that version is kept. A
+    /// new view (another sort, filter, day, zone or period) starts a new walk, without it.
+    pub version: Option<u64>,
 }
 
-/// Carried as its URL query (`tz=Europe/London&sort=credits_used:desc&page=3`, what `href` writes) and read
-/// back by `from_query`: a view from a client meets the same rules however it arrives, and the browser needs no
+/// Carried as its URL query (`tz=Europe/London&sort=credits_used:desc&page=3`, what `href` writes, with the
+/// walk's version on the first page too) and read back by `from_query`: a view from a client meets the same rules however it arrives, and the browser needs no
 /// second encoding of it.
 impl Serialize for ViewQuery {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let href = self.href();
-        serializer.serialize_str(href.split_once('?').map_or("", |(_, query)| query))
+        serializer.serialize_str(&self.state_query())
     }
 }
 
@@ -99,7 +103,7 @@ impl<'de> Deserialize<'de> for ViewQuery {
 
 impl Default for ViewQuery {
     fn default() -> Self {
-        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None, period: None }
+        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None, period: None, version: None }
     }
 }
 
@@ -114,6 +118,7 @@ impl ViewQuery {
             tz: first(TZ_PARAM).and_then(|value| asked_zone(&value)),
             day: first(DAY_PARAM).and_then(|value| well_formed_day(&value)),
             period: first(PERIOD_PARAM).and_then(|value| well_formed_day(&value)),
+            version: first(VERSION_PARAM).and_then(|value| parse_version(&value)),
         }
     }
 
@@ -122,8 +127,20 @@ impl ViewQuery {
         self.href_to(DASHBOARD_PATH, true)
     }
 
-    /// `path` with this state's parameters (the page only when `with_page`), defaults left out.
+    /// `path` with this state's parameters (the page, and the version it was walked from, only when
+    /// `with_page`), defaults left out. The first page's link has no version: it starts a walk, on the latest
+    /// data.
     pub fn href_to(&self, path: &str, with_page: bool) -> String {
+        self.link(path, with_page, false)
+    }
+
+    /// The state as it travels (`Serialize`): the version even on the first page, for the links after it.
+    fn state_query(&self) -> String {
+        let link = self.link("", true, true);
+        link.strip_prefix('?').unwrap_or(&link).to_owned()
+    }
+
+    fn link(&self, path: &str, with_page: bool, with_first_version: bool) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(period) = &self.period {
             query.append_pair(PERIOD_PARAM, period);
@@ -140,6 +157,9 @@ impl ViewQuery {
         if with_page && self.page > 1 {
             query.append_pair(PAGE_PARAM, &self.page.to_string());
         }
+        if let Some(version) = self.version.filter(|_| with_page && (self.page > 1 || with_first_version)) {
+            query.append_pair(VERSION_PARAM, &format!("{version:013x}"));
+        }
         if let Some(report) = &self.report {
             query.append_pair(REPORT_PARAM, report.to_param());
         }
@@ -153,9 +173,9 @@ impl ViewQuery {
         }
     }
 
-    /// After a click on a column's header: its next sort state, from the first page.
+    /// After a click on a column's header: its next sort state, from the first page (a new walk: no version).
     pub fn toggled(&self, column: SortColumn) -> Self {
-        ViewQuery { sort: self.sort.toggled(column), page: 1, ..self.clone() }
+        ViewQuery { sort: self.sort.toggled(column), page: 1, version: None, ..self.clone() }
     }
 
     pub fn at_page(&self, page: u32) -> Self {
@@ -164,23 +184,23 @@ impl ViewQuery {
 
     /// The same view filtered by `report` (or not filtered), from the first page.
     pub fn with_report(&self, report: Option<ReportFilter>) -> Self {
-        ViewQuery { page: 1, report, ..self.clone() }
+        ViewQuery { page: 1, report, version: None, ..self.clone() }
     }
 
     /// The same view on one day (or every day), from the first page.
     pub fn with_day(&self, day: Option<String>) -> Self {
-        ViewQuery { page: 1, day, ..self.clone() }
+        ViewQuery { page: 1, day, version: None, ..self.clone() }
     }
 
     /// The same view in another zone. A day belongs to its zone, so it is dropped.
     pub fn with_tz(&self, tz: Option<String>) -> Self {
-        ViewQuery { page: 1, tz, day: None, ..self.clone() }
+        ViewQuery { page: 1, tz, day: None, version: None, ..self.clone() }
     }
 
     /// The same view of another period (`None`: the current one): the zone and sort stay, the day, report and
     /// page belong to the period they were chosen in.
     pub fn with_period(&self, period: Option<String>) -> Self {
-        ViewQuery { period, page: 1, day: None, report: None, ..self.clone() }
+        ViewQuery { period, page: 1, day: None, report: None, version: None, ..self.clone() }
     }
 
     /// The same view in another sort, on the same page: what the links outside the table carry after the
@@ -203,6 +223,13 @@ fn well_formed_day(day: &str) -> Option<String> {
     let shaped = bytes.len() == 10
         && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
     shaped.then(|| day.to_owned())
+}
+
+/// 1 to 13 hexadecimal digits (52 bits); anything else is no version.
+fn parse_version(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let shaped = (1..=13).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_hexdigit());
+    shaped.then(|| u64::from_str_radix(value, 16).ok()).flatten()
 }
 
 /// Digits only; 0 is page 1, and a number too large for a page is the last page.
@@ -338,6 +365,22 @@ mod tests {
         assert_eq!(query.with_period(None).href(), "/?tz=Europe/London&sort=credits_used:asc");
         assert_eq!(ViewQuery::from_query("period=April").period, None, "not an id");
         assert_eq!(ViewQuery::from_query(&query.href()[2..]), query);
+    }
+
+    #[test]
+    fn page_links_carry_the_version_walked_and_a_new_view_drops_it() {
+        let query = ViewQuery::from_query("sort=credits_used:desc&page=2&v=00a1b2c3d4e5f");
+        assert_eq!(query.version, Some(0xa1b2c3d4e5f));
+        assert_eq!(query.at_page(3).href(), "/?sort=credits_used:desc&page=3&v=00a1b2c3d4e5f");
+        assert_eq!(query.at_page(1).href(), "/?sort=credits_used:desc", "the first page starts a walk");
+        let state = serde_json::to_string(&query.at_page(1)).unwrap();
+        assert_eq!(state, r#""sort=credits_used:desc&v=00a1b2c3d4e5f""#, "the island keeps it for the next page");
+        assert_eq!(query.href_to("/usage.csv", false), "/usage.csv?sort=credits_used:desc");
+        assert_eq!(query.toggled(SortColumn::ReportName).at_page(2).version, None);
+        assert_eq!(query.with_day(Some("2024-05-01".into())).version, None);
+        for hostile in ["v=xyz", "v=", "v=12345678901234", "v=-1", "v=%00"] {
+            assert_eq!(ViewQuery::from_query(hostile).version, None, "{hostile}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::server::http::assets;
 use crate::server::http::metrics;
 use crate::server::http::overload::limit_in_flight;
 use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
+use crate::server::shared_cache::{SharedCache, SharingStatus};
 use crate::server::upstream::sample;
 use crate::server::AppState;
 use crate::ui::usage_table::table_page::LoadTablePage;
@@ -145,10 +146,22 @@ fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHea
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// `GET /readyz`: 200 when the upstream answers, else 503 with the error shape.
+/// `GET /readyz`: 200 when the upstream answers, else 503 with the error shape. A replica whose shared cache
+/// fails still serves correct numbers from its own memory, so it stays ready (200), and its body says
+/// `degraded` and why: a load balancer keeps it, an operator sees it.
 async fn readiness(State(state): State<AppState>) -> Response {
     match state.periods.readiness().await {
-        Ok(()) => ([(header::CACHE_CONTROL, "no-store")], "ready").into_response(),
+        Ok(()) => {
+            let body = match state.periods.shared().map(SharedCache::status) {
+                Some(SharingStatus::Degraded(reason)) => format!(
+                    "degraded: the shared cache {} is not in use ({reason}); this replica serves from its own memory",
+                    state.periods.shared().map(SharedCache::shown).unwrap_or_default()
+                ),
+                Some(SharingStatus::Sharing) => "ready (sharing)".to_owned(),
+                None => "ready".to_owned(),
+            };
+            ([(header::CACHE_CONTROL, "no-store")], body).into_response()
+        }
         Err(error) => {
             state.log_failure("/readyz", &error);
             error.into_response()

@@ -69,6 +69,13 @@ pub struct Config {
     pub log_format: String,
     /// Where `GET /metrics` (Prometheus) is served; empty: not served.
     pub metrics_addr: String,
+    /// The Redis (or Valkey) that replicas share the priced period and report lookups through; empty: each
+    /// process keeps its own.
+    pub shared_cache_url: String,
+    /// The longest one call to the shared cache may take before this replica falls back to its own.
+    pub shared_cache_timeout_ms: u64,
+    /// A shared value larger than this is neither written nor read.
+    pub shared_cache_max_value_bytes: usize,
 }
 
 impl Default for Config {
@@ -105,6 +112,9 @@ impl Default for Config {
             alert_webhook_timeout_ms: 5_000,
             log_format: "text".to_owned(),
             metrics_addr: String::new(),
+            shared_cache_url: String::new(),
+            shared_cache_timeout_ms: 250,
+            shared_cache_max_value_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -132,7 +142,7 @@ pub enum ConfigError {
 }
 
 /// Keys whose values may hold credentials: a message names them, never shows them.
-const SECRET_KEYS: [&str; 3] = ["alert_webhook_secret", "alert_webhook_url", "database_url"];
+const SECRET_KEYS: [&str; 4] = ["alert_webhook_secret", "alert_webhook_url", "database_url", "shared_cache_url"];
 
 /// A value as an error message shows it.
 fn shown_value(key: &str, value: String) -> String {
@@ -262,6 +272,8 @@ impl Config {
             ("history_timeout_ms", self.history_timeout_ms as u128),
             ("alert_check_interval_secs", self.alert_check_interval_secs as u128),
             ("alert_webhook_timeout_ms", self.alert_webhook_timeout_ms as u128),
+            ("shared_cache_timeout_ms", self.shared_cache_timeout_ms as u128),
+            ("shared_cache_max_value_bytes", self.shared_cache_max_value_bytes as u128),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err((key, None));
@@ -308,6 +320,9 @@ impl Config {
         }
         if !self.database_url.is_empty() {
             check_database_url(&self.database_url).map_err(|reason| ("database_url", Some(reason)))?;
+        }
+        if !self.shared_cache_url.is_empty() {
+            check_shared_cache_url(&self.shared_cache_url).map_err(|reason| ("shared_cache_url", Some(reason)))?;
         }
         for origin in &self.cors_allowed_origins {
             check_origin(origin).map_err(|reason| ("cors_allowed_origins", Some(format!("`{origin}`: {reason}"))))?;
@@ -475,6 +490,23 @@ fn check_database_url(url: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `url` names one Redis or Valkey server: `redis://` or `rediss://` (TLS) with a host. The reason
+/// never quotes the URL, which may hold a password.
+fn check_shared_cache_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL".to_owned())?;
+    if !matches!(parsed.scheme(), "redis" | "rediss") {
+        return Err("must start with redis:// or rediss://".into());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("names no host".into());
+    }
+    let database = parsed.path().trim_start_matches('/');
+    if !database.is_empty() && database.parse::<u8>().is_err() {
+        return Err("the path is a database number, such as /0".into());
+    }
+    Ok(())
+}
+
 /// What each key accepts, in the words of its error message.
 fn accepted(key: &str) -> &'static str {
     match key {
@@ -508,6 +540,11 @@ fn accepted(key: &str) -> &'static str {
         "alert_webhook_timeout_ms" => "a whole number of milliseconds, at least 1",
         "metrics_addr" => "empty (no metrics), or an IP address and port for GET /metrics, such as 127.0.0.1:9100",
         "log_format" => "`text` (coloured on a terminal only) or `json` (one object per line)",
+        "shared_cache_url" => {
+            "empty (each replica keeps its own), or redis://[user:password@]host[:port][/database], or rediss:// for TLS"
+        }
+        "shared_cache_timeout_ms" => "a whole number of milliseconds, at least 1",
+        "shared_cache_max_value_bytes" => "a whole number of bytes, at least 1",
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-#[derive(Clone, Debug, thiserror::Error)]
+/// Serialisable, so that a replica waiting on another's computation answers with the same error (`shared_values`).
+#[derive(Clone, Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UsageError {
     /// The upstream could not be reached, or kept failing after the retries.
     #[error("the upstream {resource} could not be fetched: {cause}")]

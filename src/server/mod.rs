@@ -1,7 +1,8 @@
 //! Everything that runs only on the server, by concern, each folder importing only from those listed after
 //! it: `http` (the edge's machinery) → `views` (what is built from a priced period) → `history` (the periods
-//! kept in a database) → `pricing` (the credit rules and the kept period) → `upstream` (the billing API and
-//! its client); `config`, `error` and `memo` serve them all.
+//! kept in a database) → `pricing` (the credit rules and the kept period) → `shared_cache` (what replicas
+//! share through Redis) → `upstream` (the billing API and its client); `config`, `error` and `memo` serve them
+//! all.
 
 pub mod billing;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod history;
 pub mod http;
 pub mod memo;
 pub mod pricing;
+pub mod shared_cache;
 pub mod upstream;
 pub mod views;
 
@@ -27,10 +29,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use views::period_views::{PeriodViews, ViewCache};
 
-/// The period a view shows, and whether it is a past one (read from the history store).
+/// The period a view shows, whether it is a past one (read from the history store), and whether the view was
+/// a paging walk pinned to a version that is no longer kept (so it shows the latest instead, and says so).
 pub struct ShownPeriod {
     pub views: PeriodViews,
     pub past: bool,
+    pub refreshed: bool,
 }
 
 /// What every handler and server function can reach.
@@ -60,7 +64,11 @@ impl AppState {
     /// when the state is dropped). Fails when the history store cannot even be opened (its folder cannot be
     /// created, say); a database that does not answer yet is not a failure.
     pub fn try_new(leptos_options: LeptosOptions, config: &config::Config) -> Result<Self, String> {
-        let periods = Arc::new(PeriodKeeper::new(config));
+        let shared = match tokio::runtime::Handle::try_current() {
+            Ok(_) => shared_cache::SharedCache::connect(config)?,
+            Err(_) => None,
+        };
+        let periods = Arc::new(PeriodKeeper::new(config, shared));
         let history = match config.database_url.as_str() {
             "" => None,
             url => {
@@ -122,13 +130,25 @@ impl AppState {
     /// The period a view asks for, with its views: the current one from the upstream, or a past one from the
     /// history store. A period id that is the current period's is the current period.
     pub async fn views_for(&self, view: &ViewQuery) -> Result<ShownPeriod, UsageError> {
-        let current = |views| ShownPeriod { views, past: false };
-        let Some(id) = view.period.as_deref() else { return self.current_views().await.map(current) };
+        let current = |views| ShownPeriod { views, past: false, refreshed: false };
+        let Some(id) = view.period.as_deref() else {
+            // A paging walk stays on the version it started on while that version is kept.
+            if let Some(version) = view.version {
+                if let Some(period) = self.periods.period_version(version).await {
+                    return Ok(current(self.views.views_of(&period)));
+                }
+                // Not kept: the latest data, which may still be that version (the same data fetched again).
+                let views = self.current_views().await?;
+                let refreshed = views.period.version != version;
+                return Ok(ShownPeriod { views, past: false, refreshed });
+            }
+            return self.current_views().await.map(current);
+        };
         // The listing, as last read, says whether the store keeps it closed; only then is the store asked (or
         // when the listing could not be read, and the store may know).
         if let Some(history) = self.history.as_ref().filter(|history| history.is_closed(id) != Some(false)) {
             if let Some(period) = history.past_period(id).await? {
-                return Ok(ShownPeriod { views: self.views.views_of(&period), past: true });
+                return Ok(ShownPeriod { views: self.views.views_of(&period), past: true, refreshed: false });
             }
         }
         let views = self.current_views().await?;

@@ -1,28 +1,45 @@
 //! The kept period: fetch the messages, resolve each distinct report once (concurrently, through a cache
 //! shared by all requests), price every message, and keep the priced period for `kept_period_ttl_ms`, so that
 //! every reader of the usage shares one computation.
+//!
+//! With a shared cache, replicas share it too: the period (with its fetch time and version), the report
+//! lookups, and the computation itself. One replica takes a lease and computes, the others wait for its
+//! result (or its failure), and take over if its lease ends without one (it died). Each replica keeps what it
+//! read for as long as the shared pointer lives, so all of them change to the next period together. When the
+//! cache fails, each replica computes and keeps its own, as without one, until the cache answers again.
 
 use super::credit_rules::{price_message, PriceBasis};
 use super::period_checks::{credits_overflow, parse_times};
 use super::priced_period::PricedPeriod;
+use super::shared_values::{
+    decode_failure, decode_lookup, decode_period, encode_failure, encode_lookup, encode_period,
+};
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
+use crate::server::shared_cache::{Bounded, SharedCache};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
 use futures::{StreamExt, TryStreamExt};
 use moka::future::Cache;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Counts a lookup in one of the in-process caches (a bounded label set: the cache, hit or miss).
-fn cache_lookup(cache: &'static str, hit: bool) {
+/// Counts a lookup in a cache (a bounded label set: the cache, its layer, hit or miss).
+fn cache_lookup(cache: &'static str, layer: &'static str, hit: bool) {
     let result = if hit { "hit" } else { "miss" };
-    metrics::counter!("cache_lookups_total", "cache" => cache, "layer" => "local", "result" => result).increment(1);
+    metrics::counter!("cache_lookups_total", "cache" => cache, "layer" => layer, "result" => result).increment(1);
 }
+
+/// How long a version stays readable after it was kept, for the paging walks that started on it.
+pub const VERSIONS_KEPT_FOR: Duration = Duration::from_secs(5 * 60);
+/// How often a replica waiting on another's computation looks for its result.
+const WAIT_POLL: Duration = Duration::from_millis(50);
+/// Reports asked of the shared cache at once.
+const SHARED_REPORTS_AT_ONCE: usize = 1_000;
 
 /// How long a readiness answer is reused, so that probes do not hammer the upstream.
 const READINESS_TTL: Duration = Duration::from_secs(5);
@@ -31,49 +48,73 @@ pub struct PeriodKeeper {
     upstream: UpstreamClient,
     /// The kept period: one entry, shared by every request until it expires. `try_get_with` makes concurrent
     /// requests share one computation, and a failure is never kept.
-    kept: Cache<(), Arc<PricedPeriod>>,
+    kept: Cache<(), Kept>,
     keeps_anything: bool,
-    reports: Cache<u64, ReportLookup>,
+    kept_for: Duration,
+    /// The versions kept lately, by version, for paging walks that started on one of them.
+    versions: Cache<u64, Arc<PricedPeriod>>,
+    reports: Cache<u64, (ReportLookup, Duration)>,
+    shared: Option<Arc<SharedCache>>,
+    /// The lease this replica holds while it computes for every replica, given back at shutdown.
+    lease: Mutex<Option<String>>,
     readiness: Cache<(), Result<(), UsageError>>,
     /// The latest period priced, for whoever keeps a record of them (the history store's recorder).
     latest: tokio::sync::watch::Sender<Option<Arc<PricedPeriod>>>,
+    report_found_ttl: Duration,
+    report_not_found_ttl: Duration,
     report_concurrency: usize,
     deadline: Duration,
     retry_budget: u32,
 }
 
-/// Found reports live for the long TTL; 404s and refusals for the short one, so a report created
-/// upstream shows up soon.
-struct ReportExpiry {
-    found: Duration,
-    not_found: Duration,
+/// The kept period, for how long it is kept, and whether it is the shared one (or this replica's own, kept while
+/// the shared cache failed).
+#[derive(Clone)]
+struct Kept {
+    period: Arc<PricedPeriod>,
+    lives: Duration,
+    shared: bool,
 }
 
-impl moka::Expiry<u64, ReportLookup> for ReportExpiry {
-    fn expire_after_create(&self, _id: &u64, lookup: &ReportLookup, _created_at: Instant) -> Option<Duration> {
-        Some(match lookup {
-            ReportLookup::Found(_) => self.found,
-            ReportLookup::NotFound | ReportLookup::Refused(_) => self.not_found,
-        })
+/// Each entry for its own time: a period for as long as its shared pointer lives; a found report for the long
+/// TTL, 404s and refusals for the short one (so a report created upstream shows up soon), or what is left of
+/// it when another replica looked it up.
+struct OwnExpiry;
+
+impl moka::Expiry<(), Kept> for OwnExpiry {
+    fn expire_after_create(&self, _: &(), kept: &Kept, _created_at: Instant) -> Option<Duration> {
+        Some(kept.lives)
     }
 }
 
+impl moka::Expiry<u64, (ReportLookup, Duration)> for OwnExpiry {
+    fn expire_after_create(&self, _: &u64, entry: &(ReportLookup, Duration), _created_at: Instant) -> Option<Duration> {
+        Some(entry.1)
+    }
+}
+
+/// What the shared cache gave: a period, a failure to answer with, or nothing (compute here).
+enum FromShared {
+    Period(Kept),
+    Failed(UsageError),
+    Unavailable,
+}
+
 impl PeriodKeeper {
-    pub fn new(config: &Config) -> Self {
-        let reports = Cache::builder()
-            .max_capacity(config.report_cache_capacity)
-            .expire_after(ReportExpiry { found: config.report_cache_ttl(), not_found: config.report_not_found_ttl() })
-            .build();
-        let ttl = Duration::from_millis(config.kept_period_ttl_ms);
-        let kept = match config.kept_period_ttl_ms {
-            0 => Cache::builder().max_capacity(1).build(),
-            _ => Cache::builder().max_capacity(1).time_to_live(ttl).build(),
-        };
+    pub fn new(config: &Config, shared: Option<Arc<SharedCache>>) -> Self {
+        let reports = Cache::builder().max_capacity(config.report_cache_capacity).expire_after(OwnExpiry).build();
+        let kept_for = Duration::from_millis(config.kept_period_ttl_ms);
         PeriodKeeper {
             upstream: UpstreamClient::new(config.client_settings()),
-            kept,
+            kept: Cache::builder().max_capacity(1).expire_after(OwnExpiry).build(),
             keeps_anything: config.kept_period_ttl_ms > 0,
+            kept_for,
+            versions: Cache::builder().max_capacity(3).time_to_live(kept_for + VERSIONS_KEPT_FOR).build(),
             reports,
+            report_found_ttl: config.report_cache_ttl(),
+            report_not_found_ttl: config.report_not_found_ttl(),
+            shared,
+            lease: Mutex::new(None),
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             latest: tokio::sync::watch::Sender::new(None),
             report_concurrency: config.report_concurrency,
@@ -101,16 +142,191 @@ impl PeriodKeeper {
         self.readiness.get_with((), self.upstream.probe()).await
     }
 
-    /// The current period, priced, or why it cannot be given. Never partial, never past the deadline. Served
-    /// from the kept period while it is fresh; concurrent callers share one computation.
+    /// The shared cache, when there is one.
+    pub fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_deref()
+    }
+
+    /// The current period, priced, or why it cannot be given. Never partial, never past the deadline (plus, when
+    /// another replica was computing it and died, its lease). Served from the kept period while it is fresh;
+    /// concurrent callers share one computation, in this process and, with a shared cache, across replicas.
     pub async fn kept_period(&self) -> Result<Arc<PricedPeriod>, UsageError> {
-        cache_lookup("kept_period", self.kept.contains_key(&()));
-        let period = self.kept.try_get_with((), self.compute_with_deadline()).await.map_err(|shared| (*shared).clone());
+        let sharing = self.sharing().is_some();
+        let kept = self.kept.get(&()).await;
+        cache_lookup("kept_period", "local", kept.is_some());
+        if kept.is_some_and(|kept| sharing && !kept.shared) {
+            // Kept while the shared cache failed: it answers again, so take the shared period (or share ours).
+            self.kept.invalidate(&()).await;
+        }
+        let kept = self.kept.try_get_with((), self.obtain()).await.map_err(|shared| (*shared).clone());
         if !self.keeps_anything {
             // A TTL of 0: share only what was in flight.
             self.kept.invalidate(&()).await;
         }
-        period
+        kept.map(|kept| kept.period)
+    }
+
+    /// The period of version `version`, while it is kept (here, or in the shared cache), for a paging walk that
+    /// started on it.
+    pub async fn period_version(&self, version: u64) -> Option<Arc<PricedPeriod>> {
+        if let Some(kept) = self.kept.get(&()).await.filter(|kept| kept.period.version == version) {
+            return Some(kept.period);
+        }
+        if let Some(period) = self.versions.get(&version).await {
+            return Some(period);
+        }
+        let tag = format!("{version:013x}");
+        let bytes = match self.sharing()?.read_version(&tag).await?? {
+            Bounded::Value(bytes) => bytes,
+            Bounded::TooLarge(size) => return refused("version", &tag, format!("{size} bytes, over the limit")),
+            // Only the period's pointer is read against a known version.
+            Bounded::Known => return None,
+        };
+        match decode_period(&bytes, &tag) {
+            Ok(period) => {
+                let period = Arc::new(period);
+                self.versions.insert(version, period.clone()).await;
+                Some(period)
+            }
+            Err(reason) => refused("version", &tag, reason),
+        }
+    }
+
+    /// Gives back the lease this replica holds, if any, so that another replica computes at once (shutdown).
+    pub async fn release_lease(&self) {
+        let token = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let (Some(token), Some(shared)) = (token, self.sharing()) {
+            shared.release_lease(&token).await;
+            tracing::info!("lease on the period's computation given back");
+        }
+    }
+
+    fn sharing(&self) -> Option<&SharedCache> {
+        self.shared.as_deref().filter(|shared| shared.is_sharing())
+    }
+
+    /// The period, from the shared cache (or computed here for every replica), or computed here alone when
+    /// there is no shared cache or it fails.
+    async fn obtain(&self) -> Result<Kept, UsageError> {
+        let from_shared = match self.sharing() {
+            Some(shared) if self.keeps_anything => self.obtain_shared(shared).await,
+            _ => FromShared::Unavailable,
+        };
+        let kept = match from_shared {
+            FromShared::Period(kept) => kept,
+            FromShared::Failed(error) => return Err(error),
+            FromShared::Unavailable => {
+                Kept { period: self.compute_with_deadline().await?, lives: self.kept_for, shared: false }
+            }
+        };
+        if self.keeps_anything {
+            self.versions.insert(kept.period.version, kept.period.clone()).await;
+        }
+        self.latest.send_replace(Some(kept.period.clone()));
+        Ok(kept)
+    }
+
+    /// The shared period; else the lease and the computation for every replica; else waiting for whoever holds
+    /// the lease: its period, its failure, or its lease's end (then the lease is taken here).
+    async fn obtain_shared(&self, shared: &SharedCache) -> FromShared {
+        let lease_lives = self.deadline + Duration::from_secs(1);
+        let give_up = Instant::now() + self.deadline + lease_lives;
+        loop {
+            match self.read_shared_period(shared).await {
+                Some(Some(kept)) => return FromShared::Period(kept),
+                Some(None) => {}
+                None => return FromShared::Unavailable,
+            }
+            let token = format!("{:016x}", rand::random::<u64>());
+            match shared.take_lease(&token, lease_lives).await {
+                None => return FromShared::Unavailable,
+                Some(true) => return self.compute_for_everyone(shared, token).await,
+                Some(false) => {}
+            }
+            let Some(holder) = shared.lease_holder().await else { return FromShared::Unavailable };
+            // Another replica computes: wait for its period, or its failure, or its lease to end.
+            loop {
+                if Instant::now() >= give_up {
+                    let deadline_ms = (self.deadline + lease_lives).as_millis();
+                    return FromShared::Failed(UsageError::DeadlineExceeded { deadline_ms });
+                }
+                tokio::time::sleep(WAIT_POLL).await;
+                match self.read_shared_period(shared).await {
+                    Some(Some(kept)) => return FromShared::Period(kept),
+                    Some(None) => {}
+                    None => return FromShared::Unavailable,
+                }
+                if let Some(token) = &holder {
+                    if let Some(Some(Bounded::Value(bytes))) = shared.read_failure(token).await {
+                        match decode_failure(&bytes) {
+                            Ok(error) => return FromShared::Failed(error),
+                            Err(reason) => tracing::warn!(%reason, "shared failure ignored"),
+                        }
+                    }
+                }
+                match shared.lease_holder().await {
+                    None => return FromShared::Unavailable,
+                    // Given back, or ended: try for it.
+                    Some(now) if now.is_none() || now != holder => break,
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The shared period, if there is one that can be served: a value that is not one (foreign, truncated,
+    /// too large, another format) is logged and treated as none. `None`: the shared cache failed.
+    async fn read_shared_period(&self, shared: &SharedCache) -> Option<Option<Kept>> {
+        let latest = self.latest();
+        let found = match shared.read_period(latest.as_ref().map(|period| period.version_tag())).await? {
+            Some(found) if !found.lives.is_zero() => found,
+            _ => {
+                cache_lookup("kept_period", "shared", false);
+                return Some(None);
+            }
+        };
+        let period = match found.value {
+            Bounded::Known => latest,
+            Bounded::TooLarge(size) => refused("period", &found.version, format!("{size} bytes, over the limit")),
+            Bounded::Value(bytes) => match decode_period(&bytes, &found.version) {
+                Ok(period) => Some(Arc::new(period)),
+                Err(reason) => refused("period", &found.version, reason),
+            },
+        };
+        cache_lookup("kept_period", "shared", period.is_some());
+        Some(period.map(|period| Kept { period, lives: found.lives, shared: true }))
+    }
+
+    /// Computes the period holding the lease `token`, and shares the outcome: the period, or its failure for
+    /// the replicas waiting on it.
+    async fn compute_for_everyone(&self, shared: &SharedCache, token: String) -> FromShared {
+        *self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
+        let outcome = self.compute_with_deadline().await;
+        let mut written = false;
+        match &outcome {
+            Ok(period) => {
+                let value = encode_period(period);
+                if value.len() > shared.max_value_bytes() {
+                    tracing::warn!(
+                        bytes = value.len(),
+                        "the period is larger than shared_cache_max_value_bytes: not shared"
+                    );
+                } else {
+                    let keep = self.kept_for + VERSIONS_KEPT_FOR;
+                    written = shared.write_period(&period.version_tag(), value, self.kept_for, keep).await;
+                }
+            }
+            Err(error) => shared.write_failure(&token, encode_failure(error)).await,
+        }
+        let held = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if held.as_ref() == Some(&token) {
+            shared.release_lease(&token).await;
+        }
+        match outcome {
+            // Kept as shared only when it was: otherwise the shared one is taken when the cache answers again.
+            Ok(period) => FromShared::Period(Kept { period, lives: self.kept_for, shared: written }),
+            Err(error) => FromShared::Failed(error),
+        }
     }
 
     async fn compute_with_deadline(&self) -> Result<Arc<PricedPeriod>, UsageError> {
@@ -122,8 +338,7 @@ impl PeriodKeeper {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         // A failure is logged where it is answered, once per request, with the route (`AppState::log_failure`).
         if let Ok(period) = &outcome {
-            tracing::info!(rows = period.rows.len(), elapsed_ms, "period priced");
-            self.latest.send_replace(Some(period.clone()));
+            tracing::info!(rows = period.rows.len(), elapsed_ms, version = period.version_tag(), "period priced");
         }
         outcome
     }
@@ -152,8 +367,9 @@ impl PeriodKeeper {
         Ok(Arc::new(PricedPeriod::new(rows, bases, times, total, fetched_at)))
     }
 
-    /// Each distinct report id once, at most `report_concurrency` at a time. The cache's `try_get_with`
-    /// makes concurrent requests for the same uncached id share one upstream call; errors are not cached.
+    /// Each distinct report id once, at most `report_concurrency` at a time: from this process's cache, else
+    /// the shared cache's, else the upstream (and then shared). The cache's `try_get_with` makes concurrent
+    /// requests for the same uncached id share one upstream call; errors are not cached.
     async fn resolve_reports(
         &self,
         messages: &[Message],
@@ -168,17 +384,72 @@ impl PeriodKeeper {
             })
             .filter(|id| seen.insert(*id))
             .collect();
-        futures::stream::iter(ids)
-            .map(|id| async move {
-                cache_lookup("reports", self.reports.contains_key(&id));
-                self.reports
-                    .try_get_with(id, self.upstream.fetch_report(id, budget))
-                    .await
-                    .map(|lookup| (id, lookup))
-                    .map_err(|shared: Arc<UsageError>| (*shared).clone())
+        if let Some(shared) = self.sharing() {
+            let unknown: Vec<u64> = ids.iter().copied().filter(|id| !self.reports.contains_key(id)).collect();
+            self.read_shared_reports(shared, &unknown).await;
+        }
+        let fetched = Mutex::new(Vec::new());
+        let lookups = futures::stream::iter(ids)
+            .map(|id| {
+                let fetched = &fetched;
+                async move {
+                    cache_lookup("reports", "local", self.reports.contains_key(&id));
+                    self.reports
+                        .try_get_with(id, async {
+                            let lookup = self.upstream.fetch_report(id, budget).await?;
+                            let lives = match lookup {
+                                ReportLookup::Found(_) => self.report_found_ttl,
+                                ReportLookup::NotFound | ReportLookup::Refused(_) => self.report_not_found_ttl,
+                            };
+                            fetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
+                                id,
+                                lookup.clone(),
+                                lives,
+                            ));
+                            Ok((lookup, lives))
+                        })
+                        .await
+                        .map(|(lookup, _)| (id, lookup))
+                        .map_err(|shared: Arc<UsageError>| (*shared).clone())
+                }
             })
             .buffer_unordered(self.report_concurrency)
             .try_collect()
-            .await
+            .await;
+        if let Some(shared) = self.sharing() {
+            let fetched = fetched.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let values = fetched
+                .iter()
+                .filter(|(_, _, lives)| !lives.is_zero())
+                .map(|(id, lookup, lives)| (*id, encode_lookup(lookup, *lives), *lives))
+                .collect();
+            shared.write_reports(values).await;
+        }
+        lookups
     }
+
+    /// Takes what the other replicas looked up of these reports into this process's cache.
+    async fn read_shared_reports(&self, shared: &SharedCache, ids: &[u64]) {
+        for chunk in ids.chunks(SHARED_REPORTS_AT_ONCE) {
+            let Some(values) = shared.read_reports(chunk).await else { return };
+            for (id, value) in chunk.iter().zip(values) {
+                let lookup = match value.map(|bytes| decode_lookup(&bytes, *id)) {
+                    Some(Ok(Some(entry))) => Some(entry),
+                    Some(Err(reason)) => refused(&format!("report {id}"), "", reason),
+                    Some(Ok(None)) | None => None,
+                };
+                cache_lookup("reports", "shared", lookup.is_some());
+                if let Some(entry) = lookup {
+                    self.reports.insert(*id, entry).await;
+                }
+            }
+        }
+    }
+}
+
+/// A shared value that cannot be served: logged (it is recomputed, and then overwritten), never an error.
+fn refused<T>(what: &str, version: &str, reason: String) -> Option<T> {
+    metrics::counter!("shared_cache_values_refused_total").increment(1);
+    tracing::warn!(what, version, %reason, "shared value ignored");
+    None
 }

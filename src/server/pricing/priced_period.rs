@@ -9,8 +9,8 @@ use crate::money::Credits;
 use crate::server::memo::BoundedMemo;
 use crate::sorting::{SortColumn, SortDirection, SortSpec};
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// Rows without a report name: after every named one, whichever the direction.
@@ -26,7 +26,8 @@ pub struct PricedPeriod {
     pub times: Vec<Timestamp>,
     pub total: Credits,
     pub fetched_at: Timestamp,
-    /// Which priced period this is, in this process: each computation (or read from the store) is the next.
+    /// Which data this is: a digest of the rows and how each was priced (52 bits, so a metric shows it
+    /// exactly). Equal data has the same version in every replica; a paging walk stays on one version.
     pub version: u64,
     name_ranks: Vec<u32>,
     /// Row indices in display order, by the sort's URL value.
@@ -45,9 +46,13 @@ impl PricedPeriod {
         let ranks = name_ranks(rows.iter().filter_map(|row| row.report_name.as_deref()));
         let name_ranks =
             rows.iter().map(|row| row.report_name.as_deref().map_or(NO_NAME, |name| ranks[name])).collect();
-        static VERSIONS: AtomicU64 = AtomicU64::new(0);
-        let version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+        let version = content_version(&rows, &bases);
         PricedPeriod { rows, bases, times, total, fetched_at, version, name_ranks, orders: BoundedMemo::default() }
+    }
+
+    /// The version as links and shared keys carry it: 13 hexadecimal digits.
+    pub fn version_tag(&self) -> String {
+        format!("{:013x}", self.version)
     }
 
     /// A row of a test period: 29 April 2024, 02:08 UTC.
@@ -118,6 +123,25 @@ impl PricedPeriod {
     }
 }
 
+/// SHA-256 over the rows and prices as JSON (a stable encoding, whatever the build), cut to 52 bits.
+fn content_version(rows: &[UsageRow], bases: &[PriceBasis]) -> u64 {
+    struct DigestWriter(Sha256);
+    impl std::io::Write for DigestWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut digest = DigestWriter(Sha256::new());
+    let buffered = std::io::BufWriter::with_capacity(64 * 1024, &mut digest);
+    serde_json::to_writer(buffered, &(rows, bases)).expect("rows and prices serialise");
+    let digest = digest.0.finalize();
+    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) >> 12
+}
+
 fn directed(ordering: Ordering, direction: SortDirection) -> Ordering {
     match direction {
         SortDirection::Ascending => ordering,
@@ -176,6 +200,18 @@ mod tests {
         ];
         assert_eq!(ids(rows.clone(), "report_name:asc,credits_used:desc"), vec![5, 2, 3, 1, 4]);
         assert_eq!(ids(rows, "credits_used:desc,report_name:asc"), vec![3, 4, 1, 5, 2]);
+    }
+
+    #[test]
+    fn the_version_follows_the_data_not_the_fetch() {
+        let rows = vec![row(1, Some("Lease"), 7900), row(2, None, 120)];
+        let first = PricedPeriod::from_rows(rows.clone());
+        let mut again = PricedPeriod::from_rows(rows.clone());
+        again = PricedPeriod::new(again.rows, again.bases, again.times, again.total, Timestamp::now());
+        assert_eq!(first.version, again.version, "the same data fetched later");
+        let changed = PricedPeriod::from_rows(vec![row(1, Some("Lease"), 7900), row(2, None, 160)]);
+        assert_ne!(first.version, changed.version);
+        assert!(first.version < 1 << 52 && first.version_tag().len() == 13);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::period_views::PeriodViews;
 use super::resolved_view::ResolvedView;
 use super::zones::{format_clock_utc, format_day};
 use crate::view::{TablePage, TableRow};
+use crate::view_query::ViewQuery;
 use std::sync::Arc;
 
 pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) -> TablePage {
@@ -29,8 +30,10 @@ pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) ->
             }
         })
         .collect();
+    // The current period's page links carry its version, so that the walk stays on this data.
+    let version = view.query.period.is_none().then_some(period.version);
     TablePage {
-        view: view.query.at_page(page as u32),
+        view: ViewQuery { version, ..view.query.at_page(page as u32) },
         page_count: page_count as u32,
         first_row: if total_rows == 0 { 0 } else { start + 1 },
         total_rows,
@@ -38,6 +41,7 @@ pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) ->
         zone: view.zone.name.clone(),
         day: view.day.map(format_day),
         as_of: format_clock_utc(period.fetched_at),
+        refreshed: false,
     }
 }
 
@@ -114,7 +118,9 @@ mod tests {
     fn the_last_page_is_partial_and_past_the_end_shows_it() {
         for query in ["page=3", "page=4", "page=4294967295"] {
             let page = page_of(25, query, 10);
-            assert_eq!((page.view.page, page.first_row, page.view.href()), (3, 21, "/?page=3".into()), "{query}");
+            let version = period(25).version_tag();
+            let href = format!("/?page=3&v={version}");
+            assert_eq!((page.view.page, page.first_row, page.view.href()), (3, 21, href), "{query}");
             assert_eq!(ids(&page), (1020..1025).collect::<Vec<_>>());
         }
     }
@@ -149,6 +155,7 @@ mod tests {
         ];
         let period = views(PricedPeriod::from_rows(rows));
         let page = table_page(&period, &view("report=Lease&sort=credits_used:desc"), 10);
+        assert_eq!(page.view.version, Some(period.period.version), "the next page's link will carry it");
         assert_eq!(
             (ids(&page), page.total_rows, page.view.href()),
             (vec![3, 1], 2, "/?sort=credits_used:desc&report=Lease".into())
@@ -165,7 +172,8 @@ mod tests {
         let all = table_page(&views(period(25)), &view("sort=credits_used:desc"), 25);
         let second = page_of(25, "sort=credits_used:desc&page=2", 10);
         assert_eq!(ids(&second), ids(&all)[10..20]);
-        assert_eq!(second.view.href(), "/?sort=credits_used:desc&page=2");
+        let version = period(25).version_tag();
+        assert_eq!(second.view.href(), format!("/?sort=credits_used:desc&page=2&v={version}"), "the walk's version");
         assert!(second.rows.windows(2).all(|pair| pair[0].credits >= pair[1].credits));
     }
 }

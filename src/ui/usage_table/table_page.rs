@@ -14,7 +14,10 @@ pub async fn load_table_page(view: ViewQuery) -> Result<TablePage, ErrorBody> {
     use crate::server::AppState;
     let state = expect_context::<AppState>();
     match state.views_for(&view).await {
-        Ok(shown) => Ok(table_page(&shown.views, &ResolvedView::resolve(&view), state.config.table_page_size)),
+        Ok(shown) => {
+            let page = table_page(&shown.views, &ResolvedView::resolve(&view), state.config.table_page_size);
+            Ok(TablePage { refreshed: shown.refreshed, ..page })
+        }
         Err(error) => {
             state.log_failure("/api/table_page", &error);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -1,0 +1,201 @@
+//! The values replicas share (`shared_cache`), written and read back: a priced period, a report lookup, why a
+//! computation failed. Each starts with a line naming what it is and its format version. A value of another
+//! kind or version, a truncated one, one whose rows do not match its version, or one that does not add up is
+//! refused with the reason: the caller logs it and computes, it is never served.
+
+use super::credit_rules::PriceBasis;
+use super::period_checks::parse_timestamp;
+use super::priced_period::PricedPeriod;
+use crate::contract::UsageRow;
+use crate::money::Credits;
+use crate::server::error::UsageError;
+use crate::server::upstream::wire::{Report, ReportLookup};
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+const PERIOD_FORMAT: &[u8] = b"credit-dashboard period 1\n";
+const REPORT_FORMAT: &[u8] = b"credit-dashboard report 1\n";
+const FAILURE_FORMAT: &[u8] = b"credit-dashboard failure 1\n";
+
+#[derive(Serialize)]
+struct PeriodOut<'a> {
+    version: String,
+    fetched_at: String,
+    rows: &'a [UsageRow],
+    bases: &'a [PriceBasis],
+}
+
+#[derive(Deserialize)]
+struct PeriodIn {
+    version: String,
+    fetched_at: String,
+    rows: Vec<UsageRow>,
+    bases: Vec<PriceBasis>,
+}
+
+pub fn encode_period(period: &PricedPeriod) -> Bytes {
+    let value = PeriodOut {
+        version: period.version_tag(),
+        fetched_at: period.fetched_at.to_string(),
+        rows: &period.rows,
+        bases: &period.bases,
+    };
+    let mut bytes = PERIOD_FORMAT.to_vec();
+    serde_json::to_writer(&mut bytes, &value).expect("a priced period serialises");
+    Bytes::from(bytes)
+}
+
+/// The period in `bytes`, which must be the version `expected` names.
+pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, String> {
+    let json = bytes.strip_prefix(PERIOD_FORMAT).ok_or_else(|| not_ours(bytes, "period"))?;
+    let value: PeriodIn = serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))?;
+    if value.version != expected {
+        return Err(format!("holds version {}, not {expected}", shorten(&value.version)));
+    }
+    if value.rows.len() != value.bases.len() {
+        return Err(format!("{} rows but {} prices", value.rows.len(), value.bases.len()));
+    }
+    let times = value
+        .rows
+        .iter()
+        .map(|row| parse_timestamp(&row.timestamp).ok_or_else(|| format!("message {}: timestamp", row.message_id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = Credits::checked_sum(value.rows.iter().map(|row| row.credits_used))
+        .ok_or_else(|| "the credits do not add up within the money type".to_owned())?;
+    let fetched_at = value.fetched_at.parse().map_err(|_| "its fetch time is not an instant".to_owned())?;
+    let period = PricedPeriod::new(value.rows, value.bases, times, total, fetched_at);
+    // The version is a digest of the rows and prices: a value edited (or cut) inside valid JSON shows here.
+    if period.version_tag() != expected {
+        return Err(format!("its rows are not those of version {expected}"));
+    }
+    Ok(period)
+}
+
+/// A report lookup as replicas share it: the answer, and until when it holds (so that every replica forgets
+/// it at the same time).
+#[derive(Serialize, Deserialize)]
+struct SharedLookup {
+    expires_at_ms: i64,
+    answer: Answer,
+}
+
+/// Externally tagged: credits are read from the number's own text, which an internally tagged enum's
+/// buffering would not keep.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Answer {
+    Found { id: u64, name: String, credit_cost: Credits },
+    NotFound,
+    Refused { status: u16 },
+}
+
+pub fn encode_lookup(lookup: &ReportLookup, lives: Duration) -> Bytes {
+    let answer = match lookup {
+        ReportLookup::Found(report) => {
+            Answer::Found { id: report.id, name: report.name.clone(), credit_cost: report.credit_cost }
+        }
+        ReportLookup::NotFound => Answer::NotFound,
+        ReportLookup::Refused(status) => Answer::Refused { status: *status },
+    };
+    let expires_at_ms = jiff::Timestamp::now().as_millisecond().saturating_add(lives.as_millis() as i64);
+    let mut bytes = REPORT_FORMAT.to_vec();
+    serde_json::to_writer(&mut bytes, &SharedLookup { expires_at_ms, answer }).expect("a lookup serialises");
+    Bytes::from(bytes)
+}
+
+/// The lookup of report `id` in `bytes`, and how much longer it holds; `Err` for a value that is not one.
+pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Duration)>, String> {
+    let json = bytes.strip_prefix(REPORT_FORMAT).ok_or_else(|| not_ours(bytes, "report lookup"))?;
+    let value: SharedLookup = serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))?;
+    let left = value.expires_at_ms.saturating_sub(jiff::Timestamp::now().as_millisecond());
+    if left <= 0 {
+        return Ok(None);
+    }
+    let lookup = match value.answer {
+        Answer::Found { id: found, name, credit_cost } if found == id => {
+            ReportLookup::Found(Report { id, name, credit_cost })
+        }
+        Answer::Found { id: found, .. } => return Err(format!("report {found} is stored as report {id}")),
+        Answer::NotFound => ReportLookup::NotFound,
+        Answer::Refused { status } => ReportLookup::Refused(status),
+    };
+    Ok(Some((lookup, Duration::from_millis(left as u64))))
+}
+
+pub fn encode_failure(error: &UsageError) -> Bytes {
+    let mut bytes = FAILURE_FORMAT.to_vec();
+    serde_json::to_writer(&mut bytes, error).expect("an error serialises");
+    Bytes::from(bytes)
+}
+
+pub fn decode_failure(bytes: &[u8]) -> Result<UsageError, String> {
+    let json = bytes.strip_prefix(FAILURE_FORMAT).ok_or_else(|| not_ours(bytes, "failure"))?;
+    serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))
+}
+
+/// Why a value is refused that does not start as ours: what it starts with, shortened and escaped.
+fn not_ours(bytes: &[u8], what: &str) -> String {
+    let start = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned();
+    format!("not a {what} of this format (it starts {:?})", shorten(&start))
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period() -> PricedPeriod {
+        PricedPeriod::from_rows(vec![
+            PricedPeriod::test_row(1, Some("Lease"), 7900),
+            PricedPeriod::test_row(2, None, 120),
+        ])
+    }
+
+    #[test]
+    fn a_period_reads_back_as_it_was_written() {
+        let period = period();
+        let read = decode_period(&encode_period(&period), &period.version_tag()).expect("read back");
+        assert_eq!((read.rows, read.bases, read.total), (period.rows.clone(), period.bases.clone(), period.total));
+        assert_eq!((read.fetched_at, read.version), (period.fetched_at, period.version));
+    }
+
+    #[test]
+    fn a_foreign_truncated_or_edited_value_is_refused() {
+        let period = period();
+        let version = period.version_tag();
+        let bytes = encode_period(&period);
+        assert!(decode_period(b"hello", &version).unwrap_err().contains("not a period"));
+        assert!(decode_period(b"credit-dashboard period 2\n{}", &version).unwrap_err().contains("not a period"));
+        assert!(decode_period(&bytes[..bytes.len() - 5], &version).unwrap_err().contains("unreadable"));
+        let edited = String::from_utf8(bytes.to_vec()).unwrap().replace("79.00", "7.90");
+        assert!(decode_period(edited.as_bytes(), &version).unwrap_err().contains("not those of version"));
+        assert!(decode_period(&bytes, "0000000000001").unwrap_err().contains("holds version"));
+    }
+
+    #[test]
+    fn a_lookup_holds_until_it_expires_and_only_for_its_report() {
+        let found =
+            ReportLookup::Found(Report { id: 7, name: "Lease".into(), credit_cost: Credits::from_hundredths(7900) });
+        let bytes = encode_lookup(&found, Duration::from_secs(60));
+        let (read, left) = decode_lookup(&bytes, 7).unwrap().expect("still holds");
+        assert_eq!(read, found);
+        assert!(left <= Duration::from_secs(60) && left > Duration::from_secs(50));
+        assert!(decode_lookup(&bytes, 8).is_err(), "another report's id");
+        assert_eq!(decode_lookup(&encode_lookup(&ReportLookup::NotFound, Duration::ZERO), 7), Ok(None));
+        let refused = encode_lookup(&ReportLookup::Refused(422), Duration::from_secs(5));
+        assert_eq!(decode_lookup(&refused, 7).unwrap().map(|(lookup, _)| lookup), Some(ReportLookup::Refused(422)));
+        assert!(decode_lookup(b"{\"answer\":\"not_found\"}", 7).is_err());
+    }
+
+    #[test]
+    fn a_failure_reads_back_with_its_code() {
+        let error = UsageError::UpstreamUnavailable { resource: "messages".into(), cause: "HTTP 500".into() };
+        let read = decode_failure(&encode_failure(&error)).unwrap();
+        assert_eq!((read.code(), read.to_string()), (error.code(), error.to_string()));
+        assert!(decode_failure(b"oops").is_err());
+    }
+}

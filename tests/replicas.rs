@@ -1,0 +1,332 @@
+//! Replicas of the real server sharing one Redis (a real `redis-server` each test starts) in front of one fake
+//! upstream: one download for many cold requests over three replicas, one "as of"; a replica killed while it
+//! computes, and one stopped with SIGTERM; Redis going away and coming back; foreign values under the keys; and
+//! a paging walk that alternates replicas across a refresh.
+
+mod support;
+
+#[path = "support/redis.rs"]
+mod redis;
+
+#[path = "support/replica.rs"]
+mod replica;
+
+use redis::Redis;
+use replica::Replica;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::*;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const MESSAGES: &str = "/messages/current-period";
+/// The reports the period's messages name; 104 does not exist.
+const REPORTS: [u64; 5] = [100, 101, 102, 103, 104];
+
+/// `count` messages, every sixth priced by its text, the others by one of the reports; ids from `first_id`.
+fn messages(first_id: i64, count: i64) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            let report = (i % 6 != 5).then(|| json!(REPORTS[(i % 6) as usize]));
+            let day = 1 + i % 20;
+            message(first_id + i, &"words ".repeat(1 + i as usize % 7), &format!("2024-05-{day:02}T10:00:00Z"), report)
+        })
+        .collect()
+}
+
+/// The upstream: `messages` (answered after `delay`), and the reports (104 is a 404); it is ready (`HEAD`).
+async fn serve(upstream: &MockServer, messages: Vec<Value>, delay: Duration) {
+    let ready = ResponseTemplate::new(200);
+    Mock::given(method("HEAD")).and(path(MESSAGES)).respond_with(ready).mount(upstream).await;
+    let body = json!({ "messages": messages });
+    respond(upstream, MESSAGES, ResponseTemplate::new(200).set_body_json(body).set_delay(delay)).await;
+    for id in &REPORTS[..4] {
+        serve_report(upstream, *id, &format!("Report {id}"), json!(10 + id)).await;
+    }
+    respond(upstream, "/reports/104", ResponseTemplate::new(404)).await;
+}
+
+/// How many GETs the upstream answered for `route` (readiness probes are HEADs).
+async fn gets(upstream: &MockServer, route: &str) -> usize {
+    let requests = upstream.received_requests().await.unwrap_or_default();
+    requests.iter().filter(|request| request.method.as_str() == "GET" && request.url.path() == route).count()
+}
+
+/// `count` replicas sharing `redis`, each with `env` on top; returns once each one shares.
+async fn replicas(count: usize, upstream: &MockServer, redis: &Redis, env: &[(&str, &str)]) -> Vec<Replica> {
+    let url = redis.url();
+    let mut shared = vec![("SHARED_CACHE_URL", url.as_str()), ("SHARED_CACHE_TIMEOUT_MS", "2000")];
+    shared.extend_from_slice(env);
+    let mut started = Vec::new();
+    for _ in 0..count {
+        started.push(Replica::start(&upstream.uri(), &shared).await);
+    }
+    for replica in &started {
+        eventually("the replica shares", || async { readiness(replica).await == "ready (sharing)" }).await;
+    }
+    started
+}
+
+async fn readiness(replica: &Replica) -> String {
+    match reqwest::get(replica.url("/readyz")).await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn fetch(url: String) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("the replica answers");
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The page's "Data as of" time.
+fn as_of(html: &str) -> String {
+    let start = html.find("Data as of ").expect("the as-of line") + "Data as of ".len();
+    html[start..start + html[start..].find('<').unwrap()].to_owned()
+}
+
+/// One page of the table through its server function, as the island asks for it.
+async fn table_page(replica: &Replica, view: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(replica.url("/api/table_page"))
+        .header("accept", "application/json")
+        .json(&json!({ "view": view }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn row_ids(page: &Value) -> Vec<i64> {
+    page["rows"].as_array().unwrap().iter().map(|row| row["message_id"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn cold_requests_over_three_replicas_share_one_download_each_report_once_and_one_as_of() {
+    let upstream = MockServer::start().await;
+    serve(&upstream, messages(1000, 40), Duration::from_millis(800)).await;
+    let redis = Redis::start();
+    let replicas = replicas(3, &upstream, &redis, &[]).await;
+
+    let requests = (0..150).map(|i| {
+        let path = if i % 2 == 0 { "/usage" } else { "/" };
+        fetch(replicas[i % 3].url(path))
+    });
+    let answers = futures::future::join_all(requests).await;
+    assert!(answers.iter().all(|(status, _)| *status == 200), "every request answered 200");
+    let usage: Vec<&String> = answers.iter().step_by(2).map(|(_, body)| body).collect();
+    assert!(usage.windows(2).all(|pair| pair[0] == pair[1]), "the same numbers from every replica");
+    assert!(usage[0].contains("\"message_id\":1039"));
+
+    assert_eq!(gets(&upstream, MESSAGES).await, 1, "one download for 150 cold requests over 3 replicas");
+    for id in REPORTS {
+        assert_eq!(gets(&upstream, &format!("/reports/{id}")).await, 1, "report {id} fetched once");
+    }
+    let mut shown = Vec::new();
+    for replica in &replicas {
+        shown.push(as_of(&fetch(replica.url("/")).await.1));
+    }
+    assert!(shown.iter().all(|time| *time == shown[0]), "one as-of time: {shown:?}");
+    assert_eq!(gets(&upstream, MESSAGES).await, 1);
+}
+
+#[tokio::test]
+async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_and_its_lease() {
+    let upstream = MockServer::start().await;
+    let body = json!({ "messages": messages(1, 10) });
+    // The first download is slow enough to kill the replica in the middle of it; the next one is quick.
+    let slow = ResponseTemplate::new(200).set_body_json(body.clone()).set_delay(Duration::from_secs(3));
+    respond_first(&upstream, MESSAGES, slow, 1).await;
+    serve(&upstream, messages(1, 10), Duration::ZERO).await;
+    let redis = Redis::start();
+    // The lease lives for the deadline and a second: 5 s.
+    let env = [("USAGE_DEADLINE_MS", "4000"), ("UPSTREAM_TIMEOUT_MS", "3500")];
+    let mut replicas = replicas(3, &upstream, &redis, &env).await;
+
+    let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
+    eventually("the first replica is downloading", || async { gets(&upstream, MESSAGES).await == 1 }).await;
+    let started = Instant::now();
+    let waiting: Vec<_> = replicas[1..].iter().map(|replica| tokio::spawn(fetch(replica.url("/usage")))).collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replicas[0].signal("-KILL");
+    assert!(computing.await.unwrap_err().is_panic(), "the killed replica answered nothing");
+    for answer in waiting {
+        let (status, body) = answer.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"message_id\":10"));
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(4 + 5 + 3), "answered within the deadline and the lease: {waited:?}");
+    assert_eq!(gets(&upstream, MESSAGES).await, 2, "the dead replica's download, then one other's");
+    replicas[0].wait(Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn sigterm_gives_the_lease_back_so_another_replica_computes_at_once() {
+    let upstream = MockServer::start().await;
+    let body = json!({ "messages": messages(1, 10) });
+    let slow = ResponseTemplate::new(200).set_body_json(body).set_delay(Duration::from_secs(6));
+    respond_first(&upstream, MESSAGES, slow, 1).await;
+    serve(&upstream, messages(1, 10), Duration::ZERO).await;
+    let redis = Redis::start();
+    // The lease would live 11 s; the first download takes 6.
+    let env = [("USAGE_DEADLINE_MS", "10000"), ("UPSTREAM_TIMEOUT_MS", "9000")];
+    let mut replicas = replicas(2, &upstream, &redis, &env).await;
+
+    let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
+    eventually("the first replica is downloading", || async { gets(&upstream, MESSAGES).await == 1 }).await;
+    let started = Instant::now();
+    let waiting = tokio::spawn(fetch(replicas[1].url("/usage")));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replicas[0].signal("-TERM");
+    let (status, _) = waiting.await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(status, 200);
+    assert!(waited < Duration::from_secs(4), "taken over at once, not after the lease or the download: {waited:?}");
+    let (status, _) = computing.await.unwrap();
+    assert_eq!(status, 200, "the request in flight on the stopping replica finishes");
+    assert!(replicas[0].wait(Duration::from_secs(15)).success());
+    assert!(replicas[0].log().contains("lease on the period's computation given back"));
+}
+
+#[tokio::test]
+async fn with_redis_gone_each_replica_serves_correct_numbers_alone_and_shares_again_when_it_returns() {
+    let upstream = MockServer::start().await;
+    serve(&upstream, messages(1, 30), Duration::from_millis(200)).await;
+    let mut redis = Redis::start();
+    let env = [("KEPT_PERIOD_TTL_MS", "1500")];
+    let replicas = replicas(3, &upstream, &redis, &env).await;
+    let alone = Replica::start(&upstream.uri(), &env).await;
+    let (_, expected) = fetch(alone.url("/usage")).await;
+    for replica in &replicas {
+        assert_eq!(fetch(replica.url("/usage")).await, (200, expected.clone()));
+    }
+
+    // Requests keep coming while Redis goes away: none fails.
+    let urls: Vec<String> = replicas.iter().map(|replica| replica.url("/usage")).collect();
+    let load = tokio::spawn(async move {
+        let mut answers = Vec::new();
+        let until = Instant::now() + Duration::from_secs(4);
+        while Instant::now() < until {
+            for url in &urls {
+                answers.push(fetch(url.clone()).await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        answers
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.stop();
+    let answers = load.await.unwrap();
+    assert!(answers.len() > 10);
+    for (status, body) in &answers {
+        assert_eq!((*status, body), (200, &expected), "correct numbers, no 5xx");
+    }
+    for replica in &replicas {
+        let readiness = readiness(replica).await;
+        assert!(readiness.starts_with("degraded: the shared cache redis://127.0.0.1:"), "{readiness}");
+        let log = replica.log();
+        assert_eq!(log.matches("shared cache unavailable").count(), 1, "the change is logged once: {log}");
+    }
+
+    redis.resume();
+    let returned = Instant::now();
+    for replica in &replicas {
+        eventually("sharing again", || async { readiness(replica).await == "ready (sharing)" }).await;
+    }
+    assert!(returned.elapsed() < Duration::from_secs(10), "back within seconds: {:?}", returned.elapsed());
+    let before = gets(&upstream, MESSAGES).await;
+    let burst = (0..30).map(|i| fetch(replicas[i % 3].url("/usage")));
+    for (status, body) in futures::future::join_all(burst).await {
+        assert_eq!((status, body), (200, expected.clone()));
+    }
+    assert_eq!(gets(&upstream, MESSAGES).await - before, 1, "one download, shared again");
+}
+
+#[tokio::test]
+async fn a_foreign_truncated_or_oversized_value_under_the_keys_is_ignored_and_recomputed() {
+    let upstream = MockServer::start().await;
+    serve(&upstream, messages(1, 12), Duration::ZERO).await;
+    let redis = Redis::start();
+    let env = [("KEPT_PERIOD_TTL_MS", "1000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "100000")];
+    let replicas = replicas(1, &upstream, &redis, &env).await;
+    let replica = &replicas[0];
+    let (_, expected) = fetch(replica.url("/usage")).await;
+    let pointer = redis.keys("}:period").into_iter().find(|key| key.ends_with("}:period")).expect("the pointer");
+    let version = redis.cli(&["GET", &pointer]);
+    let value = format!("{pointer}:{version}");
+    assert!(redis.cli(&["GET", &value]).starts_with("credit-dashboard period 1"));
+
+    let fake = format!("{pointer}:0000000000abc");
+    let plantings: [(&str, Vec<&str>); 5] = [
+        ("foreign", vec!["SET", &fake, "hello"]),
+        ("another format", vec!["SET", &fake, "credit-dashboard period 2\n{}"]),
+        (
+            "truncated",
+            vec![
+                "EVAL",
+                "redis.call('SET', KEYS[2], string.sub(redis.call('GET', KEYS[1]), 1, 60))",
+                "2",
+                &value,
+                &fake,
+            ],
+        ),
+        ("oversized", vec!["EVAL", "redis.call('SET', KEYS[1], string.rep('x', 200000))", "1", &fake]),
+        ("not a string", vec!["RPUSH", &fake, "x"]),
+    ];
+    for (what, planting) in plantings {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        redis.cli(&["DEL", &fake]);
+        redis.cli(&planting);
+        redis.cli(&["SET", &pointer, "0000000000abc", "PX", "60000"]);
+        let ignored = replica.log().matches("shared value ignored").count();
+        let before = gets(&upstream, MESSAGES).await;
+        assert_eq!(fetch(replica.url("/usage")).await, (200, expected.clone()), "{what}");
+        assert_eq!(gets(&upstream, MESSAGES).await - before, 1, "{what}: recomputed");
+        assert_eq!(replica.log().matches("shared value ignored").count(), ignored + 1, "{what}: logged");
+        assert_eq!(redis.cli(&["GET", &pointer]), version, "{what}: the shared period is ours again");
+    }
+}
+
+#[tokio::test]
+async fn a_paging_walk_alternating_replicas_stays_on_its_version_across_a_refresh_or_says_it_was_refreshed() {
+    let upstream = MockServer::start().await;
+    let first = messages(1000, 35);
+    serve(&upstream, first.clone(), Duration::ZERO).await;
+    let redis = Redis::start();
+    let env = [("KEPT_PERIOD_TTL_MS", "1000"), ("TABLE_PAGE_SIZE", "10")];
+    let replicas = replicas(3, &upstream, &redis, &env).await;
+
+    let start = table_page(&replicas[0], "").await;
+    let view = start["view"].as_str().unwrap().to_owned();
+    assert!(view.starts_with("v="), "the walk carries its version: {view}");
+    let mut walked = row_ids(&start);
+
+    // The upstream changes: five new messages come first, so every later row moves down a page.
+    upstream.reset().await;
+    let mut second = messages(2000, 5);
+    second.extend(first.iter().cloned());
+    serve(&upstream, second, Duration::ZERO).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fresh = table_page(&replicas[1], "").await;
+    assert_eq!(row_ids(&fresh)[0], 2000, "a new walk sees the new data");
+
+    for (page, replica) in [(2, &replicas[1]), (3, &replicas[2]), (4, &replicas[0])] {
+        let page = table_page(replica, &format!("{view}&page={page}")).await;
+        assert_eq!((page["refreshed"].as_bool(), page["as_of"].clone()), (Some(false), start["as_of"].clone()));
+        walked.extend(row_ids(&page));
+    }
+    assert_eq!(walked, (1000..1035).collect::<Vec<_>>(), "every row of the walk's version once, in order");
+
+    // A version no longer kept: the latest data, and the page says so (the server function and the page alike).
+    let gone = table_page(&replicas[2], "page=2&v=0000000000001").await;
+    assert_eq!(gone["refreshed"].as_bool(), Some(true));
+    assert_eq!(row_ids(&gone), row_ids(&table_page(&replicas[2], "page=2").await));
+    let (status, html) = fetch(replicas[1].url("/?page=2&v=0000000000001")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"data-refreshed\"") && html.contains("The data was refreshed"));
+    let (_, html) = fetch(replicas[1].url(&format!("/?{view}&page=2"))).await;
+    assert!(!html.contains("id=\"data-refreshed\""), "a kept version has no notice");
+    assert!(html.contains(&format!("page=3&amp;{view}")), "its page links carry the version");
+}

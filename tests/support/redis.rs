@@ -1,0 +1,77 @@
+//! A real Redis server for one test: Debian's `redis-server` on a free port, its files in a temporary
+//! directory, nothing persisted; stopped when the handle is dropped, a failing test included.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Redis {
+    directory: tempfile::TempDir,
+    port: u16,
+    server: Option<Child>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let directory = tempfile::Builder::new().prefix("dashboard-redis-").tempdir().expect("a temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Redis { directory, port, server: None };
+        redis.resume();
+        redis
+    }
+
+    /// `redis://127.0.0.1:<port>/0`
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (as a crash would); its data is gone, as it was never persisted.
+    pub fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+
+    /// Starts a server again on the same port, and waits until it answers.
+    pub fn resume(&mut self) {
+        let server = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.directory.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (Debian's redis-server package)");
+        self.server = Some(server);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not answer");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A command through `redis-cli`, its output trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--raw"])
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// The keys with `part` in their name.
+    pub fn keys(&self, part: &str) -> Vec<String> {
+        let all = self.cli(&["KEYS", "*"]);
+        let mut keys: Vec<String> = all.lines().filter(|key| key.contains(part)).map(str::to_owned).collect();
+        keys.sort();
+        keys
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
