@@ -159,7 +159,7 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
     let waited = started.elapsed();
     assert!(waited < Duration::from_secs(4 + 5 + 3), "answered within the deadline and the lease: {waited:?}");
     assert_eq!(gets(&upstream, MESSAGES).await, 2, "the dead replica's download, then one other's");
-    replicas[0].wait(Duration::from_secs(5));
+    replicas[0].wait(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn sigterm_gives_the_lease_back_so_another_replica_computes_at_once() {
     assert!(waited < Duration::from_secs(4), "taken over at once, not after the lease or the download: {waited:?}");
     let (status, _) = computing.await.unwrap();
     assert_eq!(status, 200, "the request in flight on the stopping replica finishes");
-    assert!(replicas[0].wait(Duration::from_secs(15)).success());
+    assert!(replicas[0].wait(Duration::from_secs(15)).await.success());
     assert!(replicas[0].log().contains("lease on the period's computation given back"));
 }
 
@@ -249,7 +249,10 @@ async fn a_foreign_truncated_or_oversized_value_under_the_keys_is_ignored_and_re
     let upstream = MockServer::start().await;
     serve(&upstream, messages(1, 12), Duration::ZERO).await;
     let redis = Redis::start();
-    let env = [("KEPT_PERIOD_TTL_MS", "1000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "100000")];
+    let metrics_addr =
+        format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let env =
+        [("KEPT_PERIOD_TTL_MS", "1000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "100000"), ("METRICS_ADDR", &metrics_addr)];
     let replicas = replicas(1, &upstream, &redis, &env).await;
     let replica = &replicas[0];
     let (_, expected) = fetch(replica.url("/usage")).await;
@@ -287,6 +290,24 @@ async fn a_foreign_truncated_or_oversized_value_under_the_keys_is_ignored_and_re
         assert_eq!(replica.log().matches("shared value ignored").count(), ignored + 1, "{what}: logged");
         assert_eq!(redis.cli(&["GET", &pointer]), version, "{what}: the shared period is ours again");
     }
+
+    // The operator sees it: every refused value counted, shared lookups by layer, no shared-cache error.
+    let text = reqwest::get(format!("http://{metrics_addr}/metrics")).await.unwrap().text().await.unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|line| Ok(line.to_owned()))).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        let found = scrape.samples.iter().find(|sample| {
+            sample.metric == name && labels.iter().all(|(key, value)| sample.labels.get(key) == Some(*value))
+        });
+        match found.map(|sample| &sample.value) {
+            Some(prometheus_parse::Value::Counter(value) | prometheus_parse::Value::Gauge(value)) => *value,
+            _ => panic!("no {name} {labels:?} in {text}"),
+        }
+    };
+    assert_eq!(value("shared_cache_values_refused_total", &[]), 5.0);
+    assert!(value("cache_lookups_total", &[("cache", "kept_period"), ("layer", "shared"), ("result", "miss")]) >= 5.0);
+    assert!(value("shared_cache_calls_total", &[("operation", "read_period"), ("result", "ok")]) >= 6.0);
+    assert_eq!(value("shared_cache_degraded", &[]), 0.0);
+    assert!(!text.contains("result=\"error\""), "{text}");
 }
 
 #[tokio::test]

@@ -128,8 +128,13 @@ impl SharedCache {
             .set_policy(ReconnectPolicy::new_constant(0, 500))
             .build()
             .map_err(|error| format!("shared_cache_url: {}", error.details()))?;
+        // Each replica serves the embedded sample on its own address: the same data, so one name for it.
+        let upstream_name = match config.uses_sample_upstream() {
+            true => "the embedded sample".to_owned(),
+            false => config.upstream_urls().messages().to_string(),
+        };
         let mut upstream = Sha256::new();
-        upstream.update(config.upstream_urls().messages().as_str());
+        upstream.update(upstream_name.as_bytes());
         let digest = hex::encode(&upstream.finalize()[..8]);
         let cache = Arc::new(SharedCache {
             client,

@@ -51,14 +51,14 @@ impl Replica {
     }
 
     /// Waits for the process to end (at most `bound`); its exit status.
-    pub fn wait(&mut self, bound: Duration) -> std::process::ExitStatus {
+    pub async fn wait(&mut self, bound: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + bound;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
             assert!(Instant::now() < deadline, "still running after {bound:?}");
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
