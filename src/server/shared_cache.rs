@@ -15,44 +15,42 @@ use fred::types::config::{Options, ReconnectPolicy};
 use fred::types::Value;
 use sha2::{Digest, Sha256};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-/// How often the connection is probed: the longest a replica stays in its fallback after the server is back.
+/// How often the connection is probed: a replica shares again about two probes after the server is back.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
-/// The longest a pointer to a period (a version) can be: anything longer under the key is not ours.
-const LONGEST_VERSION: usize = 32;
 
-/// The period under `{prefix}period` (a version), its value under `{prefix}period:{version}`: one round trip
-/// reads both, with the pointer's time to live, and leaves unread a value larger than `ARGV[1]` or of the
-/// version `ARGV[3]` (which the caller has). A key that is not a string (a foreign value) reads as empty rather
-/// than failing the script.
-const READ_PERIOD: &str = r"
-local function string_at(key)
-  local value = redis.pcall('GET', key)
-  if type(value) == 'table' then return false end
-  return value
-end
-local version = string_at(KEYS[1])
-if not version then return {} end
+/// The pointer to the shared period, `{prefix}period` = `<version>.<fetched ms>`, with its time to live and
+/// what the caller needs to read of its value (`{prefix}period:<version>`): its size, or -1 when the caller
+/// has that very pointer (`ARGV[1]`), or -2 when the value is not a string. Keys that are not strings
+/// (foreign values) read as such rather than failing the script. The value itself is read apart (`GET`, with
+/// a timeout for its size), so the script never copies it.
+const READ_POINTER: &str = r"
+local pointer = redis.pcall('GET', KEYS[1])
+if type(pointer) ~= 'string' then return {} end
 local ttl = redis.call('PTTL', KEYS[1])
-if string.len(version) > tonumber(ARGV[2]) then return {'', ttl, 0} end
-if version == ARGV[3] then return {version, ttl, -1} end
-local key = KEYS[1] .. ':' .. version
-local size = redis.pcall('STRLEN', key)
-if type(size) == 'table' then return {version, ttl, ''} end
-if size > tonumber(ARGV[1]) then return {version, ttl, size} end
-return {version, ttl, string_at(key) or ''}
+if pointer == ARGV[1] then return {pointer, ttl, -1} end
+local size = redis.pcall('STRLEN', KEYS[1] .. ':' .. string.sub(pointer, 1, 13))
+if type(size) ~= 'number' then return {pointer, ttl, -2} end
+return {pointer, ttl, size}
 ";
 
-/// A value, unless it is larger than `ARGV[1]` (its size, then) or not a string (empty).
-const READ_BOUNDED: &str = r"
+/// The size of a value: -2 when it is not a string, 0 when there is none.
+const SIZE_OF: &str = r"
 local size = redis.pcall('STRLEN', KEYS[1])
-if type(size) == 'table' then return '' end
-if size == 0 then return false end
-if size > tonumber(ARGV[1]) then return size end
-return redis.call('GET', KEYS[1])
+if type(size) ~= 'number' then return -2 end
+return size
+";
+
+/// Shares a period only while the lease `ARGV[1]` is still ours: a computation that lost its lease (it ran
+/// out, or was given back at shutdown) never overwrites what the new holder wrote.
+const WRITE_PERIOD: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[5])
+return 1
 ";
 
 /// Deletes the lease only while it is still ours.
@@ -67,16 +65,37 @@ pub enum Bounded {
     Value(Bytes),
     /// Larger than the limit: left unread.
     TooLarge(u64),
-    /// The version the caller has: left unread.
-    Known,
+    /// Not a string: a foreign value.
+    NotAString,
 }
 
-/// The shared period as read: its version, how much longer it is shared, and its value.
+/// The pointer to the shared period: which version, fetched when, and for how much longer it is shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pointer {
+    pub version: String,
+    pub fetched_ms: i64,
+}
+
+impl Pointer {
+    pub fn text(&self) -> String {
+        format!("{}.{}", self.version, self.fetched_ms)
+    }
+
+    fn parse(text: &str) -> Option<Pointer> {
+        let (version, fetched_ms) = text.split_once('.')?;
+        let fetched_ms = fetched_ms.parse().ok()?;
+        let shaped = version.len() == 13 && version.bytes().all(|b| b.is_ascii_hexdigit());
+        shaped.then(|| Pointer { version: version.to_owned(), fetched_ms })
+    }
+}
+
+/// The shared period as found: its pointer (`Err`: a pointer that is not one of ours, shortened), for how
+/// much longer it is shared, and its value (`None`: the caller has it).
 #[derive(Debug)]
 pub struct SharedPeriod {
-    pub version: String,
+    pub pointer: Result<Pointer, String>,
     pub lives: Duration,
-    pub value: Bounded,
+    pub value: Option<Bounded>,
 }
 
 /// Whether this replica shares, as `/readyz` and `/metrics` tell it.
@@ -98,7 +117,9 @@ pub struct SharedCache {
     /// The URL's password, kept out of every reason shown.
     password: Option<String>,
     sharing: AtomicBool,
-    /// Why it does not share; `None` while it does.
+    /// Failures so far: a probe that began before one does not end the fallback.
+    failures: AtomicU64,
+    /// Why it last failed; `None` since it shares again (or before a first failure).
     degraded: Mutex<Option<String>>,
 }
 
@@ -124,6 +145,7 @@ impl SharedCache {
                 connection.unresponsive.max_timeout = Some(timeout.max(Duration::from_secs(1)) * 2);
                 connection.unresponsive.interval = Duration::from_millis(500);
             })
+            .with_performance_config(|performance| performance.default_command_timeout = timeout)
             // Reconnect for ever, every half second: the probe tells when it worked.
             .set_policy(ReconnectPolicy::new_constant(0, 500))
             .build()
@@ -145,7 +167,8 @@ impl SharedCache {
             shown: redacted(&url),
             password: url.password().map(str::to_owned),
             sharing: AtomicBool::new(false),
-            degraded: Mutex::new(Some("not connected yet".into())),
+            failures: AtomicU64::new(0),
+            degraded: Mutex::new(None),
         });
         metrics::gauge!("shared_cache_degraded").set(1.0);
         let _inside = runtime.enter();
@@ -170,96 +193,114 @@ impl SharedCache {
     }
 
     pub fn status(&self) -> SharingStatus {
-        match self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
-            None => SharingStatus::Sharing,
-            Some(reason) => SharingStatus::Degraded(reason),
+        let degraded = self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match self.is_sharing() {
+            true => SharingStatus::Sharing,
+            false => SharingStatus::Degraded(degraded.clone().unwrap_or_else(|| "not connected yet".into())),
         }
     }
 
-    /// The shared period: its version, its time to live and its value (up to the size limit, and unless it is
-    /// the version `known`). `Some(None)` when there is none; `None` when the cache cannot be asked.
-    pub async fn read_period(&self, known: Option<String>) -> Option<Option<SharedPeriod>> {
+    /// The shared period: its pointer, its time to live and its value (up to the size limit), unless the
+    /// caller has that very pointer (`known`). `Some(None)` when there is none; `None` when the cache cannot
+    /// be asked.
+    pub async fn read_period(&self, known: Option<&Pointer>) -> Option<Option<SharedPeriod>> {
         let keys = vec![self.key("period")];
-        let args = vec![self.max_value_bytes.to_string(), LONGEST_VERSION.to_string(), known.unwrap_or_default()];
-        let read: Value = self.call("read_period", self.commands().eval(READ_PERIOD, keys, args)).await?;
+        let known = known.map(Pointer::text).unwrap_or_default();
+        let read: Value =
+            self.call("read_pointer", self.timeout, self.client.eval(READ_POINTER, keys, vec![known])).await?;
         let mut parts = read.into_array().into_iter();
-        let (Some(version), Some(ttl), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(pointer), Some(ttl), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
             return Some(None);
         };
-        let version = version.as_string().unwrap_or_default();
-        // A pointer without an expiry is not one this server wrote: it lives no longer than the period would.
+        let text = pointer.as_string().unwrap_or_default();
+        let pointer = Pointer::parse(&text).ok_or_else(|| text.chars().take(40).collect::<String>());
+        // A pointer without an expiry is not one this server wrote: it is not served.
         let lives = Duration::from_millis(ttl.as_i64().filter(|ttl| *ttl > 0).unwrap_or(0) as u64);
-        let value = match value {
-            Value::Integer(-1) => Bounded::Known,
-            Value::Integer(size) => Bounded::TooLarge(size.max(0) as u64),
-            other => Bounded::Value(other.as_bytes().map(Bytes::copy_from_slice).unwrap_or_default()),
+        let value = match (&pointer, size.as_i64().unwrap_or(-2)) {
+            (_, -1) => None,
+            (Err(_), _) | (_, -2) => Some(Bounded::NotAString),
+            (Ok(pointer), size) => {
+                Some(self.read_sized("read_period", &format!("period:{}", pointer.version), size).await?)
+            }
         };
-        Some(Some(SharedPeriod { version, lives, value }))
+        Some(Some(SharedPeriod { pointer, lives, value }))
     }
 
     /// The value of one period's version, while it is kept.
     pub async fn read_version(&self, version: &str) -> Option<Option<Bounded>> {
-        self.read_bounded("read_version", self.key(&format!("period:{version}"))).await
+        self.read_bounded("read_version", &format!("period:{version}")).await
     }
 
-    /// Shares a period: its value under its version (kept for `keep`, for paging walks that started on it),
-    /// then the pointer to it (for `lives`). False when it could not be written.
-    pub async fn write_period(&self, version: &str, value: Bytes, lives: Duration, keep: Duration) -> bool {
-        let commands = self.commands();
-        let written = async {
-            let value_key = self.key(&format!("period:{version}"));
-            let () = commands.set(value_key, value, Some(px(keep)), None, false).await?;
-            commands.set(self.key("period"), version, Some(px(lives)), None, false).await
-        };
-        self.call::<()>("write_period", written).await.is_some()
+    /// Shares a period, if the lease `token` is still ours: its value under its version (kept for `keep`, for
+    /// paging walks that started on it), then the pointer to it (for `lives`). `Some(false)`: the lease was
+    /// lost; `None`: it could not be written.
+    pub async fn write_period(
+        &self,
+        token: &str,
+        pointer: &Pointer,
+        value: Bytes,
+        lives: Duration,
+        keep: Duration,
+    ) -> Option<bool> {
+        let keys = vec![self.key("period:lease"), self.key(&format!("period:{}", pointer.version)), self.key("period")];
+        let timeout = self.timeout_for(value.len());
+        let args: Vec<Value> =
+            vec![token.into(), Value::Bytes(value), pointer.text().into(), px_of(keep).into(), px_of(lives).into()];
+        let written: i64 = self.call("write_period", timeout, self.client.eval(WRITE_PERIOD, keys, args)).await?;
+        Some(written == 1)
     }
 
     /// Takes the computation's lease for `lives` unless another replica holds it. `None`: the cache cannot be
     /// asked.
     pub async fn take_lease(&self, token: &str, lives: Duration) -> Option<bool> {
         let key = self.key("period:lease");
-        let taken: Option<String> = self
-            .call("take_lease", self.commands().set(key, token, Some(px(lives)), Some(SetOptions::NX), false))
-            .await?;
+        let commands = self.commands();
+        let take = commands.set(key, token, Some(px(lives)), Some(SetOptions::NX), false);
+        let taken: Option<String> = self.call("take_lease", self.timeout, take).await?;
         Some(taken.is_some())
     }
 
     /// Who holds the lease, if anyone.
     pub async fn lease_holder(&self) -> Option<Option<String>> {
-        self.call("lease_holder", self.commands().get(self.key("period:lease"))).await
+        let holder: Value =
+            self.call("lease_holder", self.timeout, self.commands().get(self.key("period:lease"))).await?;
+        Some(holder.as_string())
     }
 
     /// Gives the lease back, if it is still ours, so that another replica can take it at once.
     pub async fn release_lease(&self, token: &str) {
         let keys = vec![self.key("period:lease")];
-        let _: Option<i64> = self.call("release_lease", self.commands().eval(RELEASE_LEASE, keys, vec![token])).await;
+        let release = self.client.eval(RELEASE_LEASE, keys, vec![token]);
+        let _: Option<i64> = self.call("release_lease", self.timeout, release).await;
     }
 
-    /// Tells the replicas waiting on the lease `token` why its computation failed (for a few seconds).
-    pub async fn write_failure(&self, token: &str, failure: Bytes) {
-        let key = self.key(&format!("period:failure:{token}"));
-        let _: Option<()> = self
-            .call("write_failure", self.commands().set(key, failure, Some(px(Duration::from_secs(5))), None, false))
-            .await;
+    /// Tells the replicas waiting on the lease `token` how its computation ended, when it shared no period
+    /// (for a few seconds).
+    pub async fn write_outcome(&self, token: &str, outcome: Bytes) {
+        let key = self.key(&format!("period:outcome:{token}"));
+        let commands = self.commands();
+        let write = commands.set(key, outcome, Some(px(Duration::from_secs(5))), None, false);
+        let _: Option<()> = self.call("write_outcome", self.timeout, write).await;
     }
 
-    /// Why the computation of the lease `token` failed, if it did.
-    pub async fn read_failure(&self, token: &str) -> Option<Option<Bounded>> {
-        self.read_bounded("read_failure", self.key(&format!("period:failure:{token}"))).await
+    /// How the computation of the lease `token` ended, if it shared no period.
+    pub async fn read_outcome(&self, token: &str) -> Option<Option<Bounded>> {
+        self.read_bounded("read_outcome", &format!("period:outcome:{token}")).await
     }
 
     /// The shared lookups of these reports, in order (`None` for each one not shared).
     pub async fn read_reports(&self, ids: &[u64]) -> Option<Vec<Option<Bytes>>> {
         let keys: Vec<String> = ids.iter().map(|id| self.key(&format!("report:{id}"))).collect();
-        let values: Vec<Value> = self.call("read_reports", self.commands().mget(keys)).await?;
-        Some(values.into_iter().map(|value| value.as_bytes().map(Bytes::copy_from_slice)).collect())
+        let values: Vec<Value> = self.call("read_reports", self.timeout, self.commands().mget(keys)).await?;
+        Some(values.into_iter().map(Value::into_bytes).collect())
     }
 
-    /// Shares report lookups, each for its own time.
+    /// Shares report lookups, each for its own time: one pipeline.
     pub async fn write_reports(&self, lookups: Vec<(u64, Bytes, Duration)>) {
         if lookups.is_empty() {
             return;
         }
+        let timeout = self.timeout_for(lookups.iter().map(|(_, value, _)| value.len()).sum());
         let pipeline = self.client.pipeline();
         let queued = async {
             for (id, value, lives) in lookups {
@@ -267,17 +308,37 @@ impl SharedCache {
             }
             pipeline.all::<Vec<Value>>().await.map(|_| ())
         };
-        let _: Option<()> = self.call("write_reports", queued).await;
+        let _: Option<()> = self.call("write_reports", timeout, queued).await;
     }
 
-    async fn read_bounded(&self, operation: &'static str, key: String) -> Option<Option<Bounded>> {
-        let args = vec![self.max_value_bytes.to_string()];
-        let read: Value = self.call(operation, self.commands().eval(READ_BOUNDED, vec![key], args)).await?;
-        Some(match read {
-            Value::Null => None,
-            Value::Integer(size) => Some(Bounded::TooLarge(size.max(0) as u64)),
-            other => Some(Bounded::Value(other.as_bytes().map(Bytes::copy_from_slice).unwrap_or_default())),
-        })
+    /// A value under a size limit: its size first, then the value, with a timeout for that size.
+    async fn read_bounded(&self, operation: &'static str, name: &str) -> Option<Option<Bounded>> {
+        let keys = vec![self.key(name)];
+        let size: i64 =
+            self.call(operation, self.timeout, self.client.eval(SIZE_OF, keys, Vec::<String>::new())).await?;
+        match size {
+            0 => Some(None),
+            size => Some(Some(self.read_sized(operation, name, size).await?)),
+        }
+    }
+
+    async fn read_sized(&self, operation: &'static str, name: &str, size: i64) -> Option<Bounded> {
+        match size {
+            -2 => Some(Bounded::NotAString),
+            size if size as u64 > self.max_value_bytes as u64 => Some(Bounded::TooLarge(size as u64)),
+            size => {
+                let commands = self.commands();
+                let read = commands.get(self.key(name));
+                let value: Value = self.call(operation, self.timeout_for(size as usize), read).await?;
+                Some(Bounded::Value(value.into_bytes().unwrap_or_default()))
+            }
+        }
+    }
+
+    /// The timeout of a call that moves `bytes`: the configured one, and a millisecond per 50 KB (a
+    /// 20 MB period gets 0.4 s more), so that a large value on a busy machine is not taken for an outage.
+    fn timeout_for(&self, bytes: usize) -> Duration {
+        self.timeout + Duration::from_millis((bytes / 50_000) as u64)
     }
 
     fn key(&self, name: &str) -> String {
@@ -288,20 +349,26 @@ impl SharedCache {
         self.client.with_options(&self.options)
     }
 
-    /// One call, bounded by the timeout; `None` when it fails or the cache is not in use, and then this replica
-    /// falls back (logged when it starts).
+    /// One call, bounded by `timeout`, tried once; `None` when it fails or the cache is not in use, and then
+    /// this replica falls back (logged when it starts). A call while the connection is down fails at once
+    /// (fred queues scripts behind a reconnection otherwise).
     async fn call<T>(
         &self,
         operation: &'static str,
+        timeout: Duration,
         command: impl Future<Output = Result<T, fred::error::Error>>,
     ) -> Option<T> {
         if !self.is_sharing() {
             return None;
         }
-        let outcome = match tokio::time::timeout(self.timeout, command).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(format!("{operation}: {}", error.details())),
-            Err(_) => Err(format!("{operation}: no answer within {} ms", self.timeout.as_millis())),
+        let outcome = if !self.client.is_connected() {
+            Err(format!("{operation}: not connected"))
+        } else {
+            match tokio::time::timeout(timeout, command).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(error)) => Err(format!("{operation}: {}", error.details())),
+                Err(_) => Err(format!("{operation}: no answer within {} ms", timeout.as_millis())),
+            }
         };
         let result = if outcome.is_ok() { "ok" } else { "error" };
         metrics::counter!("shared_cache_calls_total", "operation" => operation, "result" => result).increment(1);
@@ -321,6 +388,7 @@ impl SharedCache {
         };
         let mut degraded = self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.sharing.store(false, Ordering::Release);
+        self.failures.fetch_add(1, Ordering::AcqRel);
         if degraded.is_none() {
             tracing::warn!(cache = %self.shown, %reason, "shared cache unavailable: this replica serves from its own memory");
             metrics::gauge!("shared_cache_degraded").set(1.0);
@@ -330,11 +398,11 @@ impl SharedCache {
 
     fn share_again(&self) {
         let mut degraded = self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if degraded.take().is_some() {
+        *degraded = None;
+        if !self.sharing.swap(true, Ordering::AcqRel) {
             tracing::info!(cache = %self.shown, "shared cache available: sharing the period with the other replicas");
             metrics::gauge!("shared_cache_degraded").set(0.0);
         }
-        self.sharing.store(true, Ordering::Release);
     }
 
     /// A write, as the period's sharing needs: a server that answers reads but refuses writes is no use.
@@ -349,13 +417,34 @@ impl SharedCache {
     }
 }
 
-/// Probes the server every second for as long as the cache is in use.
+/// Probes the server every second for as long as the cache is in use. Sharing starts at the first answer, and
+/// starts again after a failure only when two probes in a row answered with no failure between them, so one
+/// slow call does not make a replica drop its period and take another over and over.
 async fn probe(cache: Weak<SharedCache>) {
+    // The first probe waits for the first connection attempt (bounded: its notice can be missed), so a
+    // replica starting next to a healthy server does not log an outage that never was.
+    if let Some(cache) = cache.upgrade() {
+        let first_attempt = cache.timeout.max(Duration::from_secs(1)) * 2;
+        let _ = tokio::time::timeout(first_attempt, cache.client.wait_for_connect()).await;
+    }
+    let mut answered_in_a_row = 0;
+    let mut ever_shared = false;
     loop {
         let Some(cache) = cache.upgrade() else { return };
+        let failures_before = cache.failures.load(Ordering::Acquire);
         match cache.probe_once().await {
-            Ok(()) => cache.share_again(),
-            Err(reason) => cache.fall_back(reason),
+            Ok(()) if cache.failures.load(Ordering::Acquire) == failures_before => {
+                answered_in_a_row += 1;
+                if answered_in_a_row >= if ever_shared { 2 } else { 1 } {
+                    cache.share_again();
+                    ever_shared = true;
+                }
+            }
+            Ok(()) => answered_in_a_row = 0,
+            Err(reason) => {
+                answered_in_a_row = 0;
+                cache.fall_back(reason);
+            }
         }
         drop(cache);
         tokio::time::sleep(PROBE_EVERY).await;
@@ -363,5 +452,9 @@ async fn probe(cache: Weak<SharedCache>) {
 }
 
 fn px(lives: Duration) -> Expiration {
-    Expiration::PX(lives.as_millis().clamp(1, i64::MAX as u128) as i64)
+    Expiration::PX(px_of(lives))
+}
+
+fn px_of(lives: Duration) -> i64 {
+    lives.as_millis().clamp(1, i64::MAX as u128) as i64
 }

@@ -32,6 +32,21 @@ impl Redis {
         }
     }
 
+    /// Freezes the server (SIGSTOP): it keeps its connections and answers nothing, as a hung server does.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn unpause(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let server = self.server.as_ref().expect("a running server");
+        let status = Command::new("kill").args([signal, &server.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
     /// Starts a server again on the same port, and waits until it answers.
     pub fn resume(&mut self) {
         let server = Command::new("redis-server")
@@ -72,6 +87,9 @@ impl Redis {
 
 impl Drop for Redis {
     fn drop(&mut self) {
+        if self.server.is_some() {
+            self.unpause();
+        }
         self.stop();
     }
 }

@@ -12,13 +12,13 @@ use super::credit_rules::{price_message, PriceBasis};
 use super::period_checks::{credits_overflow, parse_times};
 use super::priced_period::PricedPeriod;
 use super::shared_values::{
-    decode_failure, decode_lookup, decode_period, encode_failure, encode_lookup, encode_period,
+    decode_lookup, decode_outcome, decode_period, encode_lookup, encode_outcome, encode_period, Outcome,
 };
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
-use crate::server::shared_cache::{Bounded, SharedCache};
+use crate::server::shared_cache::{Bounded, Pointer, SharedCache};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
@@ -57,6 +57,8 @@ pub struct PeriodKeeper {
     shared: Option<Arc<SharedCache>>,
     /// The lease this replica holds while it computes for every replica, given back at shutdown.
     lease: Mutex<Option<String>>,
+    /// The last shared pointer refused, so that a waiting replica logs it once, not every poll.
+    last_refused: Mutex<Option<String>>,
     readiness: Cache<(), Result<(), UsageError>>,
     /// The latest period priced, for whoever keeps a record of them (the history store's recorder).
     latest: tokio::sync::watch::Sender<Option<Arc<PricedPeriod>>>,
@@ -67,13 +69,13 @@ pub struct PeriodKeeper {
     retry_budget: u32,
 }
 
-/// The kept period, for how long it is kept, and whether it is the shared one (or this replica's own, kept while
-/// the shared cache failed).
+/// The kept period, for how long it is kept, and whether this replica computed it alone because the shared
+/// cache failed (then the shared one is taken as soon as the cache answers again).
 #[derive(Clone)]
 struct Kept {
     period: Arc<PricedPeriod>,
     lives: Duration,
-    shared: bool,
+    alone: bool,
 }
 
 /// Each entry for its own time: a period for as long as its shared pointer lives; a found report for the long
@@ -93,11 +95,13 @@ impl moka::Expiry<u64, (ReportLookup, Duration)> for OwnExpiry {
     }
 }
 
-/// What the shared cache gave: a period, a failure to answer with, or nothing (compute here).
+/// What the shared cache gave: a period, a failure to answer with, or nothing (compute here: the cache
+/// failed, or the period is too large for it).
 enum FromShared {
     Period(Kept),
     Failed(UsageError),
     Unavailable,
+    NotShareable,
 }
 
 impl PeriodKeeper {
@@ -109,12 +113,18 @@ impl PeriodKeeper {
             kept: Cache::builder().max_capacity(1).expire_after(OwnExpiry).build(),
             keeps_anything: config.kept_period_ttl_ms > 0,
             kept_for,
-            versions: Cache::builder().max_capacity(3).time_to_live(kept_for + VERSIONS_KEPT_FOR).build(),
+            // Least recently used: a new version is always admitted (TinyLFU could refuse it).
+            versions: Cache::builder()
+                .max_capacity(3)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .time_to_live(kept_for + VERSIONS_KEPT_FOR)
+                .build(),
             reports,
             report_found_ttl: config.report_cache_ttl(),
             report_not_found_ttl: config.report_not_found_ttl(),
             shared,
             lease: Mutex::new(None),
+            last_refused: Mutex::new(None),
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             latest: tokio::sync::watch::Sender::new(None),
             report_concurrency: config.report_concurrency,
@@ -149,16 +159,23 @@ impl PeriodKeeper {
 
     /// The current period, priced, or why it cannot be given. Never partial, never past the deadline (plus, when
     /// another replica was computing it and died, its lease). Served from the kept period while it is fresh;
-    /// concurrent callers share one computation, in this process and, with a shared cache, across replicas.
-    pub async fn kept_period(&self) -> Result<Arc<PricedPeriod>, UsageError> {
+    /// concurrent callers share one computation, in this process and, with a shared cache, across replicas. The
+    /// computation is a task of its own: a client that hangs up does not cancel it (nor strand its lease).
+    pub async fn kept_period(self: &Arc<Self>) -> Result<Arc<PricedPeriod>, UsageError> {
         let sharing = self.sharing().is_some();
         let kept = self.kept.get(&()).await;
         cache_lookup("kept_period", "local", kept.is_some());
-        if kept.is_some_and(|kept| sharing && !kept.shared) {
+        if kept.is_some_and(|kept| sharing && kept.alone) {
             // Kept while the shared cache failed: it answers again, so take the shared period (or share ours).
             self.kept.invalidate(&()).await;
         }
-        let kept = self.kept.try_get_with((), self.obtain()).await.map_err(|shared| (*shared).clone());
+        let keeper = Arc::clone(self);
+        let obtained = async move {
+            tokio::spawn(async move { keeper.obtain().await }).await.unwrap_or_else(|error| {
+                Err(UsageError::Internal { cause: format!("the period's computation stopped: {error}") })
+            })
+        };
+        let kept = self.kept.try_get_with((), obtained).await.map_err(|shared| (*shared).clone());
         if !self.keeps_anything {
             // A TTL of 0: share only what was in flight.
             self.kept.invalidate(&()).await;
@@ -178,17 +195,15 @@ impl PeriodKeeper {
         let tag = format!("{version:013x}");
         let bytes = match self.sharing()?.read_version(&tag).await?? {
             Bounded::Value(bytes) => bytes,
-            Bounded::TooLarge(size) => return refused("version", &tag, format!("{size} bytes, over the limit")),
-            // Only the period's pointer is read against a known version.
-            Bounded::Known => return None,
+            Bounded::TooLarge(size) => return self.refused("version", &tag, format!("{size} bytes, over the limit")),
+            Bounded::NotAString => return self.refused("version", &tag, "not a string".into()),
         };
-        match decode_period(&bytes, &tag) {
+        match decode_in_background(bytes, tag.clone()).await {
             Ok(period) => {
-                let period = Arc::new(period);
                 self.versions.insert(version, period.clone()).await;
                 Some(period)
             }
-            Err(reason) => refused("version", &tag, reason),
+            Err(reason) => self.refused("version", &tag, reason),
         }
     }
 
@@ -206,18 +221,28 @@ impl PeriodKeeper {
     }
 
     /// The period, from the shared cache (or computed here for every replica), or computed here alone when
-    /// there is no shared cache or it fails.
+    /// there is no shared cache or it fails. All of it within the deadline and, when it waited on another
+    /// replica's lease, that lease.
     async fn obtain(&self) -> Result<Kept, UsageError> {
+        let lease_lives = self.deadline + Duration::from_secs(1);
+        let bound = Instant::now() + self.deadline + lease_lives;
         let from_shared = match self.sharing() {
-            Some(shared) if self.keeps_anything => self.obtain_shared(shared).await,
+            Some(shared) if self.keeps_anything => self.obtain_shared(shared, lease_lives, bound).await,
             _ => FromShared::Unavailable,
         };
         let kept = match from_shared {
             FromShared::Period(kept) => kept,
             FromShared::Failed(error) => return Err(error),
             FromShared::Unavailable => {
-                Kept { period: self.compute_with_deadline().await?, lives: self.kept_for, shared: false }
+                let period = self.compute_with_deadline(self.time_left(bound)).await?;
+                Kept { period, lives: self.kept_for, alone: self.shared.is_some() && self.sharing().is_none() }
             }
+            // Shared by none: each replica keeps its own, and the cache, which answers, is not given it again.
+            FromShared::NotShareable => Kept {
+                period: self.compute_with_deadline(self.time_left(bound)).await?,
+                lives: self.kept_for,
+                alone: false,
+            },
         };
         if self.keeps_anything {
             self.versions.insert(kept.period.version, kept.period.clone()).await;
@@ -226,11 +251,14 @@ impl PeriodKeeper {
         Ok(kept)
     }
 
+    /// The deadline, or what is left before `bound` if that is less.
+    fn time_left(&self, bound: Instant) -> Duration {
+        self.deadline.min(bound.saturating_duration_since(Instant::now()))
+    }
+
     /// The shared period; else the lease and the computation for every replica; else waiting for whoever holds
-    /// the lease: its period, its failure, or its lease's end (then the lease is taken here).
-    async fn obtain_shared(&self, shared: &SharedCache) -> FromShared {
-        let lease_lives = self.deadline + Duration::from_secs(1);
-        let give_up = Instant::now() + self.deadline + lease_lives;
+    /// the lease: its period, how it ended, or its lease's end (then the lease is tried here).
+    async fn obtain_shared(&self, shared: &SharedCache, lease_lives: Duration, bound: Instant) -> FromShared {
         loop {
             match self.read_shared_period(shared).await {
                 Some(Some(kept)) => return FromShared::Period(kept),
@@ -240,13 +268,13 @@ impl PeriodKeeper {
             let token = format!("{:016x}", rand::random::<u64>());
             match shared.take_lease(&token, lease_lives).await {
                 None => return FromShared::Unavailable,
-                Some(true) => return self.compute_for_everyone(shared, token).await,
+                Some(true) => return self.compute_for_everyone(shared, token, bound).await,
                 Some(false) => {}
             }
             let Some(holder) = shared.lease_holder().await else { return FromShared::Unavailable };
-            // Another replica computes: wait for its period, or its failure, or its lease to end.
+            // Another replica computes: wait for its period, or how it ended, or its lease to end.
             loop {
-                if Instant::now() >= give_up {
+                if Instant::now() >= bound {
                     let deadline_ms = (self.deadline + lease_lives).as_millis();
                     return FromShared::Failed(UsageError::DeadlineExceeded { deadline_ms });
                 }
@@ -256,21 +284,32 @@ impl PeriodKeeper {
                     Some(None) => {}
                     None => return FromShared::Unavailable,
                 }
-                if let Some(token) = &holder {
-                    if let Some(Some(Bounded::Value(bytes))) = shared.read_failure(token).await {
-                        match decode_failure(&bytes) {
-                            Ok(error) => return FromShared::Failed(error),
-                            Err(reason) => tracing::warn!(%reason, "shared failure ignored"),
-                        }
-                    }
+                if let Some(ended) = self.holders_outcome(shared, holder.as_deref()).await {
+                    return ended;
                 }
                 match shared.lease_holder().await {
                     None => return FromShared::Unavailable,
-                    // Given back, or ended: try for it.
-                    Some(now) if now.is_none() || now != holder => break,
+                    Some(now) if now.is_none() || now != holder => {
+                        // Written just before its lease went? Else try for the lease.
+                        match self.holders_outcome(shared, holder.as_deref()).await {
+                            Some(ended) => return ended,
+                            None => break,
+                        }
+                    }
                     Some(_) => {}
                 }
             }
+        }
+    }
+
+    /// How the computation of the lease `holder` ended, if it shared no period: its failure, or that each
+    /// replica computes its own.
+    async fn holders_outcome(&self, shared: &SharedCache, holder: Option<&str>) -> Option<FromShared> {
+        let Some(Some(Bounded::Value(bytes))) = shared.read_outcome(holder?).await else { return None };
+        match decode_outcome(&bytes) {
+            Ok(Outcome::Failed(error)) => Some(FromShared::Failed(error)),
+            Ok(Outcome::NotShareable) => Some(FromShared::NotShareable),
+            Err(reason) => self.refused("outcome", holder?, reason),
         }
     }
 
@@ -278,63 +317,106 @@ impl PeriodKeeper {
     /// too large, another format) is logged and treated as none. `None`: the shared cache failed.
     async fn read_shared_period(&self, shared: &SharedCache) -> Option<Option<Kept>> {
         let latest = self.latest();
-        let found = match shared.read_period(latest.as_ref().map(|period| period.version_tag())).await? {
+        let known = latest.as_ref().map(|period| pointer_of(period));
+        let found = match shared.read_period(known.as_ref()).await? {
             Some(found) if !found.lives.is_zero() => found,
             _ => {
                 cache_lookup("kept_period", "shared", false);
                 return Some(None);
             }
         };
-        let period = match found.value {
-            Bounded::Known => latest,
-            Bounded::TooLarge(size) => refused("period", &found.version, format!("{size} bytes, over the limit")),
-            Bounded::Value(bytes) => match decode_period(&bytes, &found.version) {
-                Ok(period) => Some(Arc::new(period)),
-                Err(reason) => refused("period", &found.version, reason),
-            },
-        };
+        let period = self.served_from(found.pointer.clone(), found.value, latest).await;
         cache_lookup("kept_period", "shared", period.is_some());
-        Some(period.map(|period| Kept { period, lives: found.lives, shared: true }))
+        Some(period.map(|period| Kept { period, lives: found.lives, alone: false }))
     }
 
-    /// Computes the period holding the lease `token`, and shares the outcome: the period, or its failure for
-    /// the replicas waiting on it.
-    async fn compute_for_everyone(&self, shared: &SharedCache, token: String) -> FromShared {
+    /// The period a shared pointer and its value give, checked; `None` (logged) when it cannot be served.
+    async fn served_from(
+        &self,
+        pointer: Result<Pointer, String>,
+        value: Option<Bounded>,
+        latest: Option<Arc<PricedPeriod>>,
+    ) -> Option<Arc<PricedPeriod>> {
+        let pointer = match pointer {
+            Ok(pointer) => pointer,
+            Err(shown) => return self.refused("pointer", &shown, "not a version and a fetch time".into()),
+        };
+        match value {
+            // The caller's own latest period is that very pointer: nothing to read.
+            None => latest,
+            Some(Bounded::TooLarge(size)) => {
+                self.refused("period", &pointer.version, format!("{size} bytes, over the limit"))
+            }
+            Some(Bounded::NotAString) => self.refused("period", &pointer.version, "not a string".into()),
+            Some(Bounded::Value(bytes)) => match decode_in_background(bytes, pointer.version.clone()).await {
+                Ok(period) if period.fetched_at.as_millisecond() == pointer.fetched_ms => Some(period),
+                Ok(_) => self.refused("period", &pointer.version, "fetched at another time than its pointer".into()),
+                Err(reason) => self.refused("period", &pointer.version, reason),
+            },
+        }
+    }
+
+    /// Computes the period holding the lease `token`, and shares the outcome: the period, or (when it shares
+    /// none) how it ended, for the replicas waiting on it.
+    async fn compute_for_everyone(&self, shared: &SharedCache, token: String, bound: Instant) -> FromShared {
         *self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
-        let outcome = self.compute_with_deadline().await;
-        let mut written = false;
+        let outcome = self.compute_with_deadline(self.time_left(bound)).await;
+        let mut alone = false;
         match &outcome {
             Ok(period) => {
-                let value = encode_period(period);
-                if value.len() > shared.max_value_bytes() {
-                    tracing::warn!(
-                        bytes = value.len(),
-                        "the period is larger than shared_cache_max_value_bytes: not shared"
-                    );
-                } else {
-                    let keep = self.kept_for + VERSIONS_KEPT_FOR;
-                    written = shared.write_period(&period.version_tag(), value, self.kept_for, keep).await;
+                let period_for_encoding = Arc::clone(period);
+                let value = tokio::task::spawn_blocking(move || encode_period(&period_for_encoding)).await;
+                match value {
+                    Ok(value) if value.len() <= shared.max_value_bytes() => {
+                        let keep = self.kept_for + VERSIONS_KEPT_FOR;
+                        let pointer = pointer_of(period);
+                        match shared.write_period(&token, &pointer, value, self.kept_for, keep).await {
+                            Some(true) => {}
+                            Some(false) => tracing::info!("the lease ran out before the period was shared"),
+                            None => alone = true,
+                        }
+                    }
+                    Ok(value) => {
+                        tracing::warn!(
+                            bytes = value.len(),
+                            "the period is larger than shared_cache_max_value_bytes: not shared"
+                        );
+                        shared.write_outcome(&token, encode_outcome(&Outcome::NotShareable)).await;
+                    }
+                    Err(error) => tracing::error!(%error, "the period could not be encoded"),
                 }
             }
-            Err(error) => shared.write_failure(&token, encode_failure(error)).await,
+            Err(error) => shared.write_outcome(&token, encode_outcome(&Outcome::Failed(error.clone()))).await,
         }
         let held = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         if held.as_ref() == Some(&token) {
             shared.release_lease(&token).await;
         }
         match outcome {
-            // Kept as shared only when it was: otherwise the shared one is taken when the cache answers again.
-            Ok(period) => FromShared::Period(Kept { period, lives: self.kept_for, shared: written }),
+            Ok(period) => FromShared::Period(Kept { period, lives: self.kept_for, alone }),
             Err(error) => FromShared::Failed(error),
         }
     }
 
-    async fn compute_with_deadline(&self) -> Result<Arc<PricedPeriod>, UsageError> {
+    /// A shared value that cannot be served: logged (once in a row for the same one) and counted; it is
+    /// recomputed, and then overwritten. Never an error.
+    fn refused<T>(&self, what: &str, name: &str, reason: String) -> Option<T> {
+        metrics::counter!("shared_cache_values_refused_total").increment(1);
+        let seen = format!("{what} {name} {reason}");
+        let mut last = self.last_refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.as_deref() != Some(seen.as_str()) {
+            tracing::warn!(what, name, %reason, "shared value ignored");
+            *last = Some(seen);
+        }
+        None
+    }
+
+    async fn compute_with_deadline(&self, deadline: Duration) -> Result<Arc<PricedPeriod>, UsageError> {
         let started = Instant::now();
-        let budget = CallBudget::new(started + self.deadline, self.retry_budget);
-        let outcome = tokio::time::timeout(self.deadline, self.compute_usage(&budget))
+        let budget = CallBudget::new(started + deadline, self.retry_budget);
+        let outcome = tokio::time::timeout(deadline, self.compute_usage(&budget))
             .await
-            .unwrap_or(Err(UsageError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() }));
+            .unwrap_or(Err(UsageError::DeadlineExceeded { deadline_ms: deadline.as_millis() }));
         let elapsed_ms = started.elapsed().as_millis() as u64;
         // A failure is logged where it is answered, once per request, with the route (`AppState::log_failure`).
         if let Ok(period) = &outcome {
@@ -435,7 +517,7 @@ impl PeriodKeeper {
             for (id, value) in chunk.iter().zip(values) {
                 let lookup = match value.map(|bytes| decode_lookup(&bytes, *id)) {
                     Some(Ok(Some(entry))) => Some(entry),
-                    Some(Err(reason)) => refused(&format!("report {id}"), "", reason),
+                    Some(Err(reason)) => self.refused("report", &id.to_string(), reason),
                     Some(Ok(None)) | None => None,
                 };
                 cache_lookup("reports", "shared", lookup.is_some());
@@ -447,9 +529,14 @@ impl PeriodKeeper {
     }
 }
 
-/// A shared value that cannot be served: logged (it is recomputed, and then overwritten), never an error.
-fn refused<T>(what: &str, version: &str, reason: String) -> Option<T> {
-    metrics::counter!("shared_cache_values_refused_total").increment(1);
-    tracing::warn!(what, version, %reason, "shared value ignored");
-    None
+/// The pointer that names `period` in the shared cache: its version and fetch time.
+fn pointer_of(period: &PricedPeriod) -> Pointer {
+    Pointer { version: period.version_tag(), fetched_ms: period.fetched_at.as_millisecond() }
+}
+
+/// Decodes a shared period off the runtime's threads (a large one takes a while).
+async fn decode_in_background(bytes: axum::body::Bytes, version: String) -> Result<Arc<PricedPeriod>, String> {
+    tokio::task::spawn_blocking(move || decode_period(&bytes, &version).map(Arc::new))
+        .await
+        .unwrap_or_else(|error| Err(format!("its decoding stopped: {error}")))
 }

@@ -1,5 +1,5 @@
-//! The values replicas share (`shared_cache`), written and read back: a priced period, a report lookup, why a
-//! computation failed. Each starts with a line naming what it is and its format version. A value of another
+//! The values replicas share (`shared_cache`), written and read back: a priced period, a report lookup, how a
+//! computation that shared no period ended. Each starts with a line naming what it is and its format version. A value of another
 //! kind or version, a truncated one, one whose rows do not match its version, or one that does not add up is
 //! refused with the reason: the caller logs it and computes, it is never served.
 
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 const PERIOD_FORMAT: &[u8] = b"credit-dashboard period 1\n";
 const REPORT_FORMAT: &[u8] = b"credit-dashboard report 1\n";
-const FAILURE_FORMAT: &[u8] = b"credit-dashboard failure 1\n";
+const OUTCOME_FORMAT: &[u8] = b"credit-dashboard outcome 1\n";
 
 #[derive(Serialize)]
 struct PeriodOut<'a> {
@@ -123,14 +123,24 @@ pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Dura
     Ok(Some((lookup, Duration::from_millis(left as u64))))
 }
 
-pub fn encode_failure(error: &UsageError) -> Bytes {
-    let mut bytes = FAILURE_FORMAT.to_vec();
-    serde_json::to_writer(&mut bytes, error).expect("an error serialises");
+/// How a computation that shared no period ended, for the replicas waiting on it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It failed: they answer with the same error.
+    Failed(UsageError),
+    /// The period is larger than the shared cache takes: each replica computes its own.
+    NotShareable,
+}
+
+pub fn encode_outcome(outcome: &Outcome) -> Bytes {
+    let mut bytes = OUTCOME_FORMAT.to_vec();
+    serde_json::to_writer(&mut bytes, outcome).expect("an outcome serialises");
     Bytes::from(bytes)
 }
 
-pub fn decode_failure(bytes: &[u8]) -> Result<UsageError, String> {
-    let json = bytes.strip_prefix(FAILURE_FORMAT).ok_or_else(|| not_ours(bytes, "failure"))?;
+pub fn decode_outcome(bytes: &[u8]) -> Result<Outcome, String> {
+    let json = bytes.strip_prefix(OUTCOME_FORMAT).ok_or_else(|| not_ours(bytes, "outcome"))?;
     serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))
 }
 
@@ -192,10 +202,13 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_reads_back_with_its_code() {
+    fn an_outcome_reads_back_with_its_error() {
         let error = UsageError::UpstreamUnavailable { resource: "messages".into(), cause: "HTTP 500".into() };
-        let read = decode_failure(&encode_failure(&error)).unwrap();
+        let Ok(Outcome::Failed(read)) = decode_outcome(&encode_outcome(&Outcome::Failed(error.clone()))) else {
+            panic!("a failure")
+        };
         assert_eq!((read.code(), read.to_string()), (error.code(), error.to_string()));
-        assert!(decode_failure(b"oops").is_err());
+        assert!(matches!(decode_outcome(&encode_outcome(&Outcome::NotShareable)), Ok(Outcome::NotShareable)));
+        assert!(decode_outcome(b"oops").is_err());
     }
 }
