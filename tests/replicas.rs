@@ -1,7 +1,8 @@
 //! Replicas of the real server sharing one Redis (a real `redis-server` each test starts) in front of one fake
 //! upstream: one download for many cold requests over three replicas, one "as of"; a replica killed while it
-//! computes, and one stopped with SIGTERM; Redis going away and coming back; foreign values under the keys; and
-//! a paging walk that alternates replicas across a refresh.
+//! computes, and one stopped with SIGTERM; Redis going away, hung, refusing writes, and coming back; a password
+//! never shown; foreign values under the keys; a period too large to share; and a paging walk that alternates
+//! replicas across a refresh.
 
 mod support;
 
@@ -377,6 +378,36 @@ async fn a_foreign_truncated_or_oversized_value_under_the_keys_is_ignored_and_re
     assert!(value("cache_lookups_total", &[("cache", "kept_period"), ("layer", "shared"), ("result", "miss")]) >= 5.0);
     assert!(value("shared_cache_calls_total", &[("operation", "read_pointer"), ("result", "ok")]) >= 6.0);
     assert_eq!(value("shared_cache_degraded", &[]), 0.0);
+}
+
+#[tokio::test]
+async fn a_period_over_the_size_limit_is_shared_by_none_and_each_replica_computes_its_own_without_a_lease() {
+    let upstream = MockServer::start().await;
+    serve(&upstream, messages(1, 40), Duration::from_millis(100)).await;
+    let redis = Redis::start();
+    let env = [("KEPT_PERIOD_TTL_MS", "60000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "1000")];
+    let replicas = replicas(3, &upstream, &redis, &env).await;
+    let (_, expected) = fetch(replicas[0].url("/usage")).await;
+    let pointer = redis.keys("}:period").into_iter().find(|key| key.ends_with("}:period")).expect("the pointer");
+    assert_eq!(redis.cli(&["GET", &pointer]), "not-shared", "the replicas are told");
+    assert!(redis.keys("}:period:lease").is_empty(), "no lease left behind");
+
+    let before = gets(&upstream, MESSAGES).await;
+    let others = futures::future::join_all([1, 2].map(|i| fetch(replicas[i].url("/usage")))).await;
+    assert_eq!(others, vec![(200, expected.clone()), (200, expected.clone())]);
+    assert_eq!(gets(&upstream, MESSAGES).await - before, 2, "each computes its own");
+    for replica in &replicas {
+        assert_eq!(fetch(replica.url("/usage")).await, (200, expected.clone()), "then keeps it");
+    }
+    assert_eq!(gets(&upstream, MESSAGES).await - before, 2, "kept, not downloaded again");
+    let warned: Vec<usize> = replicas
+        .iter()
+        .map(|replica| replica.log().matches("larger than shared_cache_max_value_bytes").count())
+        .collect();
+    assert_eq!(warned, vec![1, 0, 0], "said once, by the replica that found out");
+    for replica in &replicas {
+        assert!(!replica.log().contains("shared value ignored"), "{}", replica.log());
+    }
 }
 
 #[tokio::test]

@@ -23,17 +23,20 @@ use std::time::Duration;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// The pointer to the shared period, `{prefix}period` = `<version>.<fetched ms>`, with its time to live and
-/// what the caller needs to read of its value (`{prefix}period:<version>`): its size, or -1 when the caller
-/// has that very pointer (`ARGV[1]`), or -2 when the value is not a string. Keys that are not strings
-/// (foreign values) read as such rather than failing the script. The value itself is read apart (`GET`, with
-/// a timeout for its size), so the script never copies it.
+/// what the caller needs to read of its value (`{prefix}period:<version>`): its size, or -1 when there is
+/// nothing to read (the caller has that very pointer, `ARGV[1]`, or it says the period is not shared,
+/// `ARGV[2]`), or -2 when the value is not a string. Keys that are not strings (foreign values) read as such
+/// rather than failing the script; a pointer whose value is gone (evicted) reads as none. The value itself is
+/// read apart (`GET`, with a timeout for its size), so the script never copies it.
 const READ_POINTER: &str = r"
 local pointer = redis.pcall('GET', KEYS[1])
-if type(pointer) ~= 'string' then return {} end
+if not pointer then return {} end
+if type(pointer) ~= 'string' then return {'', 1, -2} end
 local ttl = redis.call('PTTL', KEYS[1])
-if pointer == ARGV[1] then return {pointer, ttl, -1} end
+if pointer == ARGV[1] or pointer == ARGV[2] then return {pointer, ttl, -1} end
 local size = redis.pcall('STRLEN', KEYS[1] .. ':' .. string.sub(pointer, 1, 13))
 if type(size) ~= 'number' then return {pointer, ttl, -2} end
+if size == 0 then return {} end
 return {pointer, ttl, size}
 ";
 
@@ -52,6 +55,17 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[5])
 return 1
 ";
+
+/// Says, only while the lease `ARGV[1]` is still ours, that the period is not shared (`ARGV[2]`, for
+/// `ARGV[3]` ms): every replica computes its own meanwhile, without waiting for a lease.
+const WRITE_NOT_SHARED: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1
+";
+
+/// The pointer's text while the period is too large to share.
+const NOT_SHARED: &str = "not-shared";
 
 /// Deletes the lease only while it is still ours.
 const RELEASE_LEASE: &str = r"
@@ -89,11 +103,21 @@ impl Pointer {
     }
 }
 
-/// The shared period as found: its pointer (`Err`: a pointer that is not one of ours, shortened), for how
-/// much longer it is shared, and its value (`None`: the caller has it).
+/// What the shared pointer says.
+#[derive(Clone, Debug)]
+pub enum Pointed {
+    Period(Pointer),
+    /// The period is too large to share: each replica computes its own.
+    NotShared,
+    /// Not a pointer of ours (shortened).
+    Foreign(String),
+}
+
+/// The shared period as found: its pointer, for how much longer it holds, and its value (`None`: nothing to
+/// read, the caller has it or it is not shared).
 #[derive(Debug)]
 pub struct SharedPeriod {
-    pub pointer: Result<Pointer, String>,
+    pub pointer: Pointed,
     pub lives: Duration,
     pub value: Option<Bounded>,
 }
@@ -114,8 +138,8 @@ pub struct SharedCache {
     max_value_bytes: usize,
     /// The server's URL without credentials, for the logs and `/readyz`.
     shown: String,
-    /// The URL's password, kept out of every reason shown.
-    password: Option<String>,
+    /// The URL's password, as written and percent-decoded, kept out of every reason shown.
+    passwords: Vec<String>,
     sharing: AtomicBool,
     /// Failures so far: a probe that began before one does not end the fallback.
     failures: AtomicU64,
@@ -165,7 +189,7 @@ impl SharedCache {
             timeout,
             max_value_bytes: config.shared_cache_max_value_bytes,
             shown: redacted(&url),
-            password: url.password().map(str::to_owned),
+            passwords: url.password().map(both_forms).unwrap_or_default(),
             sharing: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             degraded: Mutex::new(None),
@@ -206,20 +230,24 @@ impl SharedCache {
     pub async fn read_period(&self, known: Option<&Pointer>) -> Option<Option<SharedPeriod>> {
         let keys = vec![self.key("period")];
         let known = known.map(Pointer::text).unwrap_or_default();
-        let read: Value =
-            self.call("read_pointer", self.timeout, self.client.eval(READ_POINTER, keys, vec![known])).await?;
+        let args = vec![known, NOT_SHARED.to_owned()];
+        let read: Value = self.call("read_pointer", self.timeout, self.client.eval(READ_POINTER, keys, args)).await?;
         let mut parts = read.into_array().into_iter();
         let (Some(pointer), Some(ttl), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
             return Some(None);
         };
         let text = pointer.as_string().unwrap_or_default();
-        let pointer = Pointer::parse(&text).ok_or_else(|| text.chars().take(40).collect::<String>());
+        let pointer = match Pointer::parse(&text) {
+            Some(pointer) => Pointed::Period(pointer),
+            None if text == NOT_SHARED => Pointed::NotShared,
+            None => Pointed::Foreign(text.chars().take(40).collect()),
+        };
         // A pointer without an expiry is not one this server wrote: it is not served.
         let lives = Duration::from_millis(ttl.as_i64().filter(|ttl| *ttl > 0).unwrap_or(0) as u64);
         let value = match (&pointer, size.as_i64().unwrap_or(-2)) {
-            (_, -1) => None,
-            (Err(_), _) | (_, -2) => Some(Bounded::NotAString),
-            (Ok(pointer), size) => {
+            (_, -1) | (Pointed::NotShared, _) => None,
+            (Pointed::Foreign(_), _) | (_, -2) => Some(Bounded::NotAString),
+            (Pointed::Period(pointer), size) => {
                 Some(self.read_sized("read_period", &format!("period:{}", pointer.version), size).await?)
             }
         };
@@ -248,6 +276,14 @@ impl SharedCache {
             vec![token.into(), Value::Bytes(value), pointer.text().into(), px_of(keep).into(), px_of(lives).into()];
         let written: i64 = self.call("write_period", timeout, self.client.eval(WRITE_PERIOD, keys, args)).await?;
         Some(written == 1)
+    }
+
+    /// Says the period is not shared, for `lives`, if the lease `token` is still ours.
+    pub async fn write_not_shared(&self, token: &str, lives: Duration) {
+        let keys = vec![self.key("period:lease"), self.key("period")];
+        let args: Vec<Value> = vec![token.into(), NOT_SHARED.into(), px_of(lives).into()];
+        let _: Option<i64> =
+            self.call("write_not_shared", self.timeout, self.client.eval(WRITE_NOT_SHARED, keys, args)).await;
     }
 
     /// Takes the computation's lease for `lives` unless another replica holds it. `None`: the cache cannot be
@@ -337,7 +373,7 @@ impl SharedCache {
 
     /// The timeout of a call that moves `bytes`: the configured one, and a millisecond per 50 KB (a
     /// 20 MB period gets 0.4 s more), so that a large value on a busy machine is not taken for an outage.
-    fn timeout_for(&self, bytes: usize) -> Duration {
+    pub fn timeout_for(&self, bytes: usize) -> Duration {
         self.timeout + Duration::from_millis((bytes / 50_000) as u64)
     }
 
@@ -382,10 +418,7 @@ impl SharedCache {
     }
 
     fn fall_back(&self, reason: String) {
-        let reason = match &self.password {
-            Some(password) if !password.is_empty() => reason.replace(password.as_str(), "…"),
-            _ => reason,
-        };
+        let reason = self.passwords.iter().fold(reason, |reason, password| reason.replace(password.as_str(), "…"));
         let mut degraded = self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.sharing.store(false, Ordering::Release);
         self.failures.fetch_add(1, Ordering::AcqRel);
@@ -429,9 +462,15 @@ async fn probe(cache: Weak<SharedCache>) {
     }
     let mut answered_in_a_row = 0;
     let mut ever_shared = false;
+    let mut failures_seen = 0;
     loop {
         let Some(cache) = cache.upgrade() else { return };
         let failures_before = cache.failures.load(Ordering::Acquire);
+        if failures_before != failures_seen {
+            // A call failed since the last probe: the answers in a row start again.
+            answered_in_a_row = 0;
+            failures_seen = failures_before;
+        }
         match cache.probe_once().await {
             Ok(()) if cache.failures.load(Ordering::Acquire) == failures_before => {
                 answered_in_a_row += 1;
@@ -457,4 +496,35 @@ fn px(lives: Duration) -> Expiration {
 
 fn px_of(lives: Duration) -> i64 {
     lives.as_millis().clamp(1, i64::MAX as u128) as i64
+}
+
+/// A URL's password as written and percent-decoded: an error may quote either.
+fn both_forms(password: &str) -> Vec<String> {
+    let query = format!("p={}", password.replace('+', "%2B"));
+    let decoded = form_urlencoded::parse(query.as_bytes()).next().map(|(_, value)| value.into_owned());
+    let mut forms = vec![password.to_owned()];
+    forms.extend(decoded.filter(|decoded| decoded != password));
+    forms.retain(|form| !form.is_empty());
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_masked_as_written_and_decoded() {
+        assert_eq!(both_forms("p%40ss+w%2Fd"), vec!["p%40ss+w%2Fd".to_owned(), "p@ss+w/d".to_owned()]);
+        assert_eq!(both_forms("plain"), vec!["plain".to_owned()]);
+        assert!(both_forms("").is_empty());
+    }
+
+    #[test]
+    fn a_pointer_is_a_version_and_a_fetch_time() {
+        let pointer = Pointer { version: "0123456789abc".into(), fetched_ms: 1714356509375 };
+        assert_eq!(Pointer::parse(&pointer.text()), Some(pointer));
+        for foreign in ["0123456789abc", "0123456789ab.1", "0123456789abg.1", "0123456789abc.x", NOT_SHARED, ""] {
+            assert_eq!(Pointer::parse(foreign), None, "{foreign}");
+        }
+    }
 }

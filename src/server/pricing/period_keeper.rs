@@ -18,7 +18,7 @@ use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
-use crate::server::shared_cache::{Bounded, Pointer, SharedCache};
+use crate::server::shared_cache::{Bounded, Pointed, Pointer, SharedCache};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
@@ -224,19 +224,26 @@ impl PeriodKeeper {
     /// there is no shared cache or it fails. All of it within the deadline and, when it waited on another
     /// replica's lease, that lease.
     async fn obtain(&self) -> Result<Kept, UsageError> {
-        let lease_lives = self.deadline + Duration::from_secs(1);
-        let bound = Instant::now() + self.deadline + lease_lives;
+        let started = Instant::now();
+        let mut bound = started + self.deadline;
         let from_shared = match self.sharing() {
-            Some(shared) if self.keeps_anything => self.obtain_shared(shared, lease_lives, bound).await,
+            Some(shared) if self.keeps_anything => {
+                // The deadline, a second, and the time a value of the size limit may take to be written.
+                let lease_lives = self.deadline + Duration::from_secs(1) + shared.timeout_for(shared.max_value_bytes());
+                bound = started + self.deadline + lease_lives;
+                self.obtain_shared(shared, lease_lives, bound).await
+            }
             _ => FromShared::Unavailable,
         };
         let kept = match from_shared {
             FromShared::Period(kept) => kept,
             FromShared::Failed(error) => return Err(error),
-            FromShared::Unavailable => {
-                let period = self.compute_with_deadline(self.time_left(bound)).await?;
-                Kept { period, lives: self.kept_for, alone: self.shared.is_some() && self.sharing().is_none() }
-            }
+            // Computed without the shared cache (were it to answer again meanwhile): taken from it next time.
+            FromShared::Unavailable => Kept {
+                period: self.compute_with_deadline(self.time_left(bound)).await?,
+                lives: self.kept_for,
+                alone: self.shared.is_some(),
+            },
             // Shared by none: each replica keeps its own, and the cache, which answers, is not given it again.
             FromShared::NotShareable => Kept {
                 period: self.compute_with_deadline(self.time_left(bound)).await?,
@@ -261,14 +268,24 @@ impl PeriodKeeper {
     async fn obtain_shared(&self, shared: &SharedCache, lease_lives: Duration, bound: Instant) -> FromShared {
         loop {
             match self.read_shared_period(shared).await {
-                Some(Some(kept)) => return FromShared::Period(kept),
+                Some(Some(found)) => return found,
                 Some(None) => {}
                 None => return FromShared::Unavailable,
             }
             let token = format!("{:016x}", rand::random::<u64>());
             match shared.take_lease(&token, lease_lives).await {
                 None => return FromShared::Unavailable,
-                Some(true) => return self.compute_for_everyone(shared, token, bound).await,
+                Some(true) => {
+                    // Shared just before the lease was free (by a holder that then gave it back)? Then that
+                    // one is served: a second download would give the replicas two fetch times.
+                    return match self.read_shared_period(shared).await {
+                        Some(None) => self.compute_for_everyone(shared, token, bound).await,
+                        found => {
+                            shared.release_lease(&token).await;
+                            found.flatten().unwrap_or(FromShared::Unavailable)
+                        }
+                    };
+                }
                 Some(false) => {}
             }
             let Some(holder) = shared.lease_holder().await else { return FromShared::Unavailable };
@@ -280,7 +297,7 @@ impl PeriodKeeper {
                 }
                 tokio::time::sleep(WAIT_POLL).await;
                 match self.read_shared_period(shared).await {
-                    Some(Some(kept)) => return FromShared::Period(kept),
+                    Some(Some(found)) => return found,
                     Some(None) => {}
                     None => return FromShared::Unavailable,
                 }
@@ -302,20 +319,19 @@ impl PeriodKeeper {
         }
     }
 
-    /// How the computation of the lease `holder` ended, if it shared no period: its failure, or that each
-    /// replica computes its own.
+    /// How the computation of the lease `holder` ended, if it failed: with its failure.
     async fn holders_outcome(&self, shared: &SharedCache, holder: Option<&str>) -> Option<FromShared> {
         let Some(Some(Bounded::Value(bytes))) = shared.read_outcome(holder?).await else { return None };
         match decode_outcome(&bytes) {
             Ok(Outcome::Failed(error)) => Some(FromShared::Failed(error)),
-            Ok(Outcome::NotShareable) => Some(FromShared::NotShareable),
             Err(reason) => self.refused("outcome", holder?, reason),
         }
     }
 
-    /// The shared period, if there is one that can be served: a value that is not one (foreign, truncated,
-    /// too large, another format) is logged and treated as none. `None`: the shared cache failed.
-    async fn read_shared_period(&self, shared: &SharedCache) -> Option<Option<Kept>> {
+    /// The shared period, if there is one that can be served, or word that it is not shared: a value that is
+    /// not one (foreign, truncated, too large, another format) is logged and treated as none. `None`: the
+    /// shared cache failed.
+    async fn read_shared_period(&self, shared: &SharedCache) -> Option<Option<FromShared>> {
         let latest = self.latest();
         let known = latest.as_ref().map(|period| pointer_of(period));
         let found = match shared.read_period(known.as_ref()).await? {
@@ -325,21 +341,28 @@ impl PeriodKeeper {
                 return Some(None);
             }
         };
-        let period = self.served_from(found.pointer.clone(), found.value, latest).await;
+        if let Pointed::NotShared = found.pointer {
+            cache_lookup("kept_period", "shared", false);
+            return Some(Some(FromShared::NotShareable));
+        }
+        let period = self.served_from(found.pointer, found.value, latest).await;
         cache_lookup("kept_period", "shared", period.is_some());
-        Some(period.map(|period| Kept { period, lives: found.lives, alone: false }))
+        Some(period.map(|period| FromShared::Period(Kept { period, lives: found.lives, alone: false })))
     }
 
     /// The period a shared pointer and its value give, checked; `None` (logged) when it cannot be served.
     async fn served_from(
         &self,
-        pointer: Result<Pointer, String>,
+        pointer: Pointed,
         value: Option<Bounded>,
         latest: Option<Arc<PricedPeriod>>,
     ) -> Option<Arc<PricedPeriod>> {
         let pointer = match pointer {
-            Ok(pointer) => pointer,
-            Err(shown) => return self.refused("pointer", &shown, "not a version and a fetch time".into()),
+            Pointed::Period(pointer) => pointer,
+            Pointed::NotShared => return None,
+            Pointed::Foreign(shown) => {
+                return self.refused("pointer", &shown, "not a version and a fetch time".into());
+            }
         };
         match value {
             // The caller's own latest period is that very pointer: nothing to read.
@@ -350,7 +373,9 @@ impl PeriodKeeper {
             Some(Bounded::NotAString) => self.refused("period", &pointer.version, "not a string".into()),
             Some(Bounded::Value(bytes)) => match decode_in_background(bytes, pointer.version.clone()).await {
                 Ok(period) if period.fetched_at.as_millisecond() == pointer.fetched_ms => Some(period),
-                Ok(_) => self.refused("period", &pointer.version, "fetched at another time than its pointer".into()),
+                // The same data, fetched again and written between reading the pointer and its value: read
+                // again after the lease (or overwritten by its holder), not refused.
+                Ok(_) => None,
                 Err(reason) => self.refused("period", &pointer.version, reason),
             },
         }
@@ -372,7 +397,11 @@ impl PeriodKeeper {
                         let pointer = pointer_of(period);
                         match shared.write_period(&token, &pointer, value, self.kept_for, keep).await {
                             Some(true) => {}
-                            Some(false) => tracing::info!("the lease ran out before the period was shared"),
+                            // Another replica holds the lease now and shares its own: that one is served next.
+                            Some(false) => {
+                                tracing::info!("the lease ran out before the period was shared");
+                                alone = true;
+                            }
                             None => alone = true,
                         }
                     }
@@ -381,17 +410,24 @@ impl PeriodKeeper {
                             bytes = value.len(),
                             "the period is larger than shared_cache_max_value_bytes: not shared"
                         );
-                        shared.write_outcome(&token, encode_outcome(&Outcome::NotShareable)).await;
+                        shared.write_not_shared(&token, self.kept_for).await;
                     }
-                    Err(error) => tracing::error!(%error, "the period could not be encoded"),
+                    Err(error) => {
+                        tracing::error!(%error, "the period could not be encoded");
+                        alone = true;
+                    }
                 }
             }
             Err(error) => shared.write_outcome(&token, encode_outcome(&Outcome::Failed(error.clone()))).await,
         }
-        let held = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if held.as_ref() == Some(&token) {
-            shared.release_lease(&token).await;
+        {
+            // The slot may hold the lease of a later computation here (this one overran its own): not ours.
+            let mut slot = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slot.as_ref() == Some(&token) {
+                slot.take();
+            }
         }
+        shared.release_lease(&token).await;
         match outcome {
             Ok(period) => FromShared::Period(Kept { period, lives: self.kept_for, alone }),
             Err(error) => FromShared::Failed(error),

@@ -129,8 +129,6 @@ pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Dura
 pub enum Outcome {
     /// It failed: they answer with the same error.
     Failed(UsageError),
-    /// The period is larger than the shared cache takes: each replica computes its own.
-    NotShareable,
 }
 
 pub fn encode_outcome(outcome: &Outcome) -> Bytes {
@@ -208,7 +206,6 @@ mod tests {
             panic!("a failure")
         };
         assert_eq!((read.code(), read.to_string()), (error.code(), error.to_string()));
-        assert!(matches!(decode_outcome(&encode_outcome(&Outcome::NotShareable)), Ok(Outcome::NotShareable)));
         assert!(decode_outcome(b"oops").is_err());
     }
 }
