@@ -141,8 +141,10 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
     respond_first(&upstream, MESSAGES, slow, 1).await;
     serve(&upstream, messages(1, 10), Duration::ZERO).await;
     let redis = Redis::start();
-    // The lease lives for the deadline and a second: 5 s.
-    let env = [("USAGE_DEADLINE_MS", "4000"), ("UPSTREAM_TIMEOUT_MS", "3500")];
+    // The lease lives for the deadline, a second, and the time to write a value of the size limit (the 2 s
+    // call timeout, and 1 ms): about 7 s.
+    let env =
+        [("USAGE_DEADLINE_MS", "4000"), ("UPSTREAM_TIMEOUT_MS", "3500"), ("SHARED_CACHE_MAX_VALUE_BYTES", "50000")];
     let mut replicas = replicas(3, &upstream, &redis, &env).await;
 
     let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
@@ -158,7 +160,7 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
         assert!(body.contains("\"message_id\":10"));
     }
     let waited = started.elapsed();
-    assert!(waited < Duration::from_secs(4 + 5 + 3), "answered within the deadline and the lease: {waited:?}");
+    assert!(waited < Duration::from_secs(4 + 7 + 3), "answered within the deadline and the lease: {waited:?}");
     assert_eq!(gets(&upstream, MESSAGES).await, 2, "the dead replica's download, then one other's");
     replicas[0].wait(Duration::from_secs(5)).await;
 }
@@ -171,8 +173,9 @@ async fn sigterm_gives_the_lease_back_so_another_replica_computes_at_once() {
     respond_first(&upstream, MESSAGES, slow, 1).await;
     serve(&upstream, messages(1, 10), Duration::ZERO).await;
     let redis = Redis::start();
-    // The lease would live 11 s; the first download takes 6.
-    let env = [("USAGE_DEADLINE_MS", "10000"), ("UPSTREAM_TIMEOUT_MS", "9000")];
+    // The lease would live about 13 s; the first download takes 6.
+    let env =
+        [("USAGE_DEADLINE_MS", "10000"), ("UPSTREAM_TIMEOUT_MS", "9000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "50000")];
     let mut replicas = replicas(2, &upstream, &redis, &env).await;
 
     let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
@@ -360,6 +363,21 @@ async fn a_foreign_truncated_or_oversized_value_under_the_keys_is_ignored_and_re
         assert_eq!(gets(&upstream, MESSAGES).await - before, 1, "{what}: recomputed");
         assert_eq!(replica.log().matches("shared value ignored").count(), ignored + 1, "{what}: logged");
         assert_eq!(version_of(redis.cli(&["GET", &pointer])), version, "{what}: the shared period is ours again");
+    }
+
+    // A lease key that no replica wrote (no expiry, or not a string) would hold every replica up for ever: it
+    // is taken over at once, and logged.
+    let lease = format!("{pointer}:lease");
+    for planting in [vec!["SET", &lease, "someone"], vec!["RPUSH", &lease, "x"]] {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        redis.cli(&["DEL", &pointer, &lease]);
+        redis.cli(&planting);
+        let taken_over = replica.log().matches("taken over").count();
+        let started = Instant::now();
+        assert_eq!(fetch(replica.url("/usage")).await, (200, expected.clone()), "{planting:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "not held up: {:?}", started.elapsed());
+        assert_eq!(replica.log().matches("taken over").count(), taken_over + 1, "{planting:?}: logged");
+        assert!(redis.keys("}:period:lease").is_empty(), "{planting:?}: given back after the computation");
     }
 
     // The operator sees it: every refused value counted, shared lookups by layer, no shared-cache error.

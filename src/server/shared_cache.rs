@@ -10,7 +10,7 @@
 use crate::server::config::Config;
 use crate::server::upstream::urls::redacted;
 use axum::body::Bytes;
-use fred::prelude::{ClientLike, Expiration, KeysInterface, LuaInterface, SetOptions};
+use fred::prelude::{ClientLike, Expiration, KeysInterface, LuaInterface};
 use fred::types::config::{Options, ReconnectPolicy};
 use fred::types::Value;
 use sha2::{Digest, Sha256};
@@ -26,7 +26,7 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// what the caller needs to read of its value (`{prefix}period:<version>`): its size, or -1 when there is
 /// nothing to read (the caller has that very pointer, `ARGV[1]`, or it says the period is not shared,
 /// `ARGV[2]`), or -2 when the value is not a string. Keys that are not strings (foreign values) read as such
-/// rather than failing the script; a pointer whose value is gone (evicted) reads as none. The value itself is
+/// rather than failing the script; the value's size is 0 when it is gone. The value itself is
 /// read apart (`GET`, with a timeout for its size), so the script never copies it.
 const READ_POINTER: &str = r"
 local pointer = redis.pcall('GET', KEYS[1])
@@ -36,7 +36,6 @@ local ttl = redis.call('PTTL', KEYS[1])
 if pointer == ARGV[1] or pointer == ARGV[2] then return {pointer, ttl, -1} end
 local size = redis.pcall('STRLEN', KEYS[1] .. ':' .. string.sub(pointer, 1, 13))
 if type(size) ~= 'number' then return {pointer, ttl, -2} end
-if size == 0 then return {} end
 return {pointer, ttl, size}
 ";
 
@@ -66,6 +65,26 @@ return 1
 
 /// The pointer's text while the period is too large to share.
 const NOT_SHARED: &str = "not-shared";
+
+/// Takes the lease `ARGV[1]` for `ARGV[2]` ms: 1 when it was free, 0 when another replica holds it, 2 or 3
+/// when the key held something that is no lease of ours (without an expiry, or not a string), which would
+/// otherwise hold every replica up for ever: it is taken over.
+const TAKE_LEASE: &str = r"
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 3
+end
+if ttl == -1 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
+end
+return 0
+";
 
 /// Deletes the lease only while it is still ours.
 const RELEASE_LEASE: &str = r"
@@ -101,6 +120,16 @@ impl Pointer {
         let shaped = version.len() == 13 && version.bytes().all(|b| b.is_ascii_hexdigit());
         shaped.then(|| Pointer { version: version.to_owned(), fetched_ms })
     }
+}
+
+/// How taking the lease went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseTaken {
+    Taken,
+    /// Taken over a key that held no lease of ours, and why it was none.
+    TakenOverForeign(&'static str),
+    /// Another replica holds it.
+    Held,
 }
 
 /// What the shared pointer says.
@@ -244,7 +273,12 @@ impl SharedCache {
         };
         // A pointer without an expiry is not one this server wrote: it is not served.
         let lives = Duration::from_millis(ttl.as_i64().filter(|ttl| *ttl > 0).unwrap_or(0) as u64);
-        let value = match (&pointer, size.as_i64().unwrap_or(-2)) {
+        let size = size.as_i64().unwrap_or(-2);
+        if let (Pointed::Period(_), 0) = (&pointer, size) {
+            // Its value is gone (evicted: a Redis run as an LRU cache): no period.
+            return Some(None);
+        }
+        let value = match (&pointer, size) {
             (_, -1) | (Pointed::NotShared, _) => None,
             (Pointed::Foreign(_), _) | (_, -2) => Some(Bounded::NotAString),
             (Pointed::Period(pointer), size) => {
@@ -288,12 +322,16 @@ impl SharedCache {
 
     /// Takes the computation's lease for `lives` unless another replica holds it. `None`: the cache cannot be
     /// asked.
-    pub async fn take_lease(&self, token: &str, lives: Duration) -> Option<bool> {
-        let key = self.key("period:lease");
-        let commands = self.commands();
-        let take = commands.set(key, token, Some(px(lives)), Some(SetOptions::NX), false);
-        let taken: Option<String> = self.call("take_lease", self.timeout, take).await?;
-        Some(taken.is_some())
+    pub async fn take_lease(&self, token: &str, lives: Duration) -> Option<LeaseTaken> {
+        let keys = vec![self.key("period:lease")];
+        let args: Vec<Value> = vec![token.into(), px_of(lives).into()];
+        let taken: i64 = self.call("take_lease", self.timeout, self.client.eval(TAKE_LEASE, keys, args)).await?;
+        Some(match taken {
+            1 => LeaseTaken::Taken,
+            2 => LeaseTaken::TakenOverForeign("no expiry"),
+            3 => LeaseTaken::TakenOverForeign("not a string"),
+            _ => LeaseTaken::Held,
+        })
     }
 
     /// Who holds the lease, if anyone.
@@ -303,11 +341,20 @@ impl SharedCache {
         Some(holder.as_string())
     }
 
-    /// Gives the lease back, if it is still ours, so that another replica can take it at once.
+    /// Gives the lease back, if it is still ours, so that another replica can take it at once. Tried even
+    /// while this replica does not share (a call just failed): a lease left behind would hold the others up
+    /// until it ends.
     pub async fn release_lease(&self, token: &str) {
+        if !self.client.is_connected() {
+            return;
+        }
         let keys = vec![self.key("period:lease")];
-        let release = self.client.eval(RELEASE_LEASE, keys, vec![token]);
-        let _: Option<i64> = self.call("release_lease", self.timeout, release).await;
+        let release = self.client.eval::<i64, _, _, _>(RELEASE_LEASE, keys, vec![token]);
+        let result = match tokio::time::timeout(self.timeout, release).await {
+            Ok(Ok(_)) => "ok",
+            _ => "error",
+        };
+        metrics::counter!("shared_cache_calls_total", "operation" => "release_lease", "result" => result).increment(1);
     }
 
     /// Tells the replicas waiting on the lease `token` how its computation ended, when it shared no period

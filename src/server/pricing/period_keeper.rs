@@ -18,7 +18,7 @@ use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
-use crate::server::shared_cache::{Bounded, Pointed, Pointer, SharedCache};
+use crate::server::shared_cache::{Bounded, LeaseTaken, Pointed, Pointer, SharedCache};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
@@ -101,7 +101,8 @@ enum FromShared {
     Period(Kept),
     Failed(UsageError),
     Unavailable,
-    NotShareable,
+    /// Not shared, for this long: computed here and kept no longer.
+    NotShareable(Duration),
 }
 
 impl PeriodKeeper {
@@ -207,6 +208,18 @@ impl PeriodKeeper {
         }
     }
 
+    /// Gives the lease `token` back. The slot may hold the lease of a later computation here (this one overran
+    /// its own): that one stays.
+    async fn give_back(&self, shared: &SharedCache, token: &str) {
+        {
+            let mut slot = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slot.as_deref() == Some(token) {
+                slot.take();
+            }
+        }
+        shared.release_lease(token).await;
+    }
+
     /// Gives back the lease this replica holds, if any, so that another replica computes at once (shutdown).
     pub async fn release_lease(&self) {
         let token = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
@@ -245,9 +258,9 @@ impl PeriodKeeper {
                 alone: self.shared.is_some(),
             },
             // Shared by none: each replica keeps its own, and the cache, which answers, is not given it again.
-            FromShared::NotShareable => Kept {
+            FromShared::NotShareable(lives) => Kept {
                 period: self.compute_with_deadline(self.time_left(bound)).await?,
-                lives: self.kept_for,
+                lives: lives.min(self.kept_for),
                 alone: false,
             },
         };
@@ -273,20 +286,28 @@ impl PeriodKeeper {
                 None => return FromShared::Unavailable,
             }
             let token = format!("{:016x}", rand::random::<u64>());
-            match shared.take_lease(&token, lease_lives).await {
+            let taken = match shared.take_lease(&token, lease_lives).await {
                 None => return FromShared::Unavailable,
-                Some(true) => {
-                    // Shared just before the lease was free (by a holder that then gave it back)? Then that
-                    // one is served: a second download would give the replicas two fetch times.
-                    return match self.read_shared_period(shared).await {
-                        Some(None) => self.compute_for_everyone(shared, token, bound).await,
-                        found => {
-                            shared.release_lease(&token).await;
-                            found.flatten().unwrap_or(FromShared::Unavailable)
-                        }
-                    };
+                Some(LeaseTaken::Held) => false,
+                Some(LeaseTaken::TakenOverForeign(why)) => {
+                    let _: Option<()> = self.refused("lease", "", format!("{why}: taken over"));
+                    true
                 }
-                Some(false) => {}
+                Some(LeaseTaken::Taken) => true,
+            };
+            if taken {
+                // Held from now on (given back at shutdown), and computed within the deadline from now.
+                *self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
+                let bound = bound.min(Instant::now() + self.deadline);
+                // Shared just before the lease was free (by a holder that then gave it back)? Then that one
+                // is served: a second download would give the replicas two fetch times.
+                return match self.read_shared_period(shared).await {
+                    Some(None) => self.compute_for_everyone(shared, token, bound).await,
+                    found => {
+                        self.give_back(shared, &token).await;
+                        found.flatten().unwrap_or(FromShared::Unavailable)
+                    }
+                };
             }
             let Some(holder) = shared.lease_holder().await else { return FromShared::Unavailable };
             // Another replica computes: wait for its period, or how it ended, or its lease to end.
@@ -343,7 +364,7 @@ impl PeriodKeeper {
         };
         if let Pointed::NotShared = found.pointer {
             cache_lookup("kept_period", "shared", false);
-            return Some(Some(FromShared::NotShareable));
+            return Some(Some(FromShared::NotShareable(found.lives)));
         }
         let period = self.served_from(found.pointer, found.value, latest).await;
         cache_lookup("kept_period", "shared", period.is_some());
@@ -384,7 +405,6 @@ impl PeriodKeeper {
     /// Computes the period holding the lease `token`, and shares the outcome: the period, or (when it shares
     /// none) how it ended, for the replicas waiting on it.
     async fn compute_for_everyone(&self, shared: &SharedCache, token: String, bound: Instant) -> FromShared {
-        *self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
         let outcome = self.compute_with_deadline(self.time_left(bound)).await;
         let mut alone = false;
         match &outcome {
@@ -420,14 +440,7 @@ impl PeriodKeeper {
             }
             Err(error) => shared.write_outcome(&token, encode_outcome(&Outcome::Failed(error.clone()))).await,
         }
-        {
-            // The slot may hold the lease of a later computation here (this one overran its own): not ours.
-            let mut slot = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if slot.as_ref() == Some(&token) {
-                slot.take();
-            }
-        }
-        shared.release_lease(&token).await;
+        self.give_back(shared, &token).await;
         match outcome {
             Ok(period) => FromShared::Period(Kept { period, lives: self.kept_for, alone }),
             Err(error) => FromShared::Failed(error),
