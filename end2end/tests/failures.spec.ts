@@ -52,3 +52,31 @@ test("a click the server cannot answer keeps the rows, says why where it was ask
   expect(refused.length).toBe(4);
   consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !refused.includes(text)));
 });
+
+test("a paging walk whose version is gone loads the page that says so, and paging on in place drops the notice", async ({ page }) => {
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/heal`);
+  await page.goto("/");
+  await hydrated(page);
+  await page.locator(".pager a[rel=next]").click();
+  await expect(page).toHaveURL(/\/\?page=2&v=[0-9a-f]{13}$/);
+  const walked = new URL(page.url()).searchParams.get("v");
+  await expect(page.locator("#data-refreshed")).toHaveCount(0);
+
+  // The upstream moves on; this server keeps no version, so the one the walk began on is gone: the next page
+  // is loaded whole, from the latest data, and says so.
+  await page.request.post(`${FLAKY_UPSTREAM_URL}/control/next-period`);
+  await page.locator(".pager a[rel=next]").click();
+  const notice = page.locator("#data-refreshed");
+  await expect(notice).toContainText("The data was refreshed since you began paging");
+  await expect(page).toHaveURL(new RegExp(`\\?page=3&v=${walked}$`));
+  await expect(page.locator("#table-range")).toHaveText("Rows 201–250 of 250");
+  await expect(notice.getByRole("link", { name: "Start again from the first page" })).toHaveAttribute("href", "/");
+
+  // Paging on in place is a walk on the latest data: the notice goes, the links carry the new version.
+  await hydrated(page);
+  await page.locator(".pager a[rel=prev]").click();
+  await expect(page).toHaveURL(/\/\?page=2&v=[0-9a-f]{13}$/);
+  expect(new URL(page.url()).searchParams.get("v")).not.toBe(walked);
+  await expect(page.locator("#table-range")).toHaveText("Rows 101–200 of 250");
+  await expect(notice).toHaveCount(0);
+});

@@ -5,7 +5,7 @@ use crate::ui::period_header::PeriodHeader;
 use crate::ui::period_picker::{PeriodComparison, PeriodPicker};
 use crate::ui::usage_breakdown::UsageBreakdown;
 use crate::ui::usage_chart::UsageChart;
-use crate::ui::usage_table::UsageTable;
+use crate::ui::usage_table::{UsageTable, REFRESHED_NOTICE};
 use crate::ui::zone_picker::ZonePicker;
 use crate::view::{DashboardData, DashboardPageData, PeriodsView};
 use leptos::prelude::*;
@@ -55,6 +55,16 @@ fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
         figures::count(summary.message_count),
         data.zone.name
     );
+    // Outside the island, so the browser's build does without it: the table loads the page instead when a
+    // walk's version is gone, and removes the notice when it pages on in place.
+    let refreshed_notice = data.table.refreshed.then(|| {
+        view! {
+            <p class="table-notice" role="status" id=REFRESHED_NOTICE>
+                "The data was refreshed since you began paging: this page is from the latest data, and rows may have moved between pages. "
+                <a href=data.table.view.at_page(1).href()>"Start again from the first page"</a>
+            </p>
+        }
+    });
     view! {
         <Title text=format!("Credit usage · {period}{past}")/>
         <Meta name="description" content=description/>
@@ -70,6 +80,7 @@ fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
             allowance=data.overview.allowance
         />
         <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view/>
+        {refreshed_notice}
         <UsageTable initial=data.table/>
     }
     .into_any()

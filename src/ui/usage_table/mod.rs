@@ -12,6 +12,9 @@ use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 use navigation::{mark_hydrated, Navigator, Place};
 
+/// The id of the notice, outside the table, that a paging walk's version is gone.
+pub const REFRESHED_NOTICE: &str = "data-refreshed";
+
 #[island]
 pub fn UsageTable(initial: TablePage) -> impl IntoView {
     let navigator = Navigator::new(initial);
@@ -66,15 +69,6 @@ pub fn UsageTable(initial: TablePage) -> impl IntoView {
                 </a>
             </p>
             <LoadFailureNotice navigator place=Place::Header/>
-            {move || page.with(|page| page.refreshed.then(|| {
-                let first_page = page.view.at_page(1).href();
-                view! {
-                    <p class="table-notice" role="status" id="data-refreshed">
-                        "The data was refreshed since you began paging: this page is from the latest data, and rows may have moved between pages. "
-                        <a href=first_page>"Start again from the first page"</a>
-                    </p>
-                }
-            }))}
             <div class="table-scroll">
                 <table id="usage-table" role="table" aria-busy=move || navigator.loading.get().to_string()>
                     <thead role="rowgroup">

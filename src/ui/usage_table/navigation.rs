@@ -112,6 +112,10 @@ impl Navigator {
             }
             self.loading.set(false);
             match outcome {
+                // The walk's version is gone: load the URL, whose page says so (its notice is the server's).
+                Ok(page) if page.refreshed => {
+                    let _ = window().location().assign(&next.href());
+                }
                 Ok(page) => {
                     // The server's view: the page clamped to the pages there are.
                     let shown = page.view.clone();
@@ -119,6 +123,9 @@ impl Navigator {
                         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&shown.href()));
                     }
                     carry_sort_outside(&shown);
+                    if let Some(notice) = document().get_element_by_id(super::REFRESHED_NOTICE) {
+                        notice.remove();
+                    }
                     self.failure.set(None);
                     self.asked.set(shown);
                     self.page.set(page);
