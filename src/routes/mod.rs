@@ -19,7 +19,7 @@ use crate::server::http::assets;
 use crate::server::http::metrics;
 use crate::server::http::overload::limit_in_flight;
 use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
-use crate::server::shared_cache::{SharedCache, SharingStatus};
+use crate::server::shared_cache::SharingStatus;
 use crate::server::upstream::sample;
 use crate::server::AppState;
 use crate::ui::usage_table::table_page::LoadTablePage;
@@ -152,12 +152,11 @@ fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHea
 async fn readiness(State(state): State<AppState>) -> Response {
     match state.periods.readiness().await {
         Ok(()) => {
-            let body = match state.periods.shared().map(SharedCache::status) {
-                Some(SharingStatus::Degraded(reason)) => format!(
-                    "degraded: the shared cache {} is not in use ({reason}); this replica serves from its own memory",
-                    state.periods.shared().map(SharedCache::shown).unwrap_or_default()
+            let body = match state.periods.shared().map(|shared| (shared.status(), shared.shown())) {
+                Some((SharingStatus::Degraded(reason), shown)) => format!(
+                    "degraded: the shared cache {shown} is not in use ({reason}); this replica serves from its own memory"
                 ),
-                Some(SharingStatus::Sharing) => "ready (sharing)".to_owned(),
+                Some((SharingStatus::Sharing, _)) => "ready (sharing)".to_owned(),
                 None => "ready".to_owned(),
             };
             ([(header::CACHE_CONTROL, "no-store")], body).into_response()

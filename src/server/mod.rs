@@ -64,8 +64,9 @@ impl AppState {
     /// when the state is dropped). Fails when the history store cannot even be opened (its folder cannot be
     /// created, say); a database that does not answer yet is not a failure.
     pub fn try_new(leptos_options: LeptosOptions, config: &config::Config) -> Result<Self, String> {
+        // The connection is a task: within a Tokio runtime only, as the history's recorder.
         let shared = match tokio::runtime::Handle::try_current() {
-            Ok(_) => shared_cache::SharedCache::connect(config)?,
+            Ok(runtime) => shared_cache::SharedCache::connect(config, &runtime)?,
             Err(_) => None,
         };
         let periods = Arc::new(PeriodKeeper::new(config, shared));

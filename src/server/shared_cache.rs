@@ -177,13 +177,12 @@ pub struct SharedCache {
 }
 
 impl SharedCache {
-    /// The shared cache `config` names, connecting in the background (and probed until it answers); `None`
-    /// when it names none. Within a Tokio runtime only: the connection is a task.
-    pub fn connect(config: &Config) -> Result<Option<Arc<SharedCache>>, String> {
+    /// The shared cache `config` names, connecting in the background on `runtime` (and probed until it
+    /// answers); `None` when it names none.
+    pub fn connect(config: &Config, runtime: &tokio::runtime::Handle) -> Result<Option<Arc<SharedCache>>, String> {
         if config.shared_cache_url.is_empty() {
             return Ok(None);
         }
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| "a shared cache needs a Tokio runtime")?;
         let url = reqwest::Url::parse(&config.shared_cache_url).map_err(|_| "shared_cache_url: not a URL")?;
         let mut fred_config = fred::types::config::Config::from_url(&config.shared_cache_url)
             .map_err(|_| "shared_cache_url: not a Redis URL".to_owned())?;
@@ -350,10 +349,7 @@ impl SharedCache {
         }
         let keys = vec![self.key("period:lease")];
         let release = self.client.eval::<i64, _, _, _>(RELEASE_LEASE, keys, vec![token]);
-        let result = match tokio::time::timeout(self.timeout, release).await {
-            Ok(Ok(_)) => "ok",
-            _ => "error",
-        };
+        let result = if bounded("release_lease", self.timeout, release).await.is_ok() { "ok" } else { "error" };
         metrics::counter!("shared_cache_calls_total", "operation" => "release_lease", "result" => result).increment(1);
     }
 
@@ -444,14 +440,9 @@ impl SharedCache {
         if !self.is_sharing() {
             return None;
         }
-        let outcome = if !self.client.is_connected() {
-            Err(format!("{operation}: not connected"))
-        } else {
-            match tokio::time::timeout(timeout, command).await {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(error)) => Err(format!("{operation}: {}", error.details())),
-                Err(_) => Err(format!("{operation}: no answer within {} ms", timeout.as_millis())),
-            }
+        let outcome = match self.client.is_connected() {
+            true => bounded(operation, timeout, command).await,
+            false => Err(format!("{operation}: not connected")),
         };
         let result = if outcome.is_ok() { "ok" } else { "error" };
         metrics::counter!("shared_cache_calls_total", "operation" => operation, "result" => result).increment(1);
@@ -489,11 +480,20 @@ impl SharedCache {
     async fn probe_once(&self) -> Result<(), String> {
         let commands = self.commands();
         let probe = commands.set::<(), _, _>(self.key("probe"), "1", Some(px(Duration::from_secs(5))), None, false);
-        match tokio::time::timeout(self.timeout, probe).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(format!("probe: {}", error.details())),
-            Err(_) => Err(format!("probe: no answer within {} ms", self.timeout.as_millis())),
-        }
+        bounded("probe", self.timeout, probe).await
+    }
+}
+
+/// One command, given `timeout` to answer: its value, or why it failed, named by `operation`.
+async fn bounded<T>(
+    operation: &str,
+    timeout: Duration,
+    command: impl Future<Output = Result<T, fred::error::Error>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, command).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(format!("{operation}: {}", error.details())),
+        Err(_) => Err(format!("{operation}: no answer within {} ms", timeout.as_millis())),
     }
 }
 
