@@ -158,7 +158,7 @@ impl ViewQuery {
             query.append_pair(PAGE_PARAM, &self.page.to_string());
         }
         if let Some(version) = self.version.filter(|_| with_page && (self.page > 1 || with_first_version)) {
-            query.append_pair(VERSION_PARAM, &format!("{version:013x}"));
+            query.append_pair(VERSION_PARAM, &version_tag(version));
         }
         if let Some(report) = &self.report {
             query.append_pair(REPORT_PARAM, report.to_param());
@@ -223,6 +223,11 @@ fn well_formed_day(day: &str) -> Option<String> {
     let shaped = bytes.len() == 10
         && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
     shaped.then(|| day.to_owned())
+}
+
+/// A version as links (and the server's shared keys) carry it: 13 hexadecimal digits (52 bits).
+pub fn version_tag(version: u64) -> String {
+    format!("{version:013x}")
 }
 
 /// 1 to 13 hexadecimal digits (52 bits); anything else is no version.

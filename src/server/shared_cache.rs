@@ -102,6 +102,17 @@ pub enum Bounded {
     NotAString,
 }
 
+impl Bounded {
+    /// The value, or why it cannot be one.
+    pub fn into_value(self) -> Result<Bytes, String> {
+        match self {
+            Bounded::Value(bytes) => Ok(bytes),
+            Bounded::TooLarge(size) => Err(format!("{size} bytes, over the limit")),
+            Bounded::NotAString => Err("not a string".to_owned()),
+        }
+    }
+}
+
 /// The pointer to the shared period: which version, fetched when, and for how much longer it is shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pointer {

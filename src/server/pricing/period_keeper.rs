@@ -22,6 +22,7 @@ use crate::server::shared_cache::{Bounded, LeaseTaken, Pointed, Pointer, SharedC
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
+use crate::view_query::version_tag;
 use futures::{StreamExt, TryStreamExt};
 use moka::future::Cache;
 use std::collections::{HashMap, HashSet};
@@ -193,11 +194,10 @@ impl PeriodKeeper {
         if let Some(period) = self.versions.get(&version).await {
             return Some(period);
         }
-        let tag = format!("{version:013x}");
-        let bytes = match self.sharing()?.read_version(&tag).await?? {
-            Bounded::Value(bytes) => bytes,
-            Bounded::TooLarge(size) => return self.refused("version", &tag, format!("{size} bytes, over the limit")),
-            Bounded::NotAString => return self.refused("version", &tag, "not a string".into()),
+        let tag = version_tag(version);
+        let bytes = match self.sharing()?.read_version(&tag).await??.into_value() {
+            Ok(bytes) => bytes,
+            Err(reason) => return self.refused("version", &tag, reason),
         };
         match decode_in_background(bytes, tag.clone()).await {
             Ok(period) => {
@@ -362,11 +362,14 @@ impl PeriodKeeper {
                 return Some(None);
             }
         };
-        if let Pointed::NotShared = found.pointer {
-            cache_lookup("kept_period", "shared", false);
-            return Some(Some(FromShared::NotShareable(found.lives)));
-        }
-        let period = self.served_from(found.pointer, found.value, latest).await;
+        let period = match found.pointer {
+            Pointed::Period(pointer) => self.served_from(pointer, found.value, latest).await,
+            Pointed::NotShared => {
+                cache_lookup("kept_period", "shared", false);
+                return Some(Some(FromShared::NotShareable(found.lives)));
+            }
+            Pointed::Foreign(shown) => self.refused("pointer", &shown, "not a version and a fetch time".into()),
+        };
         cache_lookup("kept_period", "shared", period.is_some());
         Some(period.map(|period| FromShared::Period(Kept { period, lives: found.lives, alone: false })))
     }
@@ -374,25 +377,15 @@ impl PeriodKeeper {
     /// The period a shared pointer and its value give, checked; `None` (logged) when it cannot be served.
     async fn served_from(
         &self,
-        pointer: Pointed,
+        pointer: Pointer,
         value: Option<Bounded>,
         latest: Option<Arc<PricedPeriod>>,
     ) -> Option<Arc<PricedPeriod>> {
-        let pointer = match pointer {
-            Pointed::Period(pointer) => pointer,
-            Pointed::NotShared => return None,
-            Pointed::Foreign(shown) => {
-                return self.refused("pointer", &shown, "not a version and a fetch time".into());
-            }
-        };
-        match value {
-            // The caller's own latest period is that very pointer: nothing to read.
-            None => latest,
-            Some(Bounded::TooLarge(size)) => {
-                self.refused("period", &pointer.version, format!("{size} bytes, over the limit"))
-            }
-            Some(Bounded::NotAString) => self.refused("period", &pointer.version, "not a string".into()),
-            Some(Bounded::Value(bytes)) => match decode_in_background(bytes, pointer.version.clone()).await {
+        // `None`: the caller's own latest period is that very pointer, nothing to read.
+        let Some(value) = value else { return latest };
+        match value.into_value() {
+            Err(reason) => self.refused("period", &pointer.version, reason),
+            Ok(bytes) => match decode_in_background(bytes, pointer.version.clone()).await {
                 Ok(period) if period.fetched_at.as_millisecond() == pointer.fetched_ms => Some(period),
                 // The same data, fetched again and written between reading the pointer and its value: read
                 // again after the lease (or overwritten by its holder), not refused.

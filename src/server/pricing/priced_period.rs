@@ -52,7 +52,7 @@ impl PricedPeriod {
 
     /// The version as links and shared keys carry it: 13 hexadecimal digits.
     pub fn version_tag(&self) -> String {
-        format!("{:013x}", self.version)
+        crate::view_query::version_tag(self.version)
     }
 
     /// A row of a test period: 29 April 2024, 02:08 UTC.
