@@ -1,7 +1,7 @@
 //! The values replicas share (`shared_cache`), written and read back: a priced period, a report lookup, how a
-//! computation that shared no period ended. Each starts with a line naming what it is and its format version. A value of another
-//! kind or version, a truncated one, one whose rows do not match its version, or one that does not add up is
-//! refused with the reason: the caller logs it and computes, it is never served.
+//! computation that shared no period ended. Each starts with a line naming what it is and its format
+//! version. A value of another kind or version, a truncated one, one whose rows do not match its version, or
+//! one that does not add up is refused with the reason: the caller logs it and computes, it is never served.
 
 use super::credit_rules::PriceBasis;
 use super::period_checks::parse_timestamp;
@@ -11,6 +11,7 @@ use crate::money::Credits;
 use crate::server::error::UsageError;
 use crate::server::upstream::wire::{Report, ReportLookup};
 use axum::body::Bytes;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -41,15 +42,12 @@ pub fn encode_period(period: &PricedPeriod) -> Bytes {
         rows: &period.rows,
         bases: &period.bases,
     };
-    let mut bytes = PERIOD_FORMAT.to_vec();
-    serde_json::to_writer(&mut bytes, &value).expect("a priced period serialises");
-    Bytes::from(bytes)
+    framed(PERIOD_FORMAT, &value)
 }
 
 /// The period in `bytes`, which must be the version `expected` names.
 pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, String> {
-    let json = bytes.strip_prefix(PERIOD_FORMAT).ok_or_else(|| not_ours(bytes, "period"))?;
-    let value: PeriodIn = serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))?;
+    let value: PeriodIn = unframed(bytes, PERIOD_FORMAT, "period")?;
     if value.version != expected {
         return Err(format!("holds version {}, not {expected}", shorten(&value.version)));
     }
@@ -99,15 +97,12 @@ pub fn encode_lookup(lookup: &ReportLookup, lives: Duration) -> Bytes {
         ReportLookup::Refused(status) => Answer::Refused { status: *status },
     };
     let expires_at_ms = jiff::Timestamp::now().as_millisecond().saturating_add(lives.as_millis() as i64);
-    let mut bytes = REPORT_FORMAT.to_vec();
-    serde_json::to_writer(&mut bytes, &SharedLookup { expires_at_ms, answer }).expect("a lookup serialises");
-    Bytes::from(bytes)
+    framed(REPORT_FORMAT, &SharedLookup { expires_at_ms, answer })
 }
 
 /// The lookup of report `id` in `bytes`, and how much longer it holds; `Err` for a value that is not one.
 pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Duration)>, String> {
-    let json = bytes.strip_prefix(REPORT_FORMAT).ok_or_else(|| not_ours(bytes, "report lookup"))?;
-    let value: SharedLookup = serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))?;
+    let value: SharedLookup = unframed(bytes, REPORT_FORMAT, "report lookup")?;
     let left = value.expires_at_ms.saturating_sub(jiff::Timestamp::now().as_millisecond());
     if left <= 0 {
         return Ok(None);
@@ -132,13 +127,23 @@ pub enum Outcome {
 }
 
 pub fn encode_outcome(outcome: &Outcome) -> Bytes {
-    let mut bytes = OUTCOME_FORMAT.to_vec();
-    serde_json::to_writer(&mut bytes, outcome).expect("an outcome serialises");
-    Bytes::from(bytes)
+    framed(OUTCOME_FORMAT, outcome)
 }
 
 pub fn decode_outcome(bytes: &[u8]) -> Result<Outcome, String> {
-    let json = bytes.strip_prefix(OUTCOME_FORMAT).ok_or_else(|| not_ours(bytes, "outcome"))?;
+    unframed(bytes, OUTCOME_FORMAT, "outcome")
+}
+
+/// `value` as JSON after its format line.
+fn framed(format: &[u8], value: &impl Serialize) -> Bytes {
+    let mut bytes = format.to_vec();
+    serde_json::to_writer(&mut bytes, value).expect("a shared value serialises");
+    Bytes::from(bytes)
+}
+
+/// The JSON after the format line `format`; a value without that line is not a `what` of ours.
+fn unframed<T: DeserializeOwned>(bytes: &[u8], format: &[u8], what: &str) -> Result<T, String> {
+    let json = bytes.strip_prefix(format).ok_or_else(|| not_ours(bytes, what))?;
     serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))
 }
 
