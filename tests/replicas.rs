@@ -103,6 +103,23 @@ fn row_ids(page: &Value) -> Vec<i64> {
     page["rows"].as_array().unwrap().iter().map(|row| row["message_id"].as_i64().unwrap()).collect()
 }
 
+/// An upstream of ten messages whose first download takes `delay` (long enough to catch the replica that
+/// computes in the middle of it); the next ones are quick.
+async fn slow_first_download(delay: Duration) -> MockServer {
+    let upstream = MockServer::start().await;
+    let body = json!({ "messages": messages(1, 10) });
+    respond_first(&upstream, MESSAGES, ResponseTemplate::new(200).set_body_json(body).set_delay(delay), 1).await;
+    serve(&upstream, messages(1, 10), Duration::ZERO).await;
+    upstream
+}
+
+/// A request to `replica`, once it is downloading the period (and so holds the lease).
+async fn computing_on(replica: &Replica, upstream: &MockServer) -> tokio::task::JoinHandle<(u16, String)> {
+    let computing = tokio::spawn(fetch(replica.url("/usage")));
+    eventually("the replica is downloading", || async { gets(upstream, MESSAGES).await == 1 }).await;
+    computing
+}
+
 #[tokio::test]
 async fn cold_requests_over_three_replicas_share_one_download_each_report_once_and_one_as_of() {
     let upstream = MockServer::start().await;
@@ -134,12 +151,7 @@ async fn cold_requests_over_three_replicas_share_one_download_each_report_once_a
 
 #[tokio::test]
 async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_and_its_lease() {
-    let upstream = MockServer::start().await;
-    let body = json!({ "messages": messages(1, 10) });
-    // The first download is slow enough to kill the replica in the middle of it; the next one is quick.
-    let slow = ResponseTemplate::new(200).set_body_json(body.clone()).set_delay(Duration::from_secs(3));
-    respond_first(&upstream, MESSAGES, slow, 1).await;
-    serve(&upstream, messages(1, 10), Duration::ZERO).await;
+    let upstream = slow_first_download(Duration::from_secs(3)).await;
     let redis = Redis::start();
     // The lease lives for the deadline, a second, and the time to write a value of the size limit (the 2 s
     // call timeout, and 1 ms): about 7 s.
@@ -147,8 +159,7 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
         [("USAGE_DEADLINE_MS", "4000"), ("UPSTREAM_TIMEOUT_MS", "3500"), ("SHARED_CACHE_MAX_VALUE_BYTES", "50000")];
     let mut replicas = replicas(3, &upstream, &redis, &env).await;
 
-    let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
-    eventually("the first replica is downloading", || async { gets(&upstream, MESSAGES).await == 1 }).await;
+    let computing = computing_on(&replicas[0], &upstream).await;
     let started = Instant::now();
     let waiting: Vec<_> = replicas[1..].iter().map(|replica| tokio::spawn(fetch(replica.url("/usage")))).collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -167,19 +178,14 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
 
 #[tokio::test]
 async fn sigterm_gives_the_lease_back_so_another_replica_computes_at_once() {
-    let upstream = MockServer::start().await;
-    let body = json!({ "messages": messages(1, 10) });
-    let slow = ResponseTemplate::new(200).set_body_json(body).set_delay(Duration::from_secs(6));
-    respond_first(&upstream, MESSAGES, slow, 1).await;
-    serve(&upstream, messages(1, 10), Duration::ZERO).await;
+    let upstream = slow_first_download(Duration::from_secs(6)).await;
     let redis = Redis::start();
     // The lease would live about 13 s; the first download takes 6.
     let env =
         [("USAGE_DEADLINE_MS", "10000"), ("UPSTREAM_TIMEOUT_MS", "9000"), ("SHARED_CACHE_MAX_VALUE_BYTES", "50000")];
     let mut replicas = replicas(2, &upstream, &redis, &env).await;
 
-    let computing = tokio::spawn(fetch(replicas[0].url("/usage")));
-    eventually("the first replica is downloading", || async { gets(&upstream, MESSAGES).await == 1 }).await;
+    let computing = computing_on(&replicas[0], &upstream).await;
     let started = Instant::now();
     let waiting = tokio::spawn(fetch(replicas[1].url("/usage")));
     tokio::time::sleep(Duration::from_millis(300)).await;
