@@ -11,10 +11,10 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-#[path = "../tests/support/postgres.rs"]
+#[path = "../tests/it/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
-#[path = "../tests/support/redis.rs"]
+#[path = "../tests/it/support/redis.rs"]
 #[allow(dead_code)]
 mod redis;
 

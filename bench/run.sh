@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-scripts/setup.sh --test >&2
+scripts/setup.sh >&2
+scripts/setup.sh --test-deps >&2
 export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 
 # Also writes target/release/hash.txt beside the server binary, which finds it there: the pages then name the

@@ -1,7 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
-// Six servers from the same debug build: one on the embedded sample upstream, one whose upstream is a
-// closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), one that
+// Six servers from the debug build of the server that `cargo test` made for the integration tests (the WASM
+// and assets come from `cargo leptos build --frontend-only`): one on the embedded sample upstream, one whose
+// upstream is a closed port, for the failure page, one on a 10 000-message fake upstream (fake-upstream.mjs), one that
 // keeps nothing, on a 250-message fake upstream the tests can make fail and heal, and one that keeps a history
 // (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period, and one whose
 // 30-day billing cycle started ten days ago, on a fake upstream of the ten days before now. The others keep no

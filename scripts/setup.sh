@@ -1,54 +1,87 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing the dashboard needs. Idempotent: each step is skipped when
-# its tool is already there at the right version, so a second run takes seconds.
-#   scripts/setup.sh            build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --test     also Chromium, the Playwright packages and PostgreSQL (the tests start their own)
+# Installs what building, running and testing the dashboard needs. Idempotent: each step is skipped when its
+# tool is already there at the right version, so a second run takes a second.
+#   scripts/setup.sh                what run.sh needs: the wasm target, cargo-leptos, wasm-bindgen, wasm-opt
+#   scripts/setup.sh --wasm-target  the wasm target alone (the lints of the WASM build need no more)
+#   scripts/setup.sh --tools        cargo-leptos and wasm-bindgen, for a debug build (no wasm-opt)
+#   scripts/setup.sh --test-deps    what only the tests need: Chromium, PostgreSQL, Redis (Debian's), Playwright
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/steps.sh
 
-want_tests=false
-[[ "${1:-}" == "--test" ]] && want_tests=true
+what=${1:-run}
 
-step() { printf '\n== %s\n' "$*"; }
+# Tools are compiled for this machine, not for speed: cargo-leptos' own manifest asks for fat LTO and one
+# codegen unit, which made it 18 m 38 s here against 16 m 36 s without (2 cores); its work is starting cargo
+# and the tools below, so the optimiser has little to win. OpenSSL comes from Debian where its headers are
+# there (they are on a new machine) rather than being compiled from source again.
+install_tool() {
+  local -a env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1)
+  pkg-config --exists openssl 2>/dev/null && env+=(OPENSSL_NO_VENDOR=1)
+  env "${env[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo install "$@"
+}
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  step "wasm32 target"
-  rustup target add wasm32-unknown-unknown
-fi
+wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    skip "the wasm32 target" "installed"
+  else
+    step "the wasm32 target" "" rustup target add wasm32-unknown-unknown
+  fi
+}
 
-# 0.3.10 is the newest cargo-leptos that builds on Rust 1.95; --locked keeps its dependencies there too.
-if ! cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.10$'; then
-  step "cargo-leptos 0.3.10 (a long build, once)"
-  cargo install --locked --version 0.3.10 cargo-leptos
-fi
+build_tools() {
+  # 0.3.10 is the newest cargo-leptos that builds on Rust 1.95; --locked keeps its dependencies there too.
+  if cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.10$'; then
+    skip "cargo-leptos 0.3.10" "installed"
+  else
+    step "compiling cargo-leptos 0.3.10" "about 14 minutes on 2 cores, once" \
+      install_tool --locked --version 0.3.10 cargo-leptos
+  fi
 
-# cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly.
-bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]]; then
-  step "wasm-bindgen-cli $bindgen_version"
-  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo install --force --version "$bindgen_version" wasm-bindgen-cli
-fi
+  # cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly.
+  local bindgen_version
+  bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" == "$bindgen_version" ]]; then
+    skip "wasm-bindgen $bindgen_version" "installed"
+  else
+    step "compiling wasm-bindgen $bindgen_version" "about 3 minutes on 2 cores, once" \
+      install_tool --force --version "$bindgen_version" wasm-bindgen-cli
+  fi
+}
 
 # wasm-opt for release builds, from npm: Debian's binaryen produces a WASM that fails to hydrate.
-if [[ ! -x scripts/node_modules/.bin/wasm-opt ]]; then
-  step "binaryen (wasm-opt)"
-  (cd scripts && npm ci --no-audit --no-fund)
-fi
+wasm_opt() {
+  if [[ -x scripts/node_modules/.bin/wasm-opt ]]; then
+    skip "wasm-opt (npm binaryen)" "installed"
+  else
+    step "wasm-opt (npm binaryen)" "" bash -c 'cd scripts && npm ci --no-audit --no-fund'
+  fi
+}
 
-if $want_tests; then
-  missing=()
+test_deps() {
+  local missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The history store's tests start PostgreSQL servers of their own (as the postgres user the package creates).
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
   # The shared cache's tests start Redis servers of their own (no persistence, a free port each).
   [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
   if ((${#missing[@]})); then
-    step "Debian packages: ${missing[*]}"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    step "Debian packages: ${missing[*]}" "" \
+      bash -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+  else
+    skip "Chromium, PostgreSQL and Redis" "installed"
   fi
-  if [[ ! -d end2end/node_modules/@playwright/test ]]; then
-    step "Playwright"
-    (cd end2end && npm ci --no-audit --no-fund)
+  if [[ -d end2end/node_modules/@playwright/test ]]; then
+    skip "Playwright" "installed"
+  else
+    step "Playwright" "" bash -c 'cd end2end && npm ci --no-audit --no-fund'
   fi
-fi
+}
+
+case "$what" in
+  run) wasm_target; build_tools; wasm_opt ;;
+  --wasm-target) wasm_target ;;
+  --tools) build_tools ;;
+  --test-deps) test_deps ;;
+  *) echo "usage: scripts/setup.sh [--wasm-target | --tools | --test-deps]" >&2 && exit 2 ;;
+esac

@@ -2,6 +2,7 @@
 //! credentials. Alone in its test binary: the log is captured through tracing's thread-local subscriber, which
 //! other tests running at the same time would race with.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! `GET /metrics`, read by a real Prometheus exposition parser. Alone in its test binary: the metrics recorder
 //! is the process's.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use axum::body::Body;

@@ -1,10 +1,8 @@
 //! The viewer's time zone and one day of it, through the real router: the page and the CSV agree on every
 //! combination of zone, day, report filter and sort; bad values fall back with a notice, never a 5xx.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use wiremock::MockServer;
 
 /// Four messages around midnight UTC on 1 May 2024: in New York (UTC−4) the first three are on 30 April.

@@ -1,11 +1,9 @@
 //! The billing period, the budget and the projection, through the real router: the page's budget card and
 //! `/usage/summary` for a closed period and a live one, each figure recomputed here from `/usage`.
 
-mod support;
-
+use crate::support::*;
 use credit_dashboard::server::config::Config;
 use serde_json::{json, Value};
-use support::*;
 use wiremock::MockServer;
 
 /// Messages at `times`, each priced by its own report costing `costs[i]`.
@@ -148,7 +146,7 @@ async fn the_summary_follows_the_zone_and_fails_as_usage_does() {
 
     let failing = MockServer::start().await;
     respond(&failing, "/messages/current-period", wiremock::ResponseTemplate::new(500)).await;
-    let failing_app = support::app(&test_config(&failing));
+    let failing_app = crate::support::app(&test_config(&failing));
     let (status, body) = get(&failing_app, "/usage/summary").await;
     assert_eq!((status.as_u16(), error_code(&body).as_str()), (503, "upstream_unavailable"));
 }

@@ -1,6 +1,11 @@
 //! A real HTTP fake of the upstream (wiremock) and the real router in front of it.
 #![allow(dead_code)]
 
+pub mod history_schema;
+pub mod postgres;
+pub mod redis;
+pub mod replica;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;

@@ -1,14 +1,9 @@
 //! The server binary as an operator runs it: SIGTERM lets a request in flight finish and exits 0, and its log
 //! lines are plain text off a terminal (no colour codes) or, with `log_format = "json"`, one JSON object each.
 
-mod support;
-
-#[path = "support/replica.rs"]
-mod replica;
-
-use replica::Replica;
+use crate::support::replica::Replica;
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]

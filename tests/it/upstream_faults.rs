@@ -1,11 +1,9 @@
 //! The fault matrix: every upstream failure gives a 503 with the error shape, quickly, or — where the
 //! rules say so — a correct answer after retrying.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 const TIMESTAMP: &str = "2024-04-29T02:08:29.375Z";

@@ -2,15 +2,12 @@
 //! browsable and exportable exactly as `/usage` gave it, the current period is compared with it, retention, and
 //! the schema.
 
-mod support;
+use crate::support::history_schema;
 
-#[path = "support/history_schema.rs"]
-mod history_schema;
-
+use crate::support::*;
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::history::{History, Listing};
 use serde_json::{json, Value};
-use support::*;
 use wiremock::MockServer;
 
 /// `count` messages a day apart from `first_day` at 06:00 UTC, every third priced by report 1.

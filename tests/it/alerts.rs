@@ -3,8 +3,7 @@
 //! in order; a restart and a second server fire nothing again; a receiver that fails, or never answers, gets the
 //! alert later, once accepted.
 
-mod support;
-
+use crate::support::*;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -15,7 +14,6 @@ use sha2::Sha256;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::*;
 use wiremock::MockServer;
 
 const SECRET: &str = "whsec-0123456789abcdef";

@@ -1,12 +1,10 @@
 //! One computation per period, shared: concurrent requests (the page, its server functions, `/usage`)
 //! share one upstream download; the priced period is kept for `kept_period_ttl_ms`; failures never are.
 
-mod support;
-
+use crate::support::*;
 use credit_dashboard::server::config::Config;
 use serde_json::json;
 use std::time::Duration;
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 const MESSAGES: &str = "/messages/current-period";

@@ -1,9 +1,7 @@
 //! `GET /usage` against a fake upstream: the exact contract and the credit rules end to end.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]

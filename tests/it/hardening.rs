@@ -1,11 +1,9 @@
 //! Response headers, compression and the health endpoints.
 
-mod support;
-
+use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use credit_dashboard::server::config::Config;
-use support::*;
 use tower::ServiceExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -90,7 +88,7 @@ async fn readyz_reflects_the_upstream_and_is_cached_briefly() {
 
     let mut config = test_config(&upstream);
     config.upstream_base_url = "http://127.0.0.1:9".into();
-    let (status, body) = get(&support::app(&config), "/readyz").await;
+    let (status, body) = get(&crate::support::app(&config), "/readyz").await;
     assert_eq!(status, 503);
     assert_eq!(error_code(&body), "upstream_unavailable");
 }
@@ -191,7 +189,7 @@ async fn listed_origins_may_read_usage_and_nothing_else() {
     assert_eq!(response.headers()["access-control-allow-methods"], "GET");
 
     // The default: same origin only.
-    let response = response_to(&support::app(&test_config(&upstream)), from("https://app.test", "/usage")).await;
+    let response = response_to(&crate::support::app(&test_config(&upstream)), from("https://app.test", "/usage")).await;
     assert!(response.headers().get("access-control-allow-origin").is_none());
 }
 

@@ -1,9 +1,7 @@
 //! The server-rendered dashboard at `/`, read as HTML: what a browser gets before any WASM runs.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 async fn upstream_with_three_messages() -> MockServer {

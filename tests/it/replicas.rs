@@ -4,19 +4,11 @@
 //! never shown; foreign values under the keys; a period too large to share; and a paging walk that alternates
 //! replicas across a refresh.
 
-mod support;
-
-#[path = "support/redis.rs"]
-mod redis;
-
-#[path = "support/replica.rs"]
-mod replica;
-
-use redis::Redis;
-use replica::Replica;
+use crate::support::redis::Redis;
+use crate::support::replica::Replica;
+use crate::support::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

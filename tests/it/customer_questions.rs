@@ -1,10 +1,8 @@
 //! What a customer asks of the page: why a message cost what it did (explanations), what drove the bill
 //! (breakdown), only one report's messages (the report filter), and the view as a spreadsheet (CSV).
 
-mod support;
-
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 use wiremock::{MockServer, ResponseTemplate};
 
 const TIME: &str = "2024-04-29T02:08:29.375Z";

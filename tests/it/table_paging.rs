@@ -1,14 +1,12 @@
 //! The paged table, sorted over the whole period on the server: boundaries, sorting across pages, links
 //! that work without JavaScript, and the server function that returns one page.
 
-mod support;
-
+use crate::support::*;
 use axum::body::Body;
 use axum::http::Request;
 use credit_dashboard::server::config::Config;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use support::*;
 use tower::ServiceExt;
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -33,7 +31,7 @@ async fn period_of_25() -> MockServer {
 
 /// Message ids in the order the table shows them, as numbers.
 fn table_ids(html: &str) -> Vec<usize> {
-    support::table_ids(html).iter().map(|id| id.parse().unwrap()).collect()
+    crate::support::table_ids(html).iter().map(|id| id.parse().unwrap()).collect()
 }
 
 fn small_pages(upstream: &MockServer) -> axum::Router {

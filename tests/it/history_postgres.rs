@@ -1,20 +1,14 @@
 //! The history store on PostgreSQL, a real server each test starts (and stops, whatever happens): two servers
 //! recording one period, a restart mid-period, the database going away and coming back, and the schema.
 
-mod support;
+use crate::support::history_schema;
 
-#[path = "support/postgres.rs"]
-mod postgres;
-
-#[path = "support/history_schema.rs"]
-mod history_schema;
-
+use crate::support::postgres::Postgres;
+use crate::support::*;
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::history::{History, Listing};
-use postgres::Postgres;
 use serde_json::{json, Value};
 use sqlx::Row;
-use support::*;
 use wiremock::MockServer;
 
 fn messages(ids: std::ops::Range<i64>) -> Vec<Value> {

@@ -1,11 +1,9 @@
 //! How failures are answered: the error page retries the same view, the embedded upstream is never refused by the server's own bound, and
 //! nothing answers that is not meant to.
 
-mod support;
-
+use crate::support::*;
 use axum::body::Body;
 use axum::http::Request;
-use support::*;
 use tower::ServiceExt;
 use wiremock::{MockServer, ResponseTemplate};
 
