@@ -4,37 +4,37 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/steps.sh
-scripts/setup.sh
 export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 
-# What the release build is made from: the sources, the manifests and the tools. cargo-leptos checks its own
-# work, but a repeat build still runs wasm-bindgen and wasm-opt again (seconds each).
+# What the release build is made from: the sources, the manifests and the toolchain.
 inputs() {
   {
     find Cargo.toml Cargo.lock Leptos.toml .cargo src style public -type f -print0 | sort -z | xargs -0 sha256sum
     rustc --version
-    cargo leptos --version
-    wasm-bindgen --version
-    wasm-opt --version
   } | sha256sum | cut -d' ' -f1
 }
 
-# The server and the WASM build side by side: the WASM's last stages (one codegen unit, wasm-opt) use one core,
-# and the server's compilation the other.
-build_release() {
-  cargo leptos build --release --frontend-only >"$(log_for "the release WASM")" 2>&1 &
-  local front=$!
-  cargo leptos build --release --server-only
-  wait "$front" || { cat "$(log_for "the release WASM")"; return 1; }
+# cargo-leptos' release build: the WASM (with wasm-bindgen, wasm-opt, the stylesheet and the hashed names), then
+# the server.
+site_release() {
+  cargo leptos build --release
 }
 
 built_from=target/release/built-from
 fingerprint=$(inputs)
 if [[ -x target/release/credit-dashboard && -f target/release/hash.txt &&
   "$(cat "$built_from" 2>/dev/null)" == "$fingerprint" ]]; then
-  skip "the release build" "nothing changed since the last one"
+  skip "the set-up and the release build" "nothing changed since the last build"
 else
-  step "building the server and the WASM (release)" "about 9 minutes the first time on 2 cores" build_release
+  rm -f "$built_from"
+  scripts/setup.sh --wasm-target
+  # The server's release build needs none of the tools: it compiles at low priority while they do (their
+  # compilation leaves a core idle at times), exactly as cargo-leptos would build it, which then finds it done.
+  background "compiling the server (release)" \
+    nice -n 19 cargo build --release --no-default-features --features ssr --bin credit-dashboard
+  scripts/setup.sh
+  await "compiling the server (release)"
+  step "building the WASM and the site (release)" "about 3 minutes the first time" site_release
   echo "$fingerprint" >"$built_from"
 fi
 

@@ -11,12 +11,15 @@ source scripts/steps.sh
 
 what=${1:-run}
 
-# Tools are compiled for this machine, not for speed: cargo-leptos' own manifest asks for fat LTO and one
-# codegen unit, which made it 18 m 38 s here against 16 m 36 s without (2 cores); its work is starting cargo
-# and the tools below, so the optimiser has little to win. OpenSSL comes from Debian where its headers are
-# there (they are on a new machine) rather than being compiled from source again.
+# Tools are compiled to be used, not to be fast: no fat LTO, and cargo-leptos without optimisation, since its
+# work is starting cargo and the tools below (its one heavy job, minifying a few kilobytes of JavaScript in a
+# release build, takes a second). wasm-bindgen keeps `opt-level = 1`: it rewrites the whole WASM on every build.
+# OpenSSL comes from Debian where its headers are there (they are on a new machine) rather than being compiled
+# from source again. Measured in bench/RESULTS.md.
 install_tool() {
-  local -a env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1)
+  local opt_level=$1
+  shift
+  local -a env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 "CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt_level")
   pkg-config --exists openssl 2>/dev/null && env+=(OPENSSL_NO_VENDOR=1)
   env "${env[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo install "$@"
 }
@@ -35,7 +38,7 @@ build_tools() {
     skip "cargo-leptos 0.3.10" "installed"
   else
     step "compiling cargo-leptos 0.3.10" "about 14 minutes on 2 cores, once" \
-      install_tool --locked --version 0.3.10 cargo-leptos
+      install_tool 0 --locked --version 0.3.10 cargo-leptos
   fi
 
   # cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly.
@@ -45,7 +48,7 @@ build_tools() {
     skip "wasm-bindgen $bindgen_version" "installed"
   else
     step "compiling wasm-bindgen $bindgen_version" "about 3 minutes on 2 cores, once" \
-      install_tool --force --version "$bindgen_version" wasm-bindgen-cli
+      install_tool 1 --force --version "$bindgen_version" wasm-bindgen-cli
   fi
 }
 

@@ -5,7 +5,8 @@
 #   skip NAME WHY                  says that NAME is skipped, and why
 #   summary PATTERN                the last step's log lines that match PATTERN (a test run's counts)
 #   background NAME COMMAND...     starts a step that runs while the script goes on (a tool compiling while
-#   await NAME                     the tests compile); `await` waits for it and reports as `step` does
+#   await NAME [show]              the tests compile); `await` waits for it and reports as `step` does, with
+#                                  its log when asked to show it (a script's own step lines)
 
 steps_started=$SECONDS
 log_dir="$PWD/target/logs"
@@ -70,7 +71,7 @@ await() {
   wait "${background_pids[$name]}" || failed "$name" $? "$log"
   printf '  ✓ %s: %s, of which %s waiting for it here\n' "$name" \
     "$(duration $((SECONDS - background_starts[$name])))" "$(duration $((SECONDS - waited)))"
-  sed 's/^/    /' "$log"
+  [[ "${2:-}" != show ]] || sed 's/^/    /' "$log"
 }
 
 # The whole script's time so far.
