@@ -11,15 +11,13 @@ source scripts/steps.sh
 
 what=${1:-run}
 
-# Tools are compiled to be used, not to be fast: no fat LTO, and cargo-leptos without optimisation, since its
-# work is starting cargo and the tools below (its one heavy job, minifying a few kilobytes of JavaScript in a
-# release build, takes a second). wasm-bindgen keeps `opt-level = 1`: it rewrites the whole WASM on every build.
-# OpenSSL comes from Debian where its headers are there (they are on a new machine) rather than being compiled
-# from source again. Measured in bench/RESULTS.md.
+# Tools are compiled to be used, not to be fast: without optimisation and without their manifests' fat LTO.
+# cargo-leptos 0.3.10 compiled in 18 m 38 s as its manifest asks (fat LTO, one codegen unit), 19 m 50 s without
+# LTO at opt-level 1, 9 m 14 s without optimisation, on 2 cores. Their work is starting cargo and one another,
+# minifying a few kilobytes of JavaScript, and wasm-bindgen's rewriting of the WASM: seconds, unoptimised. OpenSSL comes from Debian where its headers are there (they are on a new machine) rather
+# than being compiled from source again. Measured in bench/RESULTS.md.
 install_tool() {
-  local opt_level=$1
-  shift
-  local -a env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 "CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt_level")
+  local -a env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0)
   pkg-config --exists openssl 2>/dev/null && env+=(OPENSSL_NO_VENDOR=1)
   env "${env[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo install "$@"
 }
@@ -37,8 +35,8 @@ build_tools() {
   if cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.10$'; then
     skip "cargo-leptos 0.3.10" "installed"
   else
-    step "compiling cargo-leptos 0.3.10" "about 14 minutes on 2 cores, once" \
-      install_tool 0 --locked --version 0.3.10 cargo-leptos
+    step "compiling cargo-leptos 0.3.10" "about 10 minutes on 2 cores, once" \
+      install_tool --locked --version 0.3.10 cargo-leptos
   fi
 
   # cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly.
@@ -48,7 +46,7 @@ build_tools() {
     skip "wasm-bindgen $bindgen_version" "installed"
   else
     step "compiling wasm-bindgen $bindgen_version" "about 3 minutes on 2 cores, once" \
-      install_tool 1 --force --version "$bindgen_version" wasm-bindgen-cli
+      install_tool --force --version "$bindgen_version" wasm-bindgen-cli
   fi
 }
 

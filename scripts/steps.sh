@@ -11,7 +11,7 @@
 steps_started=$SECONDS
 log_dir="$PWD/target/logs"
 mkdir -p "$log_dir"
-declare -A background_pids background_starts
+declare -A background_pids
 
 # 75 → "1 min 15 s"; 9 → "9 s".
 duration() {
@@ -60,17 +60,23 @@ background() {
   local log
   log=$(log_for "$name")
   printf '▸ %s, in the background\n    log: %s\n' "$name" "$log"
-  "$@" >"$log" 2>&1 &
+  # Its own duration is written beside its log when it ends, which may be long before it is awaited.
+  (
+    started=$(date +%s)
+    "$@" >"$log" 2>&1
+    status=$?
+    echo $(($(date +%s) - started)) >"$log.took"
+    exit $status
+  ) &
   background_pids[$name]=$!
-  background_starts[$name]=$SECONDS
 }
 
 await() {
   local name=$1 waited=$SECONDS log
   log=$(log_for "$name")
   wait "${background_pids[$name]}" || failed "$name" $? "$log"
-  printf '  ✓ %s: %s, of which %s waiting for it here\n' "$name" \
-    "$(duration $((SECONDS - background_starts[$name])))" "$(duration $((SECONDS - waited)))"
+  printf '  ✓ %s: %s, of which %s waited for here\n' "$name" "$(duration "$(cat "$log.took")")" \
+    "$(duration $((SECONDS - waited)))"
   [[ "${2:-}" != show ]] || sed 's/^/    /' "$log"
 }
 

@@ -14,17 +14,17 @@ background "test dependencies (Chromium, PostgreSQL, Redis, Playwright)" scripts
 
 step "format" "" cargo fmt --check
 step "lints, server" "about 4 minutes the first time" cargo clippy --all-targets --features ssr -- -D warnings
-step "lints, WASM" "about 2 minutes the first time" \
+step "lints, WASM" "about a minute the first time" \
   cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
-step "compiling the unit and integration tests" "about 8 minutes the first time" \
+step "compiling the unit and integration tests" "about 4 minutes the first time" \
   cargo test --features ssr --tests --no-run
 await "test dependencies (Chromium, PostgreSQL, Redis, Playwright)" show
-step "unit and integration tests" "about 3 minutes" cargo test --features ssr --tests
+step "unit and integration tests" "about a minute" cargo test --features ssr --tests
 summary '^test result:'
 
 await "build tools for the browser tests" show
 step "WASM and assets for the browser tests" "about 2 minutes the first time" cargo leptos build --frontend-only
-step "browser tests" "about 4 minutes" bash -c 'cd end2end && npx playwright test'
+step "browser tests" "about 3 minutes" bash -c 'cd end2end && npx playwright test'
 summary '^ *[0-9]+ (passed|failed|flaky|skipped)'
 
 printf '\n✓ every test passed in %s\n' "$(elapsed)"
