@@ -580,7 +580,7 @@ fn large_period(count: i64) -> credit_dashboard::server::pricing::priced_period:
 /// rows changed, which is all the recorder writes), and the size on disk.
 async fn history_store_figures() {
     use credit_dashboard::server::history::archive::stored_rows;
-    use credit_dashboard::server::history::store::{HistoryStore, Refresh};
+    use credit_dashboard::server::history::store::{Delta, HistoryStore, Refresh};
     println!("\n## The history store\n");
     println!("Recording a 100 000-message period (5 000 reports), in this process, through the store's own");
     println!("code: the first refresh writes every row (batches of 50 rows on SQLite, 500 on PostgreSQL, in one");
@@ -605,17 +605,26 @@ async fn history_store_figures() {
                 "SQLite" => format!("sqlite://{}/history.sqlite3", directory.path().display()),
                 _ => postgres.database(&format!("bench_{run}")).await,
             };
-            let store = HistoryStore::open(&url, Duration::from_secs(30)).unwrap();
+            let store = HistoryStore::open(&url, "bench", Duration::from_secs(30)).unwrap();
             store.migrate().await.unwrap();
-            let all: Vec<_> = rows.iter().collect();
-            let refresh =
-                |rows| Refresh { id: "2024-04-29", first_message_ms: 0, last_message_ms: 0, seen_ms: 0, rows };
+            let refresh = |rows, seen_ms, version, delta| Refresh {
+                id: "2024-04-29",
+                first_message_ms: 0,
+                last_message_ms: 0,
+                seen_ms,
+                version,
+                message_count: 100_000,
+                total_hundredths: 0,
+                rows,
+                delta,
+            };
             let started = Instant::now();
-            store.record(&refresh(&all)).await.unwrap();
+            store.record(&refresh(&rows, 1, "first", None)).await.unwrap();
             first.push(started.elapsed());
-            let changed: Vec<_> = changed_rows.iter().take(1_000).collect();
+            let changed =
+                Delta { base: "first", changed: changed_rows.iter().take(1_000).collect(), removed: Vec::new() };
             let started = Instant::now();
-            store.record(&refresh(&changed)).await.unwrap();
+            store.record(&refresh(&changed_rows, 2, "later", Some(changed))).await.unwrap();
             later.push(started.elapsed());
             size = match engine {
                 "SQLite" => std::fs::read_dir(directory.path())
@@ -667,10 +676,11 @@ async fn past_period_page_figures(client: &reqwest::Client, upstream: &Upstream,
     let store = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&database).await.unwrap();
     loop {
         time_requests(client, &current, 1).await;
-        let closed = sqlx::query("SELECT id FROM periods WHERE id = '2024-04-29' AND closed_ms IS NOT NULL")
-            .fetch_optional(&store)
-            .await
-            .is_ok_and(|row| row.is_some());
+        let closed =
+            sqlx::query("SELECT id FROM credit_dashboard_periods WHERE id = '2024-04-29' AND closed_ms IS NOT NULL")
+                .fetch_optional(&store)
+                .await
+                .is_ok_and(|row| row.is_some());
         if closed {
             break;
         }

@@ -57,7 +57,7 @@ async fn main() -> std::process::ExitCode {
         let checked = tokio::time::timeout(config.history_timeout() * 5, history.ensure_schema()).await;
         let database = history.store().shown();
         match checked {
-            Ok(Ok(())) => tracing::info!(database, "history store ready"),
+            Ok(Ok(())) => tracing::info!(database, upstream = config.upstream_identity(), "history store ready"),
             Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => {
                 tracing::error!(%error, database, "history store refused");
                 return std::process::ExitCode::FAILURE;

@@ -192,7 +192,7 @@ pub struct BudgetView {
 pub struct AlertLine {
     /// `50 % of the budget reached`, `the budget projected to be exceeded`.
     pub what: String,
-    /// `delivered`, `failing` (retried at each check) or `sending`.
+    /// `sending`, `delivered`, `failing` (retried with backoff) or `failed` (given up).
     pub state: String,
     /// `06-05-2024 14:02 UTC, 1 attempt`, `HTTP 500, 3 attempts`.
     pub detail: String,

@@ -175,8 +175,10 @@ test("the zone picker shows the page in another zone, with its offset", async ({
   await expect(page).toHaveURL(/\/\?tz=America%2FNew_York&sort=credits_used%3Adesc$/);
   await expect(page.locator("#zone-offset")).toHaveText(/^America\/New_York · UTC−0[45]:00$/);
   await expect(page.locator("#usage-table thead th").nth(1)).toHaveText("Timestamp (America/New_York)");
-  // 29-04-2024 00:00 UTC is the evening of the 28th in New York: the period starts a day earlier.
-  await expect(page.locator("[data-kpi=period]")).toHaveText("28-04-2024 → 06-05-2024");
+  // 29-04-2024 00:00 UTC is the evening of the 28th in New York: the billing cycle (29-04 to 29-05 00:00 UTC)
+  // and its messages start a day earlier.
+  await expect(page.locator("[data-kpi=period]")).toHaveText("28-04-2024 → 28-05-2024");
+  await expect(page.locator("[data-kpi=usage-span]")).toHaveText("28-04-2024 → 06-05-2024");
   await expect(page.locator("#usage-chart li").first()).toHaveAttribute("data-day", "28-04-2024");
 });
 

@@ -28,7 +28,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     let page_size = state.config.table_page_size;
     let budget = state.budget_settings();
     let dashboard = shown.and_then(|shown| {
-        let mut data = build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, &budget, shown.past)?;
+        let mut data = build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, budget, shown.past)?;
         data.table.refreshed = shown.refreshed;
         // The alerts of the current period, as of the last check.
         if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &state.alerts, shown.past) {

@@ -101,7 +101,7 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery,
 pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
     let outcome = match state.current_views().await {
-        Ok(views) => summary::usage_summary(&views, &view.zone, &state.budget_settings()),
+        Ok(views) => summary::usage_summary(&views, &view.zone, state.budget_settings()),
         Err(error) => Err(error),
     };
     match outcome {

@@ -7,6 +7,7 @@ use super::upstream::retry::RetryPolicy;
 use super::upstream::urls::UpstreamUrls;
 use crate::money::Credits;
 use crate::server::billing::cycle::BillingCycle;
+use crate::server::billing::webhook_signature::WebhookSecrets;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,8 +51,13 @@ pub struct Config {
     pub history_retention_periods: u32,
     /// The longest a page waits for the history store before saying past periods are unavailable.
     pub history_timeout_ms: u64,
-    /// An instant that starts a billing period (RFC 3339); empty: the period's end is unknown.
+    /// The longest the store's own work may take: one write, one batch of the retention, one past period's read.
+    pub history_work_timeout_ms: u64,
+    /// A wall-clock time in `billing_time_zone` that starts a billing period (or an RFC 3339 instant); empty:
+    /// the period's end is unknown.
     pub billing_cycle_anchor: String,
+    /// The IANA zone whose calendar the billing cycle counts on.
+    pub billing_time_zone: String,
     /// `month`, or a number of days; empty with the anchor.
     pub billing_interval: String,
     /// Credits per period (a decimal, `3000` or `2500.50`); empty: no budget.
@@ -60,9 +66,12 @@ pub struct Config {
     pub alert_thresholds: Vec<f64>,
     /// Where alerts are POSTed; empty sends none.
     pub alert_webhook_url: String,
-    /// The key of each alert's HMAC-SHA256 signature.
+    /// The Standard Webhooks signing secrets, `whsec_<base64>`, separated by spaces or commas: each delivery is
+    /// signed with every one (a rotation).
     pub alert_webhook_secret: String,
     pub alert_check_interval_secs: u64,
+    /// How long a failing delivery is retried, from when the alert was raised.
+    pub alert_retry_window_secs: u64,
     /// The longest one delivery attempt waits for the webhook.
     pub alert_webhook_timeout_ms: u64,
     /// `text`, or `json`: one JSON object per line.
@@ -102,13 +111,16 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             history_retention_periods: 0,
             history_timeout_ms: 2_000,
+            history_work_timeout_ms: 30_000,
             billing_cycle_anchor: String::new(),
+            billing_time_zone: "UTC".to_owned(),
             billing_interval: String::new(),
             credit_budget: String::new(),
             alert_thresholds: vec![0.5, 0.8, 1.0],
             alert_webhook_url: String::new(),
             alert_webhook_secret: String::new(),
             alert_check_interval_secs: 60,
+            alert_retry_window_secs: 86_400,
             alert_webhook_timeout_ms: 5_000,
             log_format: "text".to_owned(),
             metrics_addr: String::new(),
@@ -270,7 +282,9 @@ impl Config {
             ("max_requests_in_flight", self.max_requests_in_flight as u128),
             ("table_page_size", self.table_page_size as u128),
             ("history_timeout_ms", self.history_timeout_ms as u128),
+            ("history_work_timeout_ms", self.history_work_timeout_ms as u128),
             ("alert_check_interval_secs", self.alert_check_interval_secs as u128),
+            ("alert_retry_window_secs", self.alert_retry_window_secs as u128),
             ("alert_webhook_timeout_ms", self.alert_webhook_timeout_ms as u128),
             ("shared_cache_timeout_ms", self.shared_cache_timeout_ms as u128),
             ("shared_cache_max_value_bytes", self.shared_cache_max_value_bytes as u128),
@@ -284,7 +298,7 @@ impl Config {
         if !self.upstream_base_url.is_empty() {
             UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| ("upstream_base_url", Some(reason)))?;
         }
-        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval)?;
+        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval, &self.billing_time_zone)?;
         self.budget().map_err(|reason| ("credit_budget", Some(reason)))?;
         let thresholds = &self.alert_thresholds;
         if thresholds.iter().any(|fraction| !(fraction.is_finite() && *fraction > 0.0 && *fraction <= 10.0)) {
@@ -305,9 +319,8 @@ impl Config {
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                 return Err(("alert_webhook_url", None));
             }
-            if self.alert_webhook_secret.len() < 16 {
-                return Err(("alert_webhook_secret", Some("at least 16 characters, with alert_webhook_url".into())));
-            }
+            WebhookSecrets::parse(&self.alert_webhook_secret)
+                .map_err(|reason| ("alert_webhook_secret", Some(reason)))?;
             if self.database_url.is_empty() {
                 return Err((
                     "alert_webhook_url",
@@ -352,7 +365,8 @@ impl Config {
 
     /// The billing cycle, when one is configured.
     pub fn billing_cycle(&self) -> Option<BillingCycle> {
-        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval).expect("validated at start-up")
+        BillingCycle::parse(&self.billing_cycle_anchor, &self.billing_interval, &self.billing_time_zone)
+            .expect("validated at start-up")
     }
 
     /// The period's budget, when one is configured.
@@ -383,6 +397,10 @@ impl Config {
         Duration::from_millis(self.history_timeout_ms)
     }
 
+    pub fn history_work_timeout(&self) -> Duration {
+        Duration::from_millis(self.history_work_timeout_ms)
+    }
+
     /// How often the history recorder asks for the kept period (refreshing it when it has expired) and
     /// retries a failed write: as often as the period is kept, within 0.1 to 60 s; every 30 s when nothing is
     /// kept (each request then refreshes the period, and each refresh is recorded).
@@ -403,6 +421,18 @@ impl Config {
     }
 
     /// The upstream in force: the configured one, or the embedded sample upstream on this server.
+    /// Which upstream this is, the same on every replica and across restarts, without its secrets: the first
+    /// 16 hexadecimal digits of the SHA-256 of its messages URL (of "the embedded sample" for the sample, which
+    /// each replica serves on its own address). The shared cache's keys and the history store's rows carry it.
+    pub fn upstream_identity(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let name = match self.uses_sample_upstream() {
+            true => "the embedded sample".to_owned(),
+            false => self.upstream_urls().messages().to_string(),
+        };
+        hex::encode(&Sha256::digest(name.as_bytes())[..8])
+    }
+
     pub fn upstream_urls(&self) -> UpstreamUrls {
         let base = if self.uses_sample_upstream() {
             let mut local = self.site_addr;
@@ -525,18 +555,22 @@ fn accepted(key: &str) -> &'static str {
         "table_page_size" => "a whole number of rows from 1 to 1000",
         "database_url" => "empty (no history), sqlite://<file> or postgres://<user>@<host>:<port>/<database>",
         "history_retention_periods" => "a whole number of periods, 0 or more (0 keeps all)",
-        "history_timeout_ms" => "a whole number of milliseconds, at least 1",
+        "history_timeout_ms" | "history_work_timeout_ms" => "a whole number of milliseconds, at least 1",
         "billing_cycle_anchor" => {
-            "empty, or an instant that starts a billing period (RFC 3339, 2024-04-29T00:00:00Z), with billing_interval"
+            "empty, or the local date-time in billing_time_zone that starts a billing period (2024-04-29T00:00:00, or \
+             an RFC 3339 instant such as 2024-04-29T00:00:00Z), with billing_interval"
         }
+        "billing_time_zone" => "an IANA time zone name, such as UTC or Europe/Berlin",
         "billing_interval" => "empty, or `month`, or a whole number of days from 1 to 366, with billing_cycle_anchor",
         "credit_budget" => "empty (no budget), or credits per period as a decimal with at most two places, more than 0",
         "alert_thresholds" => {
             "fractions of the budget, more than 0 and at most 10, in increasing order (0.5, 0.8, 1.0); comma-separated in the environment"
         }
         "alert_webhook_url" => "empty (no alerts), or an http or https URL, with a secret, a database and a budget",
-        "alert_webhook_secret" => "empty, or at least 16 characters, with alert_webhook_url",
-        "alert_check_interval_secs" => "a whole number of seconds, at least 1",
+        "alert_webhook_secret" => {
+            "with alert_webhook_url, one or more `whsec_<base64>` secrets of at least 16 bytes, separated by spaces or commas"
+        }
+        "alert_check_interval_secs" | "alert_retry_window_secs" => "a whole number of seconds, at least 1",
         "alert_webhook_timeout_ms" => "a whole number of milliseconds, at least 1",
         "metrics_addr" => "empty (no metrics), or an IP address and port for GET /metrics, such as 127.0.0.1:9100",
         "log_format" => "`text` (coloured on a terminal only) or `json` (one object per line)",
@@ -577,7 +611,7 @@ mod tests {
     fn the_repository_file_is_valid_and_is_the_defaults_with_the_samples_billing_cycle_and_budget() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
         let sample = Config {
-            billing_cycle_anchor: "2024-04-29T00:00:00Z".into(),
+            billing_cycle_anchor: "2024-04-29T00:00:00".into(),
             billing_interval: "month".into(),
             credit_budget: "3000".into(),
             ..Config::default()
@@ -710,6 +744,14 @@ mod tests {
             (vec![("ALERT_THRESHOLDS", "0.8,0.5")], "ALERT_THRESHOLDS (`alert_thresholds`)"),
             (vec![("ALERT_THRESHOLDS", "half")], "ALERT_THRESHOLDS (`alert_thresholds`) = `half` is not accepted"),
             (vec![("ALERT_THRESHOLDS", "0,1")], "ALERT_THRESHOLDS (`alert_thresholds`)"),
+            (
+                vec![
+                    ("BILLING_CYCLE_ANCHOR", "2024-04-29"),
+                    ("BILLING_INTERVAL", "month"),
+                    ("BILLING_TIME_ZONE", "Mars/Olympus"),
+                ],
+                "BILLING_TIME_ZONE (`billing_time_zone`) = \"Mars/Olympus\" is not accepted",
+            ),
         ] {
             let message = refusal("", &env(&pairs));
             assert!(message.starts_with(key), "{pairs:?}: {message}");
@@ -721,7 +763,7 @@ mod tests {
         let with = |pairs: &[(&str, &str)]| {
             let mut all = vec![
                 ("ALERT_WEBHOOK_URL", "https://hooks.test/services/T0K3N"),
-                ("ALERT_WEBHOOK_SECRET", "a-secret-of-24-characters"),
+                ("ALERT_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
                 ("CREDIT_BUDGET", "100"),
             ];
             all.extend_from_slice(pairs);
@@ -730,6 +772,10 @@ mod tests {
         assert!(Config::from_sources("x", "", &with(&[])).is_ok());
         for (pairs, starts) in [
             (vec![("ALERT_WEBHOOK_SECRET", "short")], "ALERT_WEBHOOK_SECRET (`alert_webhook_secret`) = (not shown"),
+            (
+                vec![("ALERT_WEBHOOK_SECRET", "a-plain-secret-of-32-characters!")],
+                "ALERT_WEBHOOK_SECRET (`alert_webhook_secret`) = (not shown",
+            ),
             (vec![("DATABASE_URL", "")], "ALERT_WEBHOOK_URL (`alert_webhook_url`) = (not shown"),
             (vec![("CREDIT_BUDGET", "")], "ALERT_WEBHOOK_URL (`alert_webhook_url`) = (not shown"),
             (

@@ -17,7 +17,9 @@ pub mod views;
 
 use crate::view_query::ViewQuery;
 use axum::extract::FromRef;
+use billing::alert_sender::WebhookSender;
 use billing::alerts::{AlertChecker, AlertSettings};
+use billing::webhook_signature::WebhookSecrets;
 use billing::BudgetSettings;
 use error::UsageError;
 use history::archive::period_id;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub alerts: Option<Arc<AlertChecker>>,
     /// The stylesheet's (content-hashed) path, found once.
     pub stylesheet: Arc<str>,
+    /// The billing cycle and budget, read from the configuration once.
+    budget: Arc<BudgetSettings>,
     /// The upstream's base URL without credentials, for the logs.
     upstream_shown: Arc<str>,
 }
@@ -73,23 +77,26 @@ impl AppState {
         let history = match config.database_url.as_str() {
             "" => None,
             url => {
-                let store = HistoryStore::open(url, config.history_timeout())
+                let store = HistoryStore::open(url, &config.upstream_identity(), config.history_timeout())
                     .map_err(|reason| format!("database_url: {reason}"))?;
                 let retention = config.history_retention_periods as usize;
-                Some(Arc::new(History::new(store, retention, config.history_timeout())))
+                let (timeout, work_timeout) = (config.history_timeout(), config.history_work_timeout());
+                Some(Arc::new(History::new(store, retention, timeout, work_timeout)))
             }
         };
         let budget = BudgetSettings { cycle: config.billing_cycle(), budget: config.budget().ok().flatten() };
-        let alerts = match (&history, reqwest::Url::parse(&config.alert_webhook_url)) {
-            (Some(history), Ok(url)) => {
+        let secrets = WebhookSecrets::parse(&config.alert_webhook_secret);
+        let alerts = match (&history, reqwest::Url::parse(&config.alert_webhook_url), secrets) {
+            (Some(history), Ok(url), Ok(secrets)) => {
+                let timeout = Duration::from_millis(config.alert_webhook_timeout_ms);
                 let settings = AlertSettings {
-                    url,
-                    secret: config.alert_webhook_secret.clone(),
+                    sender: WebhookSender::new(url, secrets, timeout),
                     check_every: Duration::from_secs(config.alert_check_interval_secs),
-                    timeout: Duration::from_millis(config.alert_webhook_timeout_ms),
                     thresholds: config.alert_thresholds_permille(),
+                    retry_window: Duration::from_secs(config.alert_retry_window_secs),
+                    timeout,
                 };
-                Some(Arc::new(AlertChecker::new(history.clone(), settings, budget)))
+                Some(Arc::new(AlertChecker::new(history.clone(), settings, budget.clone())))
             }
             _ => None,
         };
@@ -113,13 +120,14 @@ impl AppState {
             views: Arc::new(ViewCache::default()),
             history,
             alerts,
+            budget: Arc::new(budget),
             upstream_shown: config.upstream_urls().redacted_base().into(),
         })
     }
 
     /// The billing cycle and budget the configuration sets.
-    pub fn budget_settings(&self) -> BudgetSettings {
-        BudgetSettings { cycle: self.config.billing_cycle(), budget: self.config.budget().ok().flatten() }
+    pub fn budget_settings(&self) -> &BudgetSettings {
+        &self.budget
     }
 
     /// The kept period's views: what `/usage` reads.

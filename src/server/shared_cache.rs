@@ -13,7 +13,6 @@ use axum::body::Bytes;
 use fred::prelude::{ClientLike, Expiration, KeysInterface, LuaInterface};
 use fred::types::config::{Options, ReconnectPolicy};
 use fred::types::Value;
-use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -213,14 +212,7 @@ impl SharedCache {
             .set_policy(ReconnectPolicy::new_constant(0, 500))
             .build()
             .map_err(|error| format!("shared_cache_url: {}", error.details()))?;
-        // Each replica serves the embedded sample on its own address: the same data, so one name for it.
-        let upstream_name = match config.uses_sample_upstream() {
-            true => "the embedded sample".to_owned(),
-            false => config.upstream_urls().messages().to_string(),
-        };
-        let mut upstream = Sha256::new();
-        upstream.update(upstream_name.as_bytes());
-        let digest = hex::encode(&upstream.finalize()[..8]);
+        let digest = config.upstream_identity();
         let cache = Arc::new(SharedCache {
             client,
             prefix: format!("{{credit-dashboard:{digest}}}:"),

@@ -19,7 +19,13 @@ pub fn DashboardPage() -> impl IntoView {
     let page = use_context::<Arc<DashboardPageData>>().expect("the page's route provides its data");
     let periods = page.periods.clone();
     let past = periods.past;
-    let subtitle = if past { "A past billing period, as recorded" } else { "Current billing period" };
+    // The same period the budget card names: one that has ended says so, though the upstream still serves it.
+    let ended = page.dashboard.as_ref().ok().and_then(|data| data.budget.as_ref()).is_some_and(|budget| budget.closed);
+    let subtitle = match (past, ended) {
+        (true, _) => "A past billing period, as recorded",
+        (false, true) => "The latest billing period, which has ended",
+        (false, false) => "Current billing period",
+    };
     let body = match page.dashboard.clone() {
         Ok(data) => view! { <Dashboard data periods/> }.into_any(),
         Err(error) => view! {
@@ -44,9 +50,12 @@ pub fn DashboardPage() -> impl IntoView {
 fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
     let summary = &data.overview.summary;
     let past = if periods.past { " (past period)" } else { "" };
-    let period = match (&summary.first_day, &summary.last_day) {
-        (Some(first), Some(last)) if first == last => first.clone(),
-        (Some(first), Some(last)) => format!("{first} → {last}"),
+    // With a billing cycle, the period is the cycle's (as on the budget card); without one, its messages' days.
+    let cycle = data.budget.as_ref().and_then(|budget| Some((budget.first_day.clone(), budget.last_day.clone()?)));
+    let period = match (&cycle, &summary.first_day, &summary.last_day) {
+        (Some((first, last)), _, _) => format!("{first} → {last}"),
+        (None, Some(first), Some(last)) if first == last => first.clone(),
+        (None, Some(first), Some(last)) => format!("{first} → {last}"),
         _ => "no usage yet".to_owned(),
     };
     let description = format!(
@@ -70,7 +79,7 @@ fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
         <Meta name="description" content=description/>
         <ZonePicker zone=data.zone view=data.view.clone()/>
         <PeriodPicker periods=periods.clone() view=data.view.clone()/>
-        <PeriodHeader summary=summary.clone() day=data.day/>
+        <PeriodHeader summary=summary.clone() day=data.day cycle/>
         <PeriodComparison comparison=periods.comparison.clone() note=periods.comparison_note.clone()/>
         {data.budget.map(|budget| view! { <BudgetCard budget/> })}
         <UsageChart

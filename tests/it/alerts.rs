@@ -1,22 +1,26 @@
-//! Budget alerts against a real HTTP receiver (a server of this test's, not a mock of the sending code): the
-//! body, the signature and its timestamp checked as a receiver would; both thresholds crossed in one check fire,
-//! in order; a restart and a second server fire nothing again; a receiver that fails, or never answers, gets the
-//! alert later, once accepted.
+//! Budget alerts against a real HTTP receiver (a server of this test's, not a mock of the sending code): each
+//! delivery verified with the Standard Webhooks library (`standardwebhooks`) under either of two secrets, as a
+//! receiver rotating its secret would; both thresholds crossed in one check fire, in order; a restart and a
+//! second server fire nothing again; a receiver that fails, or never answers, gets the alert later, once
+//! accepted; one that refuses it for good, or keeps failing past the retry window, ends it failed; a cycle that
+//! has just ended still gets its alert; a live claim is left alone and an abandoned one taken over.
 
 use crate::support::*;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use credit_dashboard::server::config::Config;
-use hmac::{Hmac, Mac};
+use credit_dashboard::server::history::alert_ledger::{AlertKey, AlertKind, AttemptOutcome};
+use credit_dashboard::server::history::store::HistoryStore;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wiremock::MockServer;
 
-const SECRET: &str = "whsec-0123456789abcdef";
+/// The receiver's old and new secrets, both configured while it rotates: every delivery verifies under each.
+const OLD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const NEW_SECRET: &str = "whsec_c2Vjb25kLXNlY3JldC1rZXktb2YtMzItYnl0ZXMhIQ==";
 
 /// What the receiver does with the next request: answer with a status, or never answer.
 #[derive(Clone, Copy)]
@@ -51,8 +55,13 @@ impl Receiver {
         self.received()
             .iter()
             .filter(|(headers, _)| headers.contains_key("x-test-accepted"))
-            .map(|(headers, _)| headers["x-dashboard-alert-id"].to_str().unwrap().to_owned())
+            .map(|(headers, _)| headers["webhook-id"].to_str().unwrap().to_owned())
             .collect()
+    }
+
+    /// Every alert id the receiver was sent, accepted or not, in order.
+    fn ids(&self) -> Vec<String> {
+        self.received().iter().map(|(headers, _)| headers["webhook-id"].to_str().unwrap().to_owned()).collect()
     }
 }
 
@@ -73,17 +82,10 @@ async fn receive(State(receiver): State<Receiver>, mut headers: HeaderMap, body:
     status
 }
 
-/// What a receiver does with an alert: the signature is HMAC-SHA256 of "<timestamp>.<body>" under the shared
-/// secret, and a timestamp more than 5 minutes away is a replay.
-fn verified(headers: &HeaderMap, body: &str) -> bool {
-    let timestamp: i64 = headers["x-dashboard-timestamp"].to_str().unwrap().parse().unwrap();
-    if (jiff::Timestamp::now().as_second() - timestamp).abs() > 300 {
-        return false;
-    }
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    headers["x-dashboard-signature"].to_str().unwrap() == expected
+/// What a receiver does with an alert, with the Standard Webhooks library: the signature of the id, the
+/// timestamp (at most five minutes away) and the body, under its secret.
+fn verified(secret: &str, headers: &HeaderMap, body: &str) -> bool {
+    standardwebhooks::Webhook::new(secret).unwrap().verify(body.as_bytes(), headers).is_ok()
 }
 
 /// 85.00 credits in May 2024 (a report costing 85), against a budget of 100.00.
@@ -99,7 +101,7 @@ fn config(upstream: &MockServer, directory: &tempfile::TempDir, webhook: &str) -
         database_url: format!("sqlite://{}/history.sqlite3", directory.path().display()),
         credit_budget: "100".into(),
         alert_webhook_url: webhook.into(),
-        alert_webhook_secret: SECRET.into(),
+        alert_webhook_secret: format!("{OLD_SECRET} {NEW_SECRET}"),
         alert_check_interval_secs: 1,
         alert_webhook_timeout_ms: 300,
         ..test_config(upstream)
@@ -116,8 +118,14 @@ async fn both_thresholds_crossed_in_one_check_fire_in_order_signed_and_once_acro
     eventually("two alerts accepted", || async { receiver.accepted().len() >= 2 }).await;
     assert_eq!(receiver.accepted(), ["2024-05-02/threshold/500", "2024-05-02/threshold/800"]);
     for (headers, body) in receiver.received() {
-        assert!(verified(&headers, &body), "a valid signature: {headers:?}");
+        assert!(verified(OLD_SECRET, &headers, &body), "signed with the old secret: {headers:?}");
+        assert!(verified(NEW_SECRET, &headers, &body), "signed with the new secret: {headers:?}");
         assert_eq!(headers["content-type"], "application/json");
+        // The id is signed: the same delivery replayed under another id does not verify.
+        let mut replayed = headers.clone();
+        replayed.insert("webhook-id", "2024-05-02/threshold/900".parse().unwrap());
+        assert!(!verified(NEW_SECRET, &replayed, &body));
+        assert!(!verified("whsec_c29tZS1vdGhlci1zZWNyZXQtb2YtMjQ=", &headers, &body), "another secret");
     }
     let (_, body) = &receiver.received()[1];
     let body: Value = serde_json::from_str(body).unwrap();
@@ -142,7 +150,7 @@ async fn both_thresholds_crossed_in_one_check_fire_in_order_signed_and_once_acro
     .await;
     let (_, html) = get(&app, "/").await;
     assert!(html.contains("50.0 % of the budget reached: delivered"));
-    assert!(!html.contains("T0K3N") && !html.contains(SECRET));
+    assert!(!html.contains("T0K3N") && !html.contains(OLD_SECRET) && !html.contains(NEW_SECRET));
 
     // A restart on the same store, and a second server beside it: nothing fires again.
     drop((app, _state));
@@ -187,12 +195,7 @@ async fn a_receiver_failing_three_times_gets_the_alert_later_accepted_once() {
     })
     .await;
     eventually("accepted at the next check", || async { receiver.accepted().len() == 1 }).await;
-    let ids: Vec<String> = receiver
-        .received()
-        .iter()
-        .map(|(headers, _)| headers["x-dashboard-alert-id"].to_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, vec!["2024-05-02/threshold/500"; 4], "three refused, one accepted");
+    assert_eq!(receiver.ids(), vec!["2024-05-02/threshold/500"; 4], "three refused, one accepted");
     eventually("the page says delivered", || async {
         get(&app, "/").await.1.contains("50.0 % of the budget reached: delivered")
     })
@@ -252,27 +255,158 @@ async fn a_projected_overrun_fires_once() {
     assert!(body["projected_total"].as_f64().unwrap() > 120.0, "{body}");
 }
 
+fn threshold(period: &str, permille: i64) -> AlertKey {
+    AlertKey { period_id: period.into(), kind: AlertKind::Threshold, threshold_permille: permille }
+}
+
+async fn ledger(config: &Config) -> HistoryStore {
+    let store = HistoryStore::open(&config.database_url, &config.upstream_identity(), Duration::from_secs(5)).unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
 #[tokio::test]
-async fn an_alert_whose_sender_died_mid_send_is_taken_over_and_delivered_once() {
+async fn an_abandoned_claim_is_taken_over_and_delivered_once_and_a_live_one_is_left_alone() {
     let (receiver, webhook) = Receiver::start(&[]).await;
     let upstream = upstream().await;
     let directory = tempfile::tempdir().unwrap();
-    let config = config(&upstream, &directory, &webhook);
-    // A server claimed the 50 % alert a minute ago and died before any attempt.
-    let store =
-        credit_dashboard::server::history::store::HistoryStore::open(&config.database_url, Duration::from_secs(5))
-            .unwrap();
-    store.migrate().await.unwrap();
-    let a_minute_ago = jiff::Timestamp::now().as_millisecond() - 60_000;
-    let body = r#"{"alert_id":"2024-05-02/threshold/500"}"#;
-    assert!(store.claim_alert("2024-05-02", "threshold", 500, body, "a-dead-server", a_minute_ago).await.unwrap());
+    // A webhook timeout of 2 s makes a claim's lease 3 × 2 s + the backoff + 1 s = 9 s.
+    let config = Config { alert_webhook_timeout_ms: 2_000, ..config(&upstream, &directory, &webhook) };
+    // A server claimed the 50 % alert a minute ago and died before any attempt; another claimed the 80 % one
+    // just now and is sending it.
+    let store = ledger(&config).await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let abandoned = r#"{"alert_id":"2024-05-02/threshold/500"}"#;
+    assert!(store.claim_alert(&threshold("2024-05-02", 500), abandoned, "a-dead-server", now - 60_000).await.unwrap());
+    assert!(store.claim_alert(&threshold("2024-05-02", 800), "{}", "a-live-server", now).await.unwrap());
     let (app, _state) = app_and_state(&config);
     get(&app, "/usage").await;
-    eventually("both alerts accepted", || async { receiver.accepted().len() >= 2 }).await;
+    eventually("the abandoned alert accepted", || async { !receiver.accepted().is_empty() }).await;
+    // Three checks later, the live claim (its lease is 9 s) is still left to its server.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(receiver.accepted(), ["2024-05-02/threshold/500"]);
+    // The taken-over alert went with the body claimed with it.
+    assert_eq!(receiver.received()[0].1, abandoned);
+}
+
+#[tokio::test]
+async fn a_sender_whose_claim_was_taken_over_cannot_record_and_so_stops() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
+    let store = HistoryStore::open(&url, "an upstream", Duration::from_secs(5)).unwrap();
+    store.migrate().await.unwrap();
+    let key = threshold("2024-05-02", 500);
+    assert!(store.claim_alert(&key, "{}", "slow-server", 0).await.unwrap());
+    assert!(!store.claim_retry(&key, "other-server", 1_000, 60_000).await.unwrap(), "a live claim is kept");
+    assert!(store.claim_retry(&key, "other-server", 61_000, 60_000).await.unwrap(), "a lease later it is taken");
+    let failing = AttemptOutcome::Failing { error: "HTTP 500", next_attempt_ms: 62_000 };
+    assert!(!store.record_attempt(&key, "slow-server", 61_500, &failing).await.unwrap(), "the old sender stops");
+    assert!(store.record_attempt(&key, "other-server", 61_500, &AttemptOutcome::Delivered).await.unwrap());
+    assert!(store.undelivered_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_receiver_that_refuses_an_alert_for_good_gets_one_attempt_and_the_alert_is_failed() {
+    let (receiver, webhook) = Receiver::start(&[Answer::Status(404), Answer::Status(410)]).await;
+    let upstream = upstream().await;
+    let directory = tempfile::tempdir().unwrap();
+    let config = config(&upstream, &directory, &webhook);
+    let (app, _state) = app_and_state(&config);
+    get(&app, "/usage").await;
+    eventually("both refused and shown failed", || async {
+        let html = get(&app, "/").await.1;
+        html.contains("50.0 % of the budget reached: failed (HTTP 404 Not Found, 1 attempt; not retried")
+            && html.contains("80.0 % of the budget reached: failed (HTTP 410 Gone, 1 attempt; not retried")
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(receiver.ids(), ["2024-05-02/threshold/500", "2024-05-02/threshold/800"], "never again");
+}
+
+#[tokio::test]
+async fn a_delivery_failing_past_the_retry_window_is_failed_and_retried_no_more() {
+    let plan = [Answer::Status(503); 64];
+    let (receiver, webhook) = Receiver::start(&plan).await;
+    let upstream = upstream().await;
+    let directory = tempfile::tempdir().unwrap();
+    let config =
+        Config { credit_budget: "160".into(), alert_retry_window_secs: 2, ..config(&upstream, &directory, &webhook) };
+    let (app, _state) = app_and_state(&config);
+    get(&app, "/usage").await;
+    eventually("given up", || async { get(&app, "/").await.1.contains("given up after 2 s of retries") }).await;
+    let attempts = receiver.ids().len();
+    // Rounds of three attempts, with backoff between rounds (1 s, then 2 s, ...): within the window, at most
+    // three rounds, where retrying at every check would have made more.
+    assert!((3..=9).contains(&attempts) && attempts % 3 == 0, "{attempts} attempts");
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    assert_eq!(receiver.ids().len(), attempts, "no attempt after the window");
+}
+
+#[tokio::test]
+async fn a_threshold_crossed_just_before_a_cycle_ends_fires_though_the_next_cycle_has_begun() {
+    // A monthly cycle from the 1st: 85.00 of 100.00 at 23:59:50 on 31 May, then 1.00 at 00:00:05 on 1 June.
+    let (receiver, webhook) = Receiver::start(&[]).await;
+    let upstream = MockServer::start().await;
+    let messages =
+        vec![message(1, "x", "2024-05-31T23:59:50Z", Some(json!(1))), message(2, "abcd", "2024-06-01T00:00:05Z", None)];
+    serve_messages(&upstream, messages).await;
+    serve_report(&upstream, 1, "Lease", json!(85)).await;
+    let directory = tempfile::tempdir().unwrap();
+    let config = Config {
+        billing_cycle_anchor: "2024-01-01T00:00:00Z".into(),
+        billing_interval: "month".into(),
+        ..config(&upstream, &directory, &webhook)
+    };
+    let (app, _state) = app_and_state(&config);
+    get(&app, "/usage").await;
+    eventually("May's alerts", || async { receiver.accepted().len() >= 2 }).await;
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(receiver.accepted(), ["2024-05-01/threshold/500", "2024-05-01/threshold/800"]);
+    let body: Value = serde_json::from_str(&receiver.received()[1].1).unwrap();
+    assert_eq!(
+        (&body["period"], &body["used"], &body["projected_total"]),
+        (
+            &json!({"id": "2024-05-01", "start": "2024-05-01T00:00:00Z", "end": "2024-06-01T00:00:00Z"}),
+            &json!(85.0),
+            &Value::Null
+        )
+    );
+}
+
+#[tokio::test]
+async fn two_real_servers_starting_together_on_postgresql_fire_each_alert_once() {
+    use crate::support::postgres::Postgres;
+    use crate::support::replica::Replica;
+    let (receiver, webhook) = Receiver::start(&[]).await;
+    let upstream = upstream().await;
+    let database = Postgres::start();
+    let url = database.database("alerts").await;
+    let secret = format!("{OLD_SECRET} {NEW_SECRET}");
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CREDIT_BUDGET", "100"),
+        ("BILLING_CYCLE_ANCHOR", ""),
+        ("BILLING_INTERVAL", ""),
+        ("ALERT_WEBHOOK_URL", webhook.as_str()),
+        ("ALERT_WEBHOOK_SECRET", secret.as_str()),
+        ("ALERT_CHECK_INTERVAL_SECS", "1"),
+        ("ALERT_WEBHOOK_TIMEOUT_MS", "300"),
+    ];
+    let upstream_url = upstream.uri();
+    let (first, second) =
+        futures::future::join(Replica::start(&upstream_url, &env), Replica::start(&upstream_url, &env)).await;
+    let client = reqwest::Client::new();
+    let (a, b) =
+        futures::future::join(client.get(first.url("/usage")).send(), client.get(second.url("/usage")).send()).await;
+    assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (200, 200));
+    eventually("two alerts accepted", || async { receiver.accepted().len() >= 2 }).await;
+    // Three more checks on each server.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
     let mut accepted = receiver.accepted();
     accepted.sort();
     assert_eq!(accepted, ["2024-05-02/threshold/500", "2024-05-02/threshold/800"]);
-    // The taken-over alert went with the body claimed with it.
-    assert!(receiver.received().iter().any(|(_, sent)| sent == body));
+    assert_eq!(receiver.received().len(), 2, "each sent once, by one of the two");
+    for (headers, body) in receiver.received() {
+        assert!(verified(NEW_SECRET, &headers, &body));
+    }
 }

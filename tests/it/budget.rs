@@ -43,6 +43,12 @@ async fn a_closed_period_shows_its_final_figures_against_the_budget() {
     assert_eq!(status, 200);
     assert!(html.contains("id=\"budget-card\""));
     assert!(html.contains("Billing period 01-05-2024 → 31-05-2024; as of 01-06-2024 00:00 UTC."), "{html}");
+    // One period on the page: the header, the title and the budget card name the cycle; the messages' days are
+    // said as such, and a period that has ended is not called current.
+    assert_eq!(kpi_text(&html, "period"), "01-05-2024 → 31-05-2024");
+    assert_eq!(kpi_text(&html, "usage-span"), "02-05-2024 → 20-05-2024");
+    assert!(html.contains("<title>Credit usage · 01-05-2024 → 31-05-2024</title>"));
+    assert!(html.contains("The latest billing period, which has ended") && !html.contains("Current billing period"));
     assert!(html.contains("data-budget=\"used\" class=\"figure\">120.00<"));
     assert!(html.contains("data-budget=\"budget\" class=\"figure\">100.00<"));
     assert!(html.contains("data-budget=\"used-share\" class=\"figure\">120.0 %<"));
@@ -175,4 +181,46 @@ async fn the_json_endpoints_are_described_in_openapi_3_1() {
         document["paths"]["/usage"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/ErrorBody"
     );
+}
+
+#[tokio::test]
+async fn a_cycle_counted_in_berlin_across_the_dst_change_has_berlins_bounds_for_every_viewer() {
+    // Worked out by hand. A monthly cycle from midnight on the 1st in Berlin; Berlin moved to summer time (UTC+2)
+    // at 01:00 UTC on 31 March 2024. 30.00 at 21:59 UTC on 31 March is 23:59 in Berlin: March's cycle; 50.00 at
+    // 22:01 UTC is 00:01 on 1 April: April's, which runs from 22:00 UTC on 31 March to 22:00 UTC on 30 April,
+    // 30 days: 100.00 ÷ 30 = 3.33 a day, whatever the viewer's zone (31 dates in UTC would make it 3.23).
+    let times: Vec<String> = ["2024-03-31T21:59:00Z", "2024-03-31T22:01:00Z"].map(String::from).into();
+    let upstream = upstream(&times, &[30, 50]).await;
+    let config = Config {
+        billing_time_zone: "Europe/Berlin".into(),
+        ..config(&upstream, "2024-03-01T00:00:00", "month", "100")
+    };
+    let app = app(&config);
+    let (status, body) = get(&app, "/usage/summary").await;
+    assert_eq!(status, 200, "{body}");
+    let summary: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        summary["period"],
+        json!({"start": "2024-03-31T22:00:00Z", "end": "2024-04-30T22:00:00Z", "as_of": "2024-04-30T22:00:00Z", "closed": true})
+    );
+    let (_, html) = get(&app, "/?tz=Europe/Berlin").await;
+    assert!(html.contains("Billing period 01-04-2024 → 30-04-2024"), "{html}");
+    assert!(html.contains("data-budget=\"used\" class=\"figure\">50.00<"), "only April's message");
+    for zone in ["UTC", "Europe/London", "America/New_York", "Europe/Berlin"] {
+        let (_, html) = get(&app, &format!("/?tz={zone}")).await;
+        assert!(html.contains("the budget's daily allowance, 3.33 credits a day."), "{zone}");
+    }
+}
+
+#[tokio::test]
+async fn the_daily_allowance_divides_by_the_cycles_days_not_the_viewers_dates() {
+    // The sample's cycle: 29 April to 29 May 2024 at 00:00 UTC, 30 days, a budget of 3 000.00: 100.00 a day, also
+    // for a viewer in London, whose dates cut the cycle into 31 (the 28th from 01:00, the 29th to 01:00).
+    let times: Vec<String> = ["2024-04-29T02:08:29.375Z"].map(String::from).into();
+    let upstream = upstream(&times, &[79]).await;
+    let app = app(&config(&upstream, "2024-04-29T00:00:00Z", "month", "3000"));
+    for zone in ["UTC", "Europe/London"] {
+        let (_, html) = get(&app, &format!("/?tz={zone}")).await;
+        assert!(html.contains("the budget's daily allowance, 100.00 credits a day."), "{zone}");
+    }
 }

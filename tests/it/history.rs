@@ -2,12 +2,13 @@
 //! browsable and exportable exactly as `/usage` gave it, the current period is compared with it, retention, and
 //! the schema.
 
-use crate::support::history_schema;
+use crate::support::{history_schema, store_semantics};
 
 use crate::support::*;
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::history::{History, Listing};
 use serde_json::{json, Value};
+use std::time::Duration;
 use wiremock::MockServer;
 
 /// `count` messages a day apart from `first_day` at 06:00 UTC, every third priced by report 1.
@@ -247,6 +248,86 @@ async fn retention_keeps_the_most_recent_periods() {
     .await;
     assert_eq!(get(&app, "/usage.csv?period=2024-01-01").await.0, 404);
     assert_eq!(get(&app, "/usage.csv?period=2024-02-01").await.0, 200);
+    assert!(history.store().rows_of("2024-01-01").await.unwrap().is_empty(), "its rows went too");
+}
+
+#[tokio::test]
+async fn retention_deletes_rows_in_batches_and_clears_what_a_crash_left() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
+    let store =
+        credit_dashboard::server::history::store::HistoryStore::open(&url, "an upstream", Duration::from_secs(5))
+            .unwrap();
+    store.migrate().await.unwrap();
+    let rows: Vec<_> = (0..7)
+        .map(|id| credit_dashboard::server::history::store::StoredRow {
+            message_id: id,
+            position: id,
+            timestamp: "2024-01-01T00:00:00Z".into(),
+            report_id: None,
+            report_name: None,
+            credits_hundredths: 100,
+            basis: "{}".into(),
+        })
+        .collect();
+    for (period, seen) in [("2024-01-01", 1), ("2024-02-01", 2)] {
+        let refresh = credit_dashboard::server::history::store::Refresh {
+            id: period,
+            first_message_ms: 0,
+            last_message_ms: 0,
+            seen_ms: seen,
+            version: period,
+            message_count: 7,
+            total_hundredths: 700,
+            rows: &rows,
+            delta: None,
+        };
+        store.record(&refresh).await.unwrap();
+    }
+    assert_eq!(store.forget_older_periods(1).await.unwrap(), ["2024-01-01"]);
+    // As a crash after that statement would leave it: January's rows without January.
+    assert_eq!(store.periods_of_orphaned_rows().await.unwrap(), ["2024-01-01"]);
+    assert_eq!(store.delete_row_batch("2024-01-01", 3).await.unwrap(), 3);
+    assert_eq!(store.delete_row_batch("2024-01-01", 3).await.unwrap(), 3);
+    assert_eq!(store.delete_row_batch("2024-01-01", 3).await.unwrap(), 1);
+    assert_eq!(store.delete_row_batch("2024-01-01", 3).await.unwrap(), 0);
+    assert!(store.periods_of_orphaned_rows().await.unwrap().is_empty());
+    assert_eq!(store.rows_of("2024-02-01").await.unwrap().len(), 7, "the period kept keeps its rows");
+}
+
+#[tokio::test]
+async fn a_past_period_slower_to_read_than_a_request_waits_is_read_once_in_the_background_and_then_served() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    // 3 000 messages ten minutes apart, from 1 March.
+    let start: jiff::Timestamp = "2024-03-01T00:00:00Z".parse().unwrap();
+    let messages = (0..3_000)
+        .map(|i| {
+            let time = start.checked_add(jiff::SignedDuration::from_mins(i * 10)).unwrap();
+            message(1 + i, "a message", &time.to_string(), None)
+        })
+        .collect();
+    serve(&upstream, messages).await;
+    let config = history_config(&upstream, &directory);
+    let (recorder, state) = app_and_state(&config);
+    let history = state.history.clone().unwrap();
+    get(&recorder, "/usage").await;
+    eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
+    serve(&upstream, period(5000, "2024-04-01", 3)).await;
+    eventually("March closed", || async {
+        get(&recorder, "/usage").await;
+        listed(&history, "2024-03-01", true)
+    })
+    .await;
+    // A second server on the same store, whose requests wait a millisecond for it: reading 3 000 rows takes
+    // longer, and a read started by each request, and ended with it, would fail every time.
+    let (app, _state) = app_and_state(&Config { history_timeout_ms: 1, ..config });
+    let (status, body) = get(&app, "/usage.csv?period=2024-03-01").await;
+    assert_eq!((status.as_u16(), error_code(&body)), (503, "history_unavailable".to_owned()), "{body}");
+    assert!(body.contains("still being read"), "{body}");
+    eventually("March served once read", || async { get(&app, "/usage.csv?period=2024-03-01").await.0 == 200 }).await;
+    let (_, csv) = get(&app, "/usage.csv?period=2024-03-01").await;
+    assert_eq!(csv.lines().count(), 3_001, "every row, and the header");
 }
 
 #[tokio::test]
@@ -288,4 +369,136 @@ async fn a_new_server_on_the_same_store_serves_the_past_periods_from_its_first_r
     let (status, csv) = get(&app, "/usage.csv?period=2024-03-01").await;
     assert_eq!(status, 200, "{csv}");
     assert_eq!(csv_columns(&csv), usage_as_csv_columns(&usage_march));
+}
+
+#[tokio::test]
+async fn a_period_listing_one_message_twice_is_refused_on_every_path_and_never_recorded() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    let mut messages = period(1000, "2024-04-29", 6);
+    messages[4]["id"] = json!(1001);
+    serve(&upstream, messages).await;
+    let config = history_config(&upstream, &directory);
+    let (app, state) = app_and_state(&config);
+    let history = state.history.clone().unwrap();
+    for uri in ["/usage", "/usage.csv", "/usage/summary", "/"] {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, 503, "{uri}");
+        assert!(body.contains("message 1001 is listed more than once"), "{uri} names the id: {body}");
+        if uri != "/" {
+            assert_eq!(error_code(&body), "upstream_malformed", "{uri}");
+        }
+    }
+    let (status, _, body) = table_page(&app, "").await;
+    assert_eq!((status.as_u16(), error_code(&body)), (503, "upstream_malformed".to_owned()));
+    // The recorder has read the store and ticked (asking for the period) several times since: nothing written.
+    eventually("the store listed", || async { matches!(history.listing(), Listing::Read(_)) }).await;
+    tokio::time::sleep(config.history_tick() * 4).await;
+    assert_eq!(history.writes(), 0);
+    history.refresh_listing().await.unwrap();
+    assert_eq!(history.listing(), Listing::Read(Vec::new().into()), "no period recorded");
+}
+
+#[tokio::test]
+async fn sqlite_holds_exactly_the_newest_fetch_of_each_period() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
+    store_semantics::a_period_holds_exactly_the_newest_fetch_it_was_given(&url).await;
+}
+
+#[tokio::test]
+async fn sqlite_closes_a_period_only_on_newer_evidence() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
+    store_semantics::a_period_closes_only_on_newer_evidence_and_a_newer_sighting_reopens_it(&url).await;
+}
+
+#[tokio::test]
+async fn an_upstream_answer_without_messages_does_not_close_the_current_period() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    serve(&upstream, period(1000, "2024-04-29", 12)).await;
+    let config = history_config(&upstream, &directory);
+    let (app, state) = app_and_state(&config);
+    let history = state.history.clone().unwrap();
+    get(&app, "/usage").await;
+    eventually("the period recorded", || async { listed(&history, "2024-04-29", false) }).await;
+    // One answer without messages (a blip), recorded on; then the period again.
+    serve(&upstream, Vec::new()).await;
+    eventually("the empty answer served", || async { get(&app, "/usage").await.1 == r#"{"usage":[]}"# }).await;
+    let writes = history.writes();
+    tokio::time::sleep(config.history_tick() * 4).await;
+    history.refresh_listing().await.unwrap();
+    assert!(listed(&history, "2024-04-29", false), "still open after the blip");
+    assert_eq!(history.writes(), writes, "nothing written for an empty answer");
+    serve(&upstream, period(1000, "2024-04-29", 12)).await;
+    eventually("the period served again", || async { get(&app, "/usage").await.1.contains("1011") }).await;
+    let (status, html) = get(&app, "/?period=2024-04-29").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("(past period)"), "the current period is not a past one");
+}
+
+#[tokio::test]
+async fn a_past_period_is_the_last_fetch_of_it_even_when_it_changed_between_refreshes() {
+    let upstream = MockServer::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    serve(&upstream, period(1000, "2024-03-01", 30)).await;
+    let (app, state) = app_and_state(&history_config(&upstream, &directory));
+    let history = state.history.clone().unwrap();
+    get(&app, "/usage").await;
+    eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
+    // Before the month ends the upstream drops two messages, reprices one (another report) and adds one.
+    let mut changed = period(1000, "2024-03-01", 30);
+    changed.retain(|message| !matches!(message["id"].as_i64(), Some(1004 | 1017)));
+    changed[3]["report_id"] = json!(2);
+    changed.push(message(1030, "a late message", "2024-03-31T12:00:00Z", None));
+    serve(&upstream, changed).await;
+    serve_report(&upstream, 2, "Title Search", json!(7)).await;
+    let last_usage = usage_once_it_contains(&app, "\"message_id\":1030").await;
+    assert!(last_usage.contains("Title Search") && !last_usage.contains("\"message_id\":1004,"), "{last_usage}");
+    let writes = history.writes();
+    eventually("the change recorded", || async { history.writes() > writes }).await;
+    serve(&upstream, period(5000, "2024-04-01", 5)).await;
+    eventually("March closed", || async {
+        get(&app, "/usage").await;
+        listed(&history, "2024-03-01", true)
+    })
+    .await;
+    let (status, csv) = get(&app, "/usage.csv?period=2024-03-01").await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(csv_columns(&csv), usage_as_csv_columns(&last_usage), "March as /usage last gave it");
+}
+
+#[tokio::test]
+async fn two_upstreams_on_one_store_each_see_and_close_only_their_own_periods() {
+    // The one-command run's sample and a real upstream, started from the same folder: one SQLite file.
+    let (sample, real) = (MockServer::start().await, MockServer::start().await);
+    let directory = tempfile::tempdir().unwrap();
+    serve(&sample, period(1, "2024-04-29", 5)).await;
+    serve(&real, period(100, "2026-11-01", 5)).await;
+    let (sample_app, sample_state) = app_and_state(&history_config(&sample, &directory));
+    let (real_app, real_state) = app_and_state(&history_config(&real, &directory));
+    let (sample_history, real_history) = (sample_state.history.clone().unwrap(), real_state.history.clone().unwrap());
+    get(&sample_app, "/usage").await;
+    get(&real_app, "/usage").await;
+    eventually("both recorded", || async {
+        listed(&sample_history, "2024-04-29", false) && listed(&real_history, "2026-11-01", false)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for history in [&sample_history, &real_history] {
+        history.refresh_listing().await.unwrap();
+    }
+    let ids = |history: &History| -> Vec<(String, bool)> {
+        match history.listing() {
+            Listing::Read(periods) => {
+                periods.iter().map(|period| (period.id.clone(), period.closed_ms.is_some())).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(ids(&sample_history), vec![("2024-04-29".to_owned(), false)], "the sample's period, still open");
+    assert_eq!(ids(&real_history), vec![("2026-11-01".to_owned(), false)], "the real upstream's alone");
+    assert_eq!(get(&real_app, "/usage.csv?period=2024-04-29").await.0, 404);
+    assert!(!get(&real_app, "/").await.1.contains("?period=2024-04-29"), "not offered in the picker");
 }

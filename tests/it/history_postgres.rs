@@ -1,7 +1,7 @@
 //! The history store on PostgreSQL, a real server each test starts (and stops, whatever happens): two servers
 //! recording one period, a restart mid-period, the database going away and coming back, and the schema.
 
-use crate::support::history_schema;
+use crate::support::{history_schema, store_semantics};
 
 use crate::support::postgres::Postgres;
 use crate::support::*;
@@ -39,9 +39,10 @@ async fn stored(url: &str) -> (i64, i64, i64, i64) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap();
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM periods) AS periods, (SELECT COUNT(*) FROM period_rows) AS rows, \
-         (SELECT COUNT(DISTINCT message_id) FROM period_rows) AS messages, \
-         (SELECT CAST(COALESCE(SUM(total_hundredths), 0) AS BIGINT) FROM periods) AS total",
+        "SELECT (SELECT COUNT(*) FROM credit_dashboard_periods) AS periods, \
+         (SELECT COUNT(*) FROM credit_dashboard_period_rows) AS rows, \
+         (SELECT COUNT(DISTINCT message_id) FROM credit_dashboard_period_rows) AS messages, \
+         (SELECT CAST(COALESCE(SUM(total_hundredths), 0) AS BIGINT) FROM credit_dashboard_periods) AS total",
     )
     .fetch_one(&pool)
     .await
@@ -66,24 +67,46 @@ fn recorded(history: &History, messages: i64) -> bool {
 }
 
 #[tokio::test]
-async fn two_servers_recording_one_period_at_once_make_one_period_without_duplicates() {
+async fn two_servers_writing_one_period_at_the_same_time_leave_exactly_the_newer_fetch() {
+    use sqlx::Connection;
     let database = Postgres::start();
     let url = database.database("two_servers").await;
     let upstream = MockServer::start().await;
     serve(&upstream, 0..300).await;
     let (first, first_state) = app_and_state(&config(&upstream, &url));
     let (second, second_state) = app_and_state(&config(&upstream, &url));
-    let requests = (0..20).map(|i| {
-        let app = if i % 2 == 0 { first.clone() } else { second.clone() };
-        async move { get(&app, "/usage").await }
-    });
-    let answers = futures::future::join_all(requests).await;
-    assert!(answers.iter().all(|(status, _)| *status == 200));
-    for history in [first_state.history.clone().unwrap(), second_state.history.clone().unwrap()] {
-        // Each server wrote the period itself, not only read what the other wrote.
-        eventually("both servers have recorded", || async { history.writes() > 0 && recorded(&history, 300) }).await;
+    let histories = [first_state.history.clone().unwrap(), second_state.history.clone().unwrap()];
+    get(&first, "/usage").await;
+    eventually("recorded", || async { recorded(&histories[0], 300) }).await;
+
+    // The test holds the period's row: every write of it waits until the test lets go, so the two servers'
+    // writes are in flight together.
+    let mut holder = <sqlx::AnyConnection as Connection>::connect(&url).await.unwrap();
+    let mut hold = holder.begin().await.unwrap();
+    sqlx::query("SELECT id FROM credit_dashboard_periods FOR UPDATE").fetch_all(&mut *hold).await.unwrap();
+    // The first server fetches 310 messages, the second, later, 320.
+    serve(&upstream, 0..310).await;
+    usage_once_it_contains(&first, "\"message_id\":309,").await;
+    serve(&upstream, 0..320).await;
+    let newest = usage_once_it_contains(&second, "\"message_id\":319,").await;
+    // Until both servers' writes wait on the period's row (seen from another connection: within a transaction,
+    // pg_stat_activity is one snapshot).
+    let mut watcher = <sqlx::AnyConnection as Connection>::connect(&url).await.unwrap();
+    let mut waiting = 0;
+    for _ in 0..200 {
+        let sql = "SELECT COUNT(*) FROM pg_stat_activity \
+                   WHERE wait_event_type = 'Lock' AND query LIKE '%credit_dashboard_periods%'";
+        waiting = sqlx::Row::get::<i64, _>(&sqlx::query(sql).fetch_one(&mut watcher).await.unwrap(), 0);
+        if waiting >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(stored(&url).await, (1, 300, 300, usage_total(&answers[0].1)));
+    assert!(waiting >= 2, "both servers' writes wait on the period's row: {waiting}");
+    hold.commit().await.unwrap();
+    eventually("the newest fetch recorded", || async { recorded(&histories[1], 320) }).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    assert_eq!(stored(&url).await, (1, 320, 320, usage_total(&newest)), "the newer fetch, whole, once");
 }
 
 #[tokio::test]
@@ -107,34 +130,45 @@ async fn a_restart_mid_period_loses_nothing_and_doubles_nothing() {
     assert_eq!(stored(&url).await, (1, 200, 200, usage_total(&usage)));
 }
 
-#[tokio::test]
-async fn the_database_going_away_leaves_the_current_dashboard_working_and_recording_resumes() {
+/// Records 50 messages; then the database goes away as `outage` makes it while the upstream goes on to 80:
+/// the current page keeps working, with the upstream's rows, and says past periods are unavailable; `recovery`
+/// brings it back, and recording resumes with every row once. `name`: the test's database.
+async fn an_outage_and_a_recovery(
+    name: &str,
+    work_timeout_ms: u64,
+    outage: fn(&mut Postgres),
+    recovery: fn(&mut Postgres),
+) {
     let mut database = Postgres::start();
-    let url = database.database("outage").await;
+    let url = database.database(name).await;
     let upstream = MockServer::start().await;
     serve(&upstream, 0..50).await;
-    let (app, state) = app_and_state(&config(&upstream, &url));
+    let (app, state) = app_and_state(&Config { history_work_timeout_ms: work_timeout_ms, ..config(&upstream, &url) });
     get(&app, "/usage").await;
     let history = state.history.clone().unwrap();
     eventually("recorded", || async { recorded(&history, 50) }).await;
 
-    database.stop();
+    outage(&mut database);
     serve(&upstream, 0..80).await;
     eventually("the page says past periods are unavailable", || async {
         let (status, html) = get(&app, "/").await;
         status == 200 && html.contains("Past periods are unavailable right now: the history store does not answer.")
     })
     .await;
-    // The current dashboard keeps working, with the upstream's latest rows.
     let (status, html) = get(&app, "/").await;
-    assert_eq!((status.as_u16(), table_ids(&html).len()), (200, 80));
-    let (status, body) = get(&app, "/usage.csv?period=2024-03-01").await;
+    assert_eq!((status.as_u16(), table_ids(&html).len()), (200, 80), "the current period is the upstream's");
+    let (status, body) = get(&app, "/usage.csv?period=2024-04-01").await;
     assert_eq!((status.as_u16(), error_code(&body).as_str()), (503, "history_unavailable"));
 
-    database.resume();
+    recovery(&mut database);
     eventually("recording resumed", || async { recorded(&history, 80) }).await;
     let (_, usage) = get(&app, "/usage").await;
     assert_eq!(stored(&url).await, (1, 80, 80, usage_total(&usage)));
+}
+
+#[tokio::test]
+async fn the_database_going_away_leaves_the_current_dashboard_working_and_recording_resumes() {
+    an_outage_and_a_recovery("outage", 30_000, Postgres::stop, Postgres::resume).await;
 }
 
 #[tokio::test]
@@ -146,22 +180,45 @@ async fn postgres_schema_is_the_expected_one_and_a_newer_database_is_refused() {
 
 #[tokio::test]
 async fn the_alert_ledger_claims_once_and_records_attempts_on_postgres() {
+    use credit_dashboard::server::history::alert_ledger::{AlertKey, AlertKind, AlertState, AttemptOutcome};
     use credit_dashboard::server::history::store::HistoryStore;
     let database = Postgres::start();
     let url = database.database("ledger").await;
-    let store = HistoryStore::open(&url, std::time::Duration::from_secs(5)).unwrap();
+    let store = HistoryStore::open(&url, "an upstream", std::time::Duration::from_secs(5)).unwrap();
     store.migrate().await.unwrap();
-    assert!(store.claim_alert("2024-05-01", "threshold", 500, "{}", "one", 1_000).await.unwrap());
-    assert!(!store.claim_alert("2024-05-01", "threshold", 500, "{}", "two", 1_001).await.unwrap(), "claimed once");
-    let alert = store.alerts_of("2024-05-01").await.unwrap().remove(0);
-    assert!(!store.record_attempt(&alert, "two", 2_000, Some("HTTP 500")).await.unwrap(), "not the claimer's");
-    assert!(store.record_attempt(&alert, "one", 2_000, Some("HTTP 500")).await.unwrap());
+    let key = AlertKey { period_id: "2024-05-01".into(), kind: AlertKind::Threshold, threshold_permille: 500 };
+    assert!(store.claim_alert(&key, "{}", "one", 1_000).await.unwrap());
+    assert!(!store.claim_alert(&key, "{}", "two", 1_001).await.unwrap(), "claimed once");
+    let failing = AttemptOutcome::Failing { error: "HTTP 500", next_attempt_ms: 2_000 };
+    assert!(!store.record_attempt(&key, "two", 2_000, &failing).await.unwrap(), "not the claimer's");
+    assert!(store.record_attempt(&key, "one", 2_000, &failing).await.unwrap());
     assert_eq!(store.undelivered_alerts().await.unwrap().len(), 1);
     // Taken over after the lease, then delivered.
-    assert!(!store.claim_retry(&alert, "two", 2_500, 1_000).await.unwrap(), "the lease still holds");
-    assert!(store.claim_retry(&alert, "two", 3_500, 1_000).await.unwrap());
-    assert!(store.record_attempt(&alert, "two", 3_600, None).await.unwrap());
-    let alert = store.alerts_of("2024-05-01").await.unwrap().remove(0);
-    assert_eq!((alert.state.as_str(), alert.attempts, alert.delivered_ms), ("delivered", 2, Some(3_600)));
+    assert!(!store.claim_retry(&key, "two", 2_500, 1_000).await.unwrap(), "the lease still holds");
+    assert!(store.claim_retry(&key, "two", 3_500, 1_000).await.unwrap());
+    assert!(store.record_attempt(&key, "two", 3_600, &AttemptOutcome::Delivered).await.unwrap());
+    let alert = store.alerts_of(&["2024-05-01"]).await.unwrap().remove(0);
+    assert_eq!((alert.state, alert.attempts, alert.delivered_ms), (AlertState::Delivered, 2, Some(3_600)));
     assert!(store.undelivered_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn postgres_holds_exactly_the_newest_fetch_of_each_period() {
+    let database = Postgres::start();
+    let url = database.database("newest").await;
+    store_semantics::a_period_holds_exactly_the_newest_fetch_it_was_given(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_closes_a_period_only_on_newer_evidence() {
+    let database = Postgres::start();
+    let url = database.database("evidence").await;
+    store_semantics::a_period_closes_only_on_newer_evidence_and_a_newer_sighting_reopens_it(&url).await;
+}
+
+#[tokio::test]
+async fn a_hung_database_fails_each_write_within_the_work_timeout_and_recording_goes_on_when_it_answers() {
+    // Frozen mid-run (SIGSTOP): a write of the new rows cannot end. Bounded, it fails, and the recorder goes on
+    // to read the listing, which fails too, so the page says so; a recorder stuck in the write never would.
+    an_outage_and_a_recovery("hung", 1_000, |database| database.hang(), |database| database.wake()).await;
 }

@@ -1,11 +1,13 @@
-//! The billing cycle, the way billing systems set it: an anchor (an instant that starts some period) and an
-//! interval (a calendar month, or a number of days). Periods are the anchor plus whole intervals, before and
-//! after it; a month is counted from the anchor each time, so a cycle anchored on the 31st ends on the last day
-//! of a shorter month and comes back to the 31st.
+//! The billing cycle, the way billing systems set it: an anchor (a wall-clock time in the billing zone that
+//! starts some period) and an interval (a calendar month, or a number of calendar days). Periods are the anchor
+//! plus whole intervals, before and after it, counted on the billing zone's calendar: a cycle anchored at
+//! midnight in Berlin starts at midnight in Berlin in summer and in winter, a day is 23 or 25 hours across a DST
+//! change, and a month is counted from the anchor each time, so a cycle anchored on the 31st ends on the last
+//! day of a shorter month and comes back to the 31st.
 
-use jiff::civil::DateTime;
+use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::Timestamp;
 
 /// Longest interval in days: no billing period spans more than a year.
 const LONGEST_INTERVAL_DAYS: u32 = 366;
@@ -16,9 +18,11 @@ pub enum Interval {
     Days(u32),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BillingCycle {
-    anchor: Timestamp,
+    /// The anchor on the billing zone's clock.
+    anchor: DateTime,
+    zone: TimeZone,
     interval: Interval,
 }
 
@@ -30,8 +34,11 @@ pub struct CyclePeriod {
 }
 
 impl BillingCycle {
-    /// The configuration's two keys: both empty (no cycle), or both set. An error names the key at fault.
-    pub fn parse(anchor: &str, interval: &str) -> Result<Option<Self>, (&'static str, Option<String>)> {
+    /// The configuration's keys: the anchor and the interval both empty (no cycle), or both set; the zone an
+    /// IANA name. The anchor is a local date-time in the zone (`2024-04-29T00:00:00`, or a date for its
+    /// midnight), or an RFC 3339 instant, taken as the zone's wall-clock time at that instant. An error names
+    /// the key at fault.
+    pub fn parse(anchor: &str, interval: &str, zone: &str) -> Result<Option<Self>, (&'static str, Option<String>)> {
         let (anchor, interval) = (anchor.trim(), interval.trim());
         match (anchor.is_empty(), interval.is_empty()) {
             (true, true) => return Ok(None),
@@ -39,9 +46,14 @@ impl BillingCycle {
             (false, true) => return Err(("billing_interval", Some("billing_cycle_anchor is set without it".into()))),
             (false, false) => {}
         }
-        let anchor: Timestamp = anchor
-            .parse()
-            .map_err(|error| ("billing_cycle_anchor", Some(format!("not an RFC 3339 instant: {error}"))))?;
+        let zone = billing_zone(zone)?;
+        let anchor = match anchor.parse::<Timestamp>() {
+            Ok(instant) => zone.to_datetime(instant),
+            Err(_) => anchor
+                .parse::<DateTime>()
+                .or_else(|_| anchor.parse::<Date>().map(|date| date.to_datetime(jiff::civil::Time::midnight())))
+                .map_err(|_| ("billing_cycle_anchor", None))?,
+        };
         let interval = match interval {
             "month" => Interval::Month,
             days => match days.parse::<u32>() {
@@ -49,7 +61,12 @@ impl BillingCycle {
                 _ => return Err(("billing_interval", None)),
             },
         };
-        Ok(Some(BillingCycle { anchor, interval }))
+        Ok(Some(BillingCycle { anchor, zone, interval }))
+    }
+
+    /// The zone whose calendar the cycle counts on.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
     }
 
     /// The period that contains `time`.
@@ -64,39 +81,55 @@ impl BillingCycle {
         CyclePeriod { start: self.nth_start(n), end: self.nth_start(n + 1) }
     }
 
+    /// The ledger's and the page's name for the period starting at `start`: its first day in the billing zone.
+    pub fn period_key(&self, start: Timestamp) -> String {
+        self.zone.to_datetime(start).date().to_string()
+    }
+
+    /// How many days of the billing zone's calendar `period` spans: 30 for a 30-day interval, the month's days
+    /// for a month, whatever the viewer's zone.
+    pub fn days_in(&self, period: &CyclePeriod) -> i64 {
+        let (first, end) = (self.zone.to_datetime(period.start).date(), self.zone.to_datetime(period.end).date());
+        first.until(end).map(|span| i64::from(span.get_days())).unwrap_or(1).max(1)
+    }
+
     /// Roughly how many intervals `time` is from the anchor; `period_containing` corrects it.
     fn estimate(&self, time: Timestamp) -> i64 {
+        let local = self.zone.to_datetime(time);
         match self.interval {
-            Interval::Days(days) => time.duration_since(self.anchor).as_secs().div_euclid(i64::from(days) * 86_400),
+            Interval::Days(days) => {
+                let elapsed = self.anchor.date().until(local.date()).map(|span| i64::from(span.get_days()));
+                elapsed.unwrap_or(0).div_euclid(i64::from(days))
+            }
             Interval::Month => {
-                let (from, to) = (utc(self.anchor), utc(time));
-                (i64::from(to.year()) * 12 + i64::from(to.month()))
-                    - (i64::from(from.year()) * 12 + i64::from(from.month()))
+                (i64::from(local.year()) * 12 + i64::from(local.month()))
+                    - (i64::from(self.anchor.year()) * 12 + i64::from(self.anchor.month()))
             }
         }
     }
 
-    /// The start of the period `n` intervals from the anchor (negative: before it).
+    /// The start of the period `n` intervals from the anchor (negative: before it), on the zone's calendar: a
+    /// wall-clock time a DST change skips starts the period when the clock resumes; one it repeats, at its
+    /// first occurrence.
     fn nth_start(&self, n: i64) -> Timestamp {
-        match self.interval {
+        let span = match self.interval {
             Interval::Days(days) => {
-                let offset = SignedDuration::from_secs(n.saturating_mul(i64::from(days) * 86_400));
-                self.anchor.checked_add(offset).unwrap_or(if n < 0 { Timestamp::MIN } else { Timestamp::MAX })
+                n.checked_mul(i64::from(days)).and_then(|days| jiff::Span::new().try_days(days).ok())
             }
-            Interval::Month => {
-                let start = utc(self.anchor).checked_add(n.months()).ok();
-                start.and_then(|start| TimeZone::UTC.to_timestamp(start).ok()).unwrap_or(if n < 0 {
-                    Timestamp::MIN
-                } else {
-                    Timestamp::MAX
-                })
-            }
-        }
+            Interval::Month => jiff::Span::new().try_months(n).ok(),
+        };
+        let local = span.and_then(|span| self.anchor.checked_add(span).ok());
+        local.and_then(|local| self.zone.to_ambiguous_timestamp(local).compatible().ok()).unwrap_or(if n < 0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        })
     }
 }
 
-fn utc(time: Timestamp) -> DateTime {
-    TimeZone::UTC.to_datetime(time)
+/// `billing_time_zone`: an IANA name from the embedded database.
+pub fn billing_zone(name: &str) -> Result<TimeZone, (&'static str, Option<String>)> {
+    TimeZone::get(name.trim()).map_err(|_| ("billing_time_zone", None))
 }
 
 #[cfg(test)]
@@ -113,7 +146,11 @@ mod tests {
     }
 
     fn cycle(anchor: &str, interval: &str) -> BillingCycle {
-        BillingCycle::parse(anchor, interval).unwrap().unwrap()
+        zoned(anchor, interval, "UTC")
+    }
+
+    fn zoned(anchor: &str, interval: &str, zone: &str) -> BillingCycle {
+        BillingCycle::parse(anchor, interval, zone).unwrap().unwrap()
     }
 
     #[test]
@@ -164,13 +201,65 @@ mod tests {
     }
 
     #[test]
-    fn both_keys_or_neither_and_each_names_itself() {
-        assert_eq!(BillingCycle::parse("", ""), Ok(None));
-        assert_eq!(BillingCycle::parse("2024-04-29T00:00:00Z", "").unwrap_err().0, "billing_interval");
-        assert_eq!(BillingCycle::parse("", "month").unwrap_err().0, "billing_cycle_anchor");
-        assert_eq!(BillingCycle::parse("yesterday", "month").unwrap_err().0, "billing_cycle_anchor");
+    fn a_cycle_anchored_at_midnight_in_berlin_starts_at_midnight_in_berlin_in_summer_and_in_winter() {
+        // Worked out by hand: Berlin is UTC+1 in winter (CET) and UTC+2 in summer (CEST, from 31 March 2024).
+        let monthly = zoned("2024-01-01T00:00:00", "month", "Europe/Berlin");
+        assert_eq!(
+            period(&monthly, "2024-01-15T12:00:00Z"),
+            ("2023-12-31T23:00:00Z".into(), "2024-01-31T23:00:00Z".into())
+        );
+        assert_eq!(
+            period(&monthly, "2024-04-15T12:00:00Z"),
+            ("2024-03-31T22:00:00Z".into(), "2024-04-30T22:00:00Z".into()),
+            "midnight of 1 April in summer time is 22:00 UTC, not 23:00 (nor 01:00 local)"
+        );
+        // 00:30 Berlin on 1 May is 22:30 UTC on 30 April: May's period, though April's by the UTC date.
+        assert_eq!(
+            period(&monthly, "2024-04-30T22:30:00Z"),
+            ("2024-04-30T22:00:00Z".into(), "2024-05-31T22:00:00Z".into())
+        );
+        // An instant with an offset is taken as the zone's wall-clock time then: the same cycle.
+        assert_eq!(zoned("2023-12-31T23:00:00Z", "month", "Europe/Berlin"), monthly);
+    }
+
+    #[test]
+    fn days_are_calendar_days_of_the_zone_across_a_dst_change() {
+        // Seven days from Monday 25 March 2024, 00:00 London (GMT): the next starts Monday 1 April, 00:00 BST,
+        // which is 23:00 UTC on 31 March: the week was 167 hours long.
+        let weekly = zoned("2024-03-25", "7", "Europe/London");
+        assert_eq!(
+            period(&weekly, "2024-03-30T12:00:00Z"),
+            ("2024-03-25T00:00:00Z".into(), "2024-03-31T23:00:00Z".into())
+        );
+        let week = weekly.period_containing(at("2024-03-30T12:00:00Z"));
+        assert_eq!(weekly.days_in(&week), 7);
+        assert_eq!(week.end.duration_since(week.start).as_hours(), 167);
+    }
+
+    #[test]
+    fn a_period_counts_the_days_of_the_billing_zones_calendar() {
+        let monthly = zoned("2024-04-29T00:00:00", "month", "Europe/London");
+        let may = monthly.period_containing(at("2024-05-06T12:00:00Z"));
+        assert_eq!(monthly.days_in(&may), 30, "29 April to 28 May, in London");
+        assert_eq!(monthly.period_key(may.start), "2024-04-29");
+        assert_eq!(may.start.to_string(), "2024-04-28T23:00:00Z", "midnight in London in BST");
+        let thirty = zoned("2024-04-29T00:00:00Z", "30", "UTC");
+        assert_eq!(thirty.days_in(&thirty.period_containing(at("2024-05-06T12:00:00Z"))), 30);
+    }
+
+    #[test]
+    fn the_keys_name_themselves_when_wrong() {
+        assert_eq!(BillingCycle::parse("", "", "UTC"), Ok(None));
+        assert_eq!(BillingCycle::parse("2024-04-29T00:00:00Z", "", "UTC").unwrap_err().0, "billing_interval");
+        assert_eq!(BillingCycle::parse("", "month", "UTC").unwrap_err().0, "billing_cycle_anchor");
+        assert_eq!(BillingCycle::parse("yesterday", "month", "UTC").unwrap_err().0, "billing_cycle_anchor");
+        assert_eq!(BillingCycle::parse("2024-04-29", "month", "Mars/Olympus").unwrap_err().0, "billing_time_zone");
         for bad in ["0", "367", "fortnight", "-7", "1.5"] {
-            assert_eq!(BillingCycle::parse("2024-04-29T00:00:00Z", bad).unwrap_err().0, "billing_interval", "{bad}");
+            assert_eq!(
+                BillingCycle::parse("2024-04-29T00:00:00Z", bad, "UTC").unwrap_err().0,
+                "billing_interval",
+                "{bad}"
+            );
         }
     }
 }

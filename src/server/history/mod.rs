@@ -15,7 +15,7 @@ use archive::restored_period;
 use moka::future::Cache;
 use schema::SchemaError;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use store::{HistoryStore, StoredPeriod};
@@ -38,7 +38,7 @@ pub enum Listing {
 }
 
 pub struct History {
-    store: HistoryStore,
+    store: Arc<HistoryStore>,
     /// Set once the schema is this binary's; concurrent callers wait for the one migration.
     schema: tokio::sync::OnceCell<()>,
     listing: RwLock<Listing>,
@@ -47,20 +47,27 @@ pub struct History {
     retention: usize,
     /// The longest a request waits on the store.
     timeout: Duration,
+    /// The longest one piece of the store's own work may take: a write, a batch of the retention, the load of a
+    /// past period. A hung connection then fails it, and the next tick tries again.
+    work_timeout: Duration,
     /// Refreshes this server has written (for the tests, and the operator's logs).
     writes: AtomicU64,
+    /// Whether this process has looked for rows left without their period.
+    orphans_checked: AtomicBool,
 }
 
 impl History {
-    pub fn new(store: HistoryStore, retention: usize, timeout: Duration) -> Self {
+    pub fn new(store: HistoryStore, retention: usize, timeout: Duration, work_timeout: Duration) -> Self {
         History {
-            store,
+            store: Arc::new(store),
             schema: tokio::sync::OnceCell::new(),
             listing: RwLock::new(Listing::Pending),
             past: Cache::builder().max_capacity(KEPT_PAST_PERIODS).time_to_live(PAST_PERIOD_TTL).build(),
             retention,
             timeout,
+            work_timeout,
             writes: AtomicU64::new(0),
+            orphans_checked: AtomicBool::new(false),
         }
     }
 
@@ -71,7 +78,13 @@ impl History {
     /// Brings the store to this binary's schema, once. A database a newer binary migrated is refused: the store is
     /// then left alone for good, and the error says why.
     pub async fn ensure_schema(&self) -> Result<(), SchemaError> {
-        let outcome = self.schema.get_or_try_init(|| self.store.migrate()).await.map(|_| ());
+        let migrate = || async {
+            tokio::time::timeout(self.work_timeout, self.store.migrate()).await.unwrap_or_else(|_| {
+                let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "the migration did not end in time");
+                Err(SchemaError::Unavailable(sqlx::Error::Io(timeout)))
+            })
+        };
+        let outcome = self.schema.get_or_try_init(migrate).await.map(|_| ());
         if let Err(refused @ SchemaError::NewerThanBinary { .. }) = &outcome {
             self.refuse(refused.to_string());
         }
@@ -117,14 +130,29 @@ impl History {
         }
     }
 
-    /// A closed period, read from the store on first use (concurrent requests share one read); `Ok(None)` when the
-    /// store has no closed period of that id (it may be the current one, or none at all). Waits at most the
-    /// store's timeout.
+    /// A closed period, read from the store on first use and kept; `Ok(None)` when the store has no closed
+    /// period of that id (it may be the current one, or none at all). The read is a task of its own, shared by
+    /// concurrent requests and bounded by the store's work timeout: a request waits for it at most the store's
+    /// timeout, and one that stops waiting leaves it to finish and be kept for the next.
     pub async fn past_period(&self, id: &str) -> Result<Option<Arc<PricedPeriod>>, UsageError> {
         if let Listing::Refused(cause) = self.listing() {
             return Err(UsageError::HistoryUnavailable { cause });
         }
-        let outcome = self.past.try_get_with(id.to_owned(), self.read_past_period(id)).await;
+        if let Some(period) = self.past.get(id).await {
+            return Ok(Some(period));
+        }
+        let (store, past, budget, key) = (self.store.clone(), self.past.clone(), self.work_timeout, id.to_owned());
+        let read =
+            tokio::spawn(async move { past.try_get_with(key.clone(), read_past_period(store, key, budget)).await });
+        let outcome = match tokio::time::timeout(self.timeout, read).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => return Err(UsageError::HistoryUnavailable { cause: "the read of the period failed".into() }),
+            Err(_) => {
+                return Err(UsageError::HistoryUnavailable {
+                    cause: format!("period {id} is still being read from the history store; it is kept once read"),
+                })
+            }
+        };
         match outcome {
             Ok(period) => Ok(Some(period)),
             Err(error) => match &*error {
@@ -134,13 +162,30 @@ impl History {
         }
     }
 
-    async fn read_past_period(&self, id: &str) -> Result<Arc<PricedPeriod>, ReadError> {
-        let periods = self.with_timeout(self.store.periods()).await.map_err(ReadError::Failed)?;
-        let Some(stored) = periods.into_iter().find(|period| period.id == id && period.closed_ms.is_some()) else {
-            return Err(ReadError::NotKept);
+    /// A call of the store's own work (a write, a ledger update, a batch of the retention), bounded by the work
+    /// timeout: one that does not end in time fails as a store error does.
+    pub async fn bounded<T>(&self, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
+        bounded(self.work_timeout, call).await
+    }
+
+    /// Deletes the periods past the retention, the most recent `retention` kept: each leaves the listing first,
+    /// then its rows go in batches, each its own statement, so that no transaction holds the store for long.
+    /// Rows a crash left without their period go the same way. The ids of the periods deleted.
+    pub async fn apply_retention(&self) -> Result<Vec<String>, sqlx::Error> {
+        if self.retention == 0 {
+            return Ok(Vec::new());
+        }
+        let deleted = self.bounded(self.store.forget_older_periods(self.retention)).await?;
+        // Rows a crash left behind are looked for once per process (a scan of every row), then only the rows of
+        // the periods just deleted.
+        let orphaned = match self.orphans_checked.swap(true, Ordering::Relaxed) {
+            true => deleted.clone(),
+            false => self.bounded(self.store.periods_of_orphaned_rows()).await?,
         };
-        let rows = self.with_timeout(self.store.rows_of(id)).await.map_err(ReadError::Failed)?;
-        restored_period(&stored, rows).map(Arc::new).map_err(ReadError::Failed)
+        for id in orphaned {
+            while self.bounded(self.store.delete_row_batch(&id, RETENTION_BATCH_ROWS)).await? > 0 {}
+        }
+        Ok(deleted)
     }
 
     /// A store call, bounded by the store's timeout.
@@ -171,6 +216,40 @@ impl History {
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
     }
+}
+
+/// Rows deleted per statement by the retention: small enough that SQLite's write lock is never held long.
+const RETENTION_BATCH_ROWS: usize = 10_000;
+
+/// Reads a closed period whole, within `budget`.
+async fn read_past_period(
+    store: Arc<HistoryStore>,
+    id: String,
+    budget: Duration,
+) -> Result<Arc<PricedPeriod>, ReadError> {
+    let read = async {
+        let periods = store.periods().await?;
+        let Some(stored) = periods.into_iter().find(|period| period.id == id && period.closed_ms.is_some()) else {
+            return Ok(None);
+        };
+        let rows = store.rows_of(&id).await?;
+        Ok(Some((stored, rows)))
+    };
+    match bounded(budget, read).await {
+        Ok(Some((stored, rows))) => restored_period(&stored, rows).map(Arc::new).map_err(ReadError::Failed),
+        Ok(None) => Err(ReadError::NotKept),
+        Err(error) => Err(ReadError::Failed(format!("the history store does not answer: {error}"))),
+    }
+}
+
+/// `call`, failing as a store error (a timeout) when it has not ended within `budget`.
+async fn bounded<T>(budget: Duration, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(budget, call).await.unwrap_or_else(|_| {
+        Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} ms", budget.as_millis()),
+        )))
+    })
 }
 
 /// Why a past period could not be read: not kept (an answer), or the store failed (never cached).

@@ -1,41 +1,51 @@
 //! Records each kept period in the store, in the background: on every refresh of the kept period (and on its
-//! own schedule, so that a period is recorded even when nobody is looking), it upserts the rows that changed
-//! since its last write, in one transaction. A write that fails is logged once, retried on the next tick, and
-//! never touches a page; a newer refresh supersedes a failed one, since it holds all its rows.
+//! own schedule, so that a period is recorded even when nobody is looking), it writes the fetch, only the rows
+//! that changed since its last write when the store still holds that write, in one transaction. A write that
+//! fails is logged once, retried on the next tick, and never touches a page; a newer refresh supersedes a failed
+//! one, since it holds all its rows. A period without messages is not recorded, and closes nothing.
 
 use super::archive::{message_bounds_ms, period_id, stored_rows};
 use super::schema::SchemaError;
-use super::store::{Refresh, StoredRow};
+use super::store::{Delta, Recorded, Refresh, StoredRow};
 use super::History;
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// What this recorder last wrote of the open period: each message's row, by a hash of it. After a restart it
-/// is empty, and the first refresh writes every row (an upsert: nothing is doubled).
+/// What this recorder last wrote of the open period: its version, and each message's row by a hash of it.
+/// After a restart, or once the store is found to hold another writer's fetch, it is empty, and the next write
+/// is the whole fetch.
 #[derive(Default)]
 struct Written {
     period: Option<String>,
+    version: String,
     rows: HashMap<i64, u64>,
 }
 
 impl Written {
-    /// The rows of `rows` that differ from what was written for `period`.
-    fn changed<'a>(&self, period: &str, rows: &'a [StoredRow]) -> Vec<&'a StoredRow> {
-        let same_period = self.period.as_deref() == Some(period);
-        rows.iter().filter(|row| !same_period || self.rows.get(&row.message_id) != Some(&fingerprint(row))).collect()
+    /// What `rows` change of the version written for `period`; `None` when this recorder has not written it.
+    fn delta<'a>(&'a self, period: &str, rows: &'a [StoredRow]) -> Option<Delta<'a>> {
+        if self.period.as_deref() != Some(period) {
+            return None;
+        }
+        let changed = rows.iter().filter(|row| self.rows.get(&row.message_id) != Some(&fingerprint(row))).collect();
+        let listed: HashSet<i64> = rows.iter().map(|row| row.message_id).collect();
+        let removed = self.rows.keys().copied().filter(|id| !listed.contains(id)).collect();
+        Some(Delta { base: &self.version, changed, removed })
     }
 
-    fn remember(&mut self, period: &str, rows: &[&StoredRow]) {
-        if self.period.as_deref() != Some(period) {
-            self.period = Some(period.to_owned());
-            self.rows.clear();
-        }
-        self.rows.extend(rows.iter().map(|row| (row.message_id, fingerprint(row))));
+    fn remember(&mut self, period: &str, version: &str, rows: &[StoredRow]) {
+        self.period = Some(period.to_owned());
+        self.version = version.to_owned();
+        self.rows = rows.iter().map(|row| (row.message_id, fingerprint(row))).collect();
+    }
+
+    fn forget(&mut self) {
+        *self = Written::default();
     }
 }
 
@@ -69,7 +79,6 @@ impl Health {
 
 /// Refreshes waiting to be written, one per period (a newer refresh of a period holds all of an older one's
 /// rows): written oldest period first, so an outage across a rollover loses nothing of the period before it.
-/// A period without messages is kept under "" and closes the open periods.
 #[derive(Default)]
 struct Pending {
     periods: BTreeMap<String, Arc<PricedPeriod>>,
@@ -82,7 +91,10 @@ impl Pending {
         if self.last_written.as_ref().is_some_and(|last| Arc::ptr_eq(last, &period)) {
             return;
         }
-        self.periods.insert(period_id(&period).unwrap_or_default(), period);
+        // A period without messages has nothing to record: the upstream may only have blinked.
+        if let Some(id) = period_id(&period) {
+            self.periods.insert(id, period);
+        }
     }
 }
 
@@ -107,8 +119,8 @@ pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, t
             }
         }
         if migrated {
-            if write_pending(&history, &mut pending, &mut written, &mut health, &shown).await && history.retention > 0 {
-                match history.store().keep_most_recent(history.retention).await {
+            if write_pending(&history, &mut pending, &mut written, &mut health, &shown).await {
+                match history.apply_retention().await {
                     Ok(deleted) if !deleted.is_empty() => {
                         tracing::info!(?deleted, "history retention: older periods deleted")
                     }
@@ -153,12 +165,7 @@ async fn write_pending(
 ) -> bool {
     let mut wrote = false;
     while let Some((id, period)) = pending.periods.pop_first() {
-        let outcome = if id.is_empty() {
-            history.store().close_open_periods(period.fetched_at.as_millisecond()).await
-        } else {
-            record(history, &period, written).await
-        };
-        match outcome {
+        match history.bounded(record(history, &period, written)).await {
             Ok(()) => {
                 health.succeeded(shown);
                 history.recorded();
@@ -175,29 +182,39 @@ async fn write_pending(
     wrote
 }
 
-/// Writes one refresh of `period`: only the rows that changed since this recorder's last write of it.
+/// Writes one refresh of `period`: only what changed since this recorder's last write of it, when the store
+/// still holds that write.
 async fn record(history: &History, period: &PricedPeriod, written: &mut Written) -> Result<(), sqlx::Error> {
     let (Some(id), Some((first_ms, last_ms))) = (period_id(period), message_bounds_ms(period)) else {
         return Ok(());
     };
     let rows = stored_rows(period);
-    let changed = written.changed(&id, &rows);
+    let version = period.version_tag();
     let refresh = Refresh {
         id: &id,
         first_message_ms: first_ms,
         last_message_ms: last_ms,
         seen_ms: period.fetched_at.as_millisecond(),
-        rows: &changed,
+        version: &version,
+        message_count: rows.len() as i64,
+        total_hundredths: period.total.hundredths(),
+        rows: &rows,
+        delta: written.delta(&id, &rows),
     };
     let started = std::time::Instant::now();
-    history.store().record(&refresh).await?;
-    tracing::info!(
-        period = id,
-        rows = changed.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "period recorded"
-    );
-    written.remember(&id, &changed);
+    let recorded = history.store().record(&refresh).await?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match recorded {
+        Recorded::Rows(rows_written) => {
+            tracing::info!(period = id, version, rows = rows_written, elapsed_ms, "period recorded");
+            written.remember(&id, &version, &rows);
+        }
+        Recorded::Sighting => written.remember(&id, &version, &rows),
+        Recorded::Stale => {
+            tracing::info!(period = id, version, "a newer fetch of the period is recorded already");
+            written.forget();
+        }
+    }
     Ok(())
 }
 
@@ -252,18 +269,21 @@ mod tests {
         pending.add(may);
         assert!(pending.periods.is_empty(), "the refresh just written is not written again");
         pending.add(Arc::new(PricedPeriod::from_rows(Vec::new())));
-        assert_eq!(pending.periods.keys().collect::<Vec<_>>(), [""], "an empty period closes the open ones");
+        assert!(pending.periods.is_empty(), "an empty answer is nothing to record, and closes nothing");
     }
 
     #[test]
-    fn only_rows_that_changed_since_the_last_write_are_written_again() {
+    fn only_what_changed_since_the_last_write_is_written_again() {
         let mut written = Written::default();
-        let first = vec![row(1, 100), row(2, 200)];
-        assert_eq!(written.changed("2024-04-29", &first).len(), 2, "nothing written yet");
-        written.remember("2024-04-29", &written.changed("2024-04-29", &first));
+        let first = vec![row(1, 100), row(2, 200), row(4, 400)];
+        assert!(written.delta("2024-04-29", &first).is_none(), "nothing written yet: the whole fetch");
+        written.remember("2024-04-29", "v1", &first);
         let second = vec![row(1, 100), row(2, 250), row(3, 300)];
-        let changed: Vec<i64> = written.changed("2024-04-29", &second).iter().map(|row| row.message_id).collect();
-        assert_eq!(changed, [2, 3], "a changed price and a new message");
-        assert_eq!(written.changed("2024-05-29", &second).len(), 3, "another period: everything");
+        let delta = written.delta("2024-04-29", &second).unwrap();
+        let changed: Vec<i64> = delta.changed.iter().map(|row| row.message_id).collect();
+        assert_eq!((delta.base, changed, delta.removed), ("v1", vec![2, 3], vec![4]), "changed, new, and gone");
+        assert!(written.delta("2024-05-29", &second).is_none(), "another period: the whole fetch");
+        written.forget();
+        assert!(written.delta("2024-04-29", &second).is_none(), "forgotten: the whole fetch");
     }
 }

@@ -1,21 +1,28 @@
 //! The history store's one adapter, for both engines: SQLite (a file, the default) and PostgreSQL (what
-//! several replicas share), through sqlx's Any driver with runtime queries and bound parameters. Every write of
-//! a refresh is one transaction; rows are upserted, so a period recorded twice — by two replicas, or again
-//! after a restart — is one period with one row per message.
+//! several replicas share), through sqlx's Any driver with runtime queries and bound parameters.
+//!
+//! A period holds exactly the newest fetch of it the store was given: each write is one transaction that
+//! carries its fetch time and version, is dropped when the store already holds a newer fetch, and otherwise
+//! leaves the period's rows those of its fetch (rows the upstream stopped listing go). A period is closed only on
+//! evidence newer than its own last sighting (a later fetch of another period), and a later sighting of it
+//! reopens it; an empty answer closes nothing. Written twice — by two replicas, or again after a restart — a
+//! fetch is one period with one row per message.
 
-use super::schema::{migrate, SchemaError};
+use super::schema::{begin_writing, migrate, SchemaError};
 use crate::server::upstream::urls::redacted;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::{Executor, Row};
 use std::time::Duration;
 
-/// Rows per INSERT (8 parameters each, well under both engines' limits on parameters per statement). Measured
+/// Rows per INSERT (9 parameters each, well under both engines' limits on parameters per statement). Measured
 /// on 100 000 rows (`bench/RESULTS.md`): SQLite through sqlx binds a large statement's parameters slowly (500
 /// rows a statement took 4.2 s, 100 rows 1.2 s, 50 rows 0.85 s), PostgreSQL prefers fewer round trips (0.63 s at
 /// 500, 0.76 s at 100).
 const SQLITE_ROWS_PER_STATEMENT: usize = 50;
 const POSTGRES_ROWS_PER_STATEMENT: usize = 500;
+/// Message ids per DELETE of the rows a fetch no longer lists.
+const DELETED_IDS_PER_STATEMENT: usize = 500;
 
 /// A period as the store keeps it (instants in milliseconds since the epoch, credits in hundredths).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,17 +55,43 @@ pub struct StoredRow {
     pub basis: String,
 }
 
-/// What one refresh records: the period's bounds, when it was seen, and the rows that changed.
+/// One fetch of a period, to record: its bounds, when it was fetched, its version, its count and total, every
+/// row, and what changed since the version this recorder last wrote, when it knows that.
 pub struct Refresh<'a> {
     pub id: &'a str,
     pub first_message_ms: i64,
     pub last_message_ms: i64,
     pub seen_ms: i64,
-    pub rows: &'a [&'a StoredRow],
+    pub version: &'a str,
+    pub message_count: i64,
+    pub total_hundredths: i64,
+    pub rows: &'a [StoredRow],
+    pub delta: Option<Delta<'a>>,
+}
+
+/// The rows of a fetch that differ from the version `base`: written alone while the store still holds `base`.
+pub struct Delta<'a> {
+    pub base: &'a str,
+    pub changed: Vec<&'a StoredRow>,
+    pub removed: Vec<i64>,
+}
+
+/// What a write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The period now holds this fetch; this many rows were written or deleted.
+    Rows(usize),
+    /// The store held this version already: the sighting only.
+    Sighting,
+    /// The store holds a newer fetch of the period: nothing written.
+    Stale,
 }
 
 pub struct HistoryStore {
     pool: AnyPool,
+    sqlite: bool,
+    /// The upstream whose periods this store reads and writes: every row is keyed by it.
+    upstream: String,
     rows_per_statement: usize,
     /// The database URL without credentials, for the logs.
     shown: String,
@@ -66,8 +99,9 @@ pub struct HistoryStore {
 
 impl HistoryStore {
     /// A pool that connects on first use (and again after an outage), each connection waiting at most
-    /// `timeout`: the store being down never holds a page up. A SQLite file's folder is created.
-    pub fn open(url: &str, timeout: Duration) -> Result<Self, String> {
+    /// `timeout`: the store being down never holds a page up. A SQLite file's folder is created. `upstream`:
+    /// the identity of the upstream whose periods it keeps (`Config::upstream_identity`).
+    pub fn open(url: &str, upstream: &str, timeout: Duration) -> Result<Self, String> {
         sqlx::any::install_default_drivers();
         let (url, sqlite) = prepared_url(url)?;
         let pool = AnyPoolOptions::new()
@@ -86,11 +120,16 @@ impl HistoryStore {
             .connect_lazy(&url)
             .map_err(|error| format!("not a database URL: {error}"))?;
         let rows_per_statement = if sqlite { SQLITE_ROWS_PER_STATEMENT } else { POSTGRES_ROWS_PER_STATEMENT };
-        Ok(HistoryStore { pool, rows_per_statement, shown: shown_url(&url) })
+        Ok(HistoryStore { pool, sqlite, upstream: upstream.to_owned(), rows_per_statement, shown: shown_url(&url) })
     }
 
     pub(super) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The upstream this store keeps the periods of.
+    pub(super) fn upstream(&self) -> &str {
+        &self.upstream
     }
 
     /// The URL without credentials.
@@ -99,37 +138,96 @@ impl HistoryStore {
     }
 
     pub async fn migrate(&self) -> Result<(), SchemaError> {
-        migrate(&self.pool).await
+        migrate(&self.pool, self.sqlite).await
     }
 
-    /// Records one refresh of the period `refresh.id` in one transaction: the period (created, or its bounds
-    /// and last sighting brought forward), the changed rows (upserted), its count and total from the rows it
-    /// holds; and closes every older period still open, since the upstream has moved on from it.
-    pub async fn record(&self, refresh: &Refresh<'_>) -> Result<(), sqlx::Error> {
-        let mut transaction = self.pool.begin().await?;
+    /// Records one fetch of the period `refresh.id`, in one transaction (see the module comment).
+    pub async fn record(&self, refresh: &Refresh<'_>) -> Result<Recorded, sqlx::Error> {
+        let mut transaction = begin_writing(&self.pool, self.sqlite).await?;
+        // The period's row, created empty (never written: -1) when new; PostgreSQL then locks it (SQLite's write
+        // lock is the transaction's already), so that what is read next cannot change before this commits.
         sqlx::query(
-            "INSERT INTO periods (id, first_message_ms, last_message_ms, first_seen_ms, last_seen_ms, closed_ms, \
-             message_count, total_hundredths) VALUES ($1, $2, $3, $4, $4, NULL, 0, 0) \
-             ON CONFLICT (id) DO UPDATE SET \
-             first_message_ms = CASE WHEN excluded.first_message_ms < periods.first_message_ms \
-                 THEN excluded.first_message_ms ELSE periods.first_message_ms END, \
-             last_message_ms = CASE WHEN excluded.last_message_ms > periods.last_message_ms \
-                 THEN excluded.last_message_ms ELSE periods.last_message_ms END, \
-             last_seen_ms = CASE WHEN excluded.last_seen_ms > periods.last_seen_ms \
-                 THEN excluded.last_seen_ms ELSE periods.last_seen_ms END",
+            "INSERT INTO credit_dashboard_periods (upstream, id, first_message_ms, last_message_ms, first_seen_ms, \
+             last_seen_ms, closed_ms, message_count, total_hundredths, version) \
+             VALUES ($1, $2, $3, $4, $5, -1, NULL, 0, 0, '') ON CONFLICT (upstream, id) DO NOTHING",
         )
+        .bind(self.upstream.as_str())
         .bind(refresh.id)
         .bind(refresh.first_message_ms)
         .bind(refresh.last_message_ms)
         .bind(refresh.seen_ms)
         .execute(&mut *transaction)
         .await?;
-        for chunk in refresh.rows.chunks(self.rows_per_statement) {
+        let lock = if self.sqlite { "" } else { " FOR UPDATE" };
+        let sql =
+            format!("SELECT version, last_seen_ms FROM credit_dashboard_periods WHERE upstream = $1 AND id = $2{lock}");
+        let stored =
+            sqlx::query(&sql).bind(self.upstream.as_str()).bind(refresh.id).fetch_one(&mut *transaction).await?;
+        let (stored_version, stored_seen): (String, i64) = (stored.try_get(0)?, stored.try_get(1)?);
+        if stored_seen > refresh.seen_ms || (stored_seen == refresh.seen_ms && stored_version == refresh.version) {
+            transaction.rollback().await?;
+            return Ok(Recorded::Stale);
+        }
+        let recorded = if stored_version == refresh.version {
+            Recorded::Sighting
+        } else if let Some(delta) = refresh.delta.as_ref().filter(|delta| delta.base == stored_version) {
+            self.upsert_rows(&mut transaction, refresh.id, &delta.changed).await?;
+            self.delete_rows(&mut transaction, refresh.id, &delta.removed).await?;
+            Recorded::Rows(delta.changed.len() + delta.removed.len())
+        } else {
+            // The store holds another writer's version (or none): the fetch replaces it whole.
+            sqlx::query("DELETE FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2")
+                .bind(self.upstream.as_str())
+                .bind(refresh.id)
+                .execute(&mut *transaction)
+                .await?;
+            let all: Vec<&StoredRow> = refresh.rows.iter().collect();
+            self.upsert_rows(&mut transaction, refresh.id, &all).await?;
+            Recorded::Rows(all.len())
+        };
+        // A sighting newer than the evidence that closed the period reopens it.
+        sqlx::query(
+            "UPDATE credit_dashboard_periods SET first_message_ms = $3, last_message_ms = $4, last_seen_ms = $5, \
+             version = $6, message_count = $7, total_hundredths = $8, \
+             closed_ms = CASE WHEN closed_ms < $5 THEN NULL ELSE closed_ms END WHERE upstream = $1 AND id = $2",
+        )
+        .bind(self.upstream.as_str())
+        .bind(refresh.id)
+        .bind(refresh.first_message_ms)
+        .bind(refresh.last_message_ms)
+        .bind(refresh.seen_ms)
+        .bind(refresh.version)
+        .bind(refresh.message_count)
+        .bind(refresh.total_hundredths)
+        .execute(&mut *transaction)
+        .await?;
+        // The upstream has moved on from every other open period last seen before this fetch.
+        sqlx::query(
+            "UPDATE credit_dashboard_periods SET closed_ms = $3 \
+             WHERE upstream = $1 AND id <> $2 AND closed_ms IS NULL AND last_seen_ms < $3",
+        )
+        .bind(self.upstream.as_str())
+        .bind(refresh.id)
+        .bind(refresh.seen_ms)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn upsert_rows(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+        rows: &[&StoredRow],
+    ) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(self.rows_per_statement) {
             let sql = upsert_rows_sql(chunk.len());
             let mut query = sqlx::query(&sql);
             for row in chunk {
                 query = query
-                    .bind(refresh.id)
+                    .bind(self.upstream.as_str())
+                    .bind(id)
                     .bind(row.message_id)
                     .bind(row.position)
                     .bind(row.timestamp.as_str())
@@ -138,44 +236,39 @@ impl HistoryStore {
                     .bind(row.credits_hundredths)
                     .bind(row.basis.as_str());
             }
-            query.execute(&mut *transaction).await?;
+            query.execute(&mut **transaction).await?;
         }
-        if !refresh.rows.is_empty() {
-            sqlx::query(
-                "UPDATE periods SET \
-                 message_count = (SELECT COUNT(*) FROM period_rows WHERE period_id = $1), \
-                 total_hundredths = (SELECT CAST(COALESCE(SUM(credits_hundredths), 0) AS BIGINT) \
-                     FROM period_rows WHERE period_id = $1) \
-                 WHERE id = $1",
-            )
-            .bind(refresh.id)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        sqlx::query("UPDATE periods SET closed_ms = $2 WHERE id < $1 AND closed_ms IS NULL")
-            .bind(refresh.id)
-            .bind(refresh.seen_ms)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await
-    }
-
-    /// Closes every open period: the upstream's current period has no messages yet, so it has moved on from
-    /// them.
-    pub async fn close_open_periods(&self, seen_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE periods SET closed_ms = $1 WHERE closed_ms IS NULL")
-            .bind(seen_ms)
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 
-    /// Every period, the most recent first.
+    async fn delete_rows(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+        message_ids: &[i64],
+    ) -> Result<(), sqlx::Error> {
+        for chunk in message_ids.chunks(DELETED_IDS_PER_STATEMENT) {
+            let placeholders: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "DELETE FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2 AND message_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(self.upstream.as_str()).bind(id);
+            for message_id in chunk {
+                query = query.bind(*message_id);
+            }
+            query.execute(&mut **transaction).await?;
+        }
+        Ok(())
+    }
+
+    /// Every period of this upstream, the most recent first.
     pub async fn periods(&self) -> Result<Vec<StoredPeriod>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, first_message_ms, last_message_ms, first_seen_ms, last_seen_ms, closed_ms, message_count, \
-             total_hundredths FROM periods ORDER BY id DESC",
+             total_hundredths FROM credit_dashboard_periods WHERE upstream = $1 AND last_seen_ms >= 0 ORDER BY id DESC",
         )
+        .bind(self.upstream.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -198,8 +291,9 @@ impl HistoryStore {
     pub async fn rows_of(&self, id: &str) -> Result<Vec<StoredRow>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT message_id, position, timestamp, report_id, report_name, credits_hundredths, basis \
-             FROM period_rows WHERE period_id = $1 ORDER BY position, message_id",
+             FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2 ORDER BY position, message_id",
         )
+        .bind(self.upstream.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -218,31 +312,52 @@ impl HistoryStore {
             .collect()
     }
 
-    /// Deletes every period but the `keep` most recent, with their rows; returns the ids deleted.
-    pub async fn keep_most_recent(&self, keep: usize) -> Result<Vec<String>, sqlx::Error> {
-        let ids: Vec<String> = sqlx::query("SELECT id FROM periods ORDER BY id DESC")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        let older = ids.into_iter().skip(keep).collect::<Vec<_>>();
-        if older.is_empty() {
-            return Ok(older);
-        }
-        let mut transaction = self.pool.begin().await?;
+    /// Deletes every period but the `keep` most recent from the listing (their rows stay until
+    /// `delete_row_batch` takes them); returns the ids deleted.
+    pub async fn forget_older_periods(&self, keep: usize) -> Result<Vec<String>, sqlx::Error> {
+        let older: Vec<String> = self.periods().await?.into_iter().skip(keep).map(|period| period.id).collect();
         for id in &older {
-            sqlx::query("DELETE FROM period_rows WHERE period_id = $1").bind(id).execute(&mut *transaction).await?;
-            sqlx::query("DELETE FROM periods WHERE id = $1").bind(id).execute(&mut *transaction).await?;
+            sqlx::query("DELETE FROM credit_dashboard_periods WHERE upstream = $1 AND id = $2")
+                .bind(self.upstream.as_str())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         }
-        transaction.commit().await?;
         Ok(older)
+    }
+
+    /// The periods whose rows are still there though the period is not (deleted by the retention).
+    pub async fn periods_of_orphaned_rows(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query(
+            "SELECT DISTINCT period_id FROM credit_dashboard_period_rows WHERE upstream = $1 \
+             AND period_id NOT IN (SELECT id FROM credit_dashboard_periods WHERE upstream = $1)",
+        )
+        .bind(self.upstream.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
+    }
+
+    /// Deletes at most `batch` rows of the period `id`, in one statement of its own; how many it deleted.
+    pub async fn delete_row_batch(&self, id: &str, batch: usize) -> Result<u64, sqlx::Error> {
+        let deleted = sqlx::query(
+            "DELETE FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2 AND message_id IN \
+             (SELECT message_id FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2 LIMIT $3)",
+        )
+        .bind(self.upstream.as_str())
+        .bind(id)
+        .bind(batch as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
     }
 }
 
-/// `INSERT … VALUES ($1, …, $8), ($9, …) ON CONFLICT … DO UPDATE` for `rows` rows.
+/// `INSERT … VALUES ($1, …, $9), ($10, …) ON CONFLICT … DO UPDATE` for `rows` rows.
 fn upsert_rows_sql(rows: usize) -> String {
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 9;
     let values: Vec<String> = (0..rows)
         .map(|row| {
             let parameters: Vec<String> = (1..=COLUMNS).map(|column| format!("${}", row * COLUMNS + column)).collect();
@@ -250,9 +365,9 @@ fn upsert_rows_sql(rows: usize) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO period_rows (period_id, message_id, position, timestamp, report_id, report_name, \
-         credits_hundredths, basis) VALUES {} ON CONFLICT (period_id, message_id) DO UPDATE SET \
-         position = excluded.position, timestamp = excluded.timestamp, report_id = excluded.report_id, \
+        "INSERT INTO credit_dashboard_period_rows (upstream, period_id, message_id, position, timestamp, report_id, \
+         report_name, credits_hundredths, basis) VALUES {} ON CONFLICT (upstream, period_id, message_id) DO UPDATE \
+         SET position = excluded.position, timestamp = excluded.timestamp, report_id = excluded.report_id, \
          report_name = excluded.report_name, credits_hundredths = excluded.credits_hundredths, \
          basis = excluded.basis",
         values.join(", ")
@@ -294,8 +409,9 @@ mod tests {
     #[test]
     fn rows_are_upserted_with_numbered_parameters() {
         let sql = upsert_rows_sql(2);
-        assert!(sql
-            .contains("VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT"));
+        assert!(sql.contains(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT"
+        ));
     }
 
     #[test]

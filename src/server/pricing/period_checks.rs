@@ -1,10 +1,11 @@
 //! What makes a set of messages a billing period this server can price and show, and the errors when it is
-//! not: every timestamp readable, no two more than `LONGEST_PERIOD_DAYS` apart, and sums that fit the money
-//! type. Checked once, when a period is priced, so that the views built from it can rely on it.
+//! not: each message listed once, every timestamp readable, no two more than `LONGEST_PERIOD_DAYS` apart, and
+//! sums that fit the money type. Checked once, when a period is priced, so that the views built from it can rely on it.
 
 use crate::server::error::UsageError;
 use crate::server::upstream::wire::Message;
 use jiff::Timestamp;
+use std::collections::HashSet;
 
 /// No billing period spans more than a year; timestamps further apart are not a billing period.
 pub const LONGEST_PERIOD_DAYS: i64 = 366;
@@ -14,9 +15,12 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 
-/// The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing one, and timestamps
-/// no billing period can span would make a chart of millions of days.
+/// The messages' times, once the messages are known to be a period: each id once, each time readable and
+/// within a period's span. The dashboard buckets by day, so a timestamp it cannot read is as bad as a missing
+/// one, and timestamps no billing period can span would make a chart of millions of days.
 pub fn parse_times(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
+    check_unique_ids(messages.iter().map(|message| message.id))
+        .map_err(|cause| UsageError::UpstreamMalformed { resource: "messages".into(), cause })?;
     let times = messages
         .iter()
         .map(|message| {
@@ -28,6 +32,16 @@ pub fn parse_times(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
         .collect::<Result<Vec<_>, _>>()?;
     check_span(&times)?;
     Ok(times)
+}
+
+/// A message is billed once: a period listing one id twice has no one total (which of the two is billed?),
+/// and the history store keys its rows by the id. The error names the first id seen twice.
+pub fn check_unique_ids(ids: impl IntoIterator<Item = i64>) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    match ids.into_iter().find(|id| !seen.insert(*id)) {
+        Some(id) => Err(format!("message {id} is listed more than once")),
+        None => Ok(()),
+    }
 }
 
 /// Refuses timestamps that no billing period can span, before anything is bucketed or drawn.
@@ -73,6 +87,22 @@ mod tests {
         assert!(matches!(parse_times(&[message("last tuesday")]), Err(UsageError::UpstreamMalformed { .. })));
         assert!(matches!(parse_times(&[message("2024-13-01T00:00:00Z")]), Err(UsageError::UpstreamMalformed { .. })));
         assert_eq!(parse_times(&[message("2024-04-29T02:08:29.375Z")]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_message_listed_twice_is_refused_by_its_id() {
+        let mut twice = vec![message("2024-04-29T00:00:00Z"), message("2024-04-29T00:00:01Z")];
+        twice[0].id = 7;
+        twice[1].id = 7;
+        match parse_times(&twice) {
+            Err(UsageError::UpstreamMalformed { resource, cause }) => {
+                assert_eq!((resource.as_str(), cause.as_str()), ("messages", "message 7 is listed more than once"))
+            }
+            other => panic!("{other:?}"),
+        }
+        twice[1].id = 8;
+        assert_eq!(parse_times(&twice).unwrap().len(), 2);
+        assert_eq!(check_unique_ids([1, 2, 3, 2, 1]), Err("message 2 is listed more than once".into()));
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, Strin
     if value.rows.len() != value.bases.len() {
         return Err(format!("{} rows but {} prices", value.rows.len(), value.bases.len()));
     }
+    super::period_checks::check_unique_ids(value.rows.iter().map(|row| row.message_id))?;
     let times = value
         .rows
         .iter()

@@ -5,10 +5,10 @@ use super::overview::Forecast;
 use super::period_views::PeriodViews;
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
-use crate::server::billing::alerts::PROJECTED_OVERRUN;
+use crate::server::billing::cycle::CyclePeriod;
 use crate::server::billing::projection::{RunOut, MEANINGFUL_FULL_DAYS};
 use crate::server::billing::{Bounded, BudgetSettings};
-use crate::server::history::alert_ledger::{AlertRecord, DELIVERED};
+use crate::server::history::alert_ledger::{AlertKind, AlertRecord, AlertState};
 use crate::view::{AlertLine, BudgetView};
 use jiff::Timestamp;
 
@@ -77,7 +77,8 @@ pub fn forecast(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, pas
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let period_days = i64::from(zone.date_of(start).until(last_day).ok()?.get_days()) + 1;
+    // The cycle's own days (30 for a 30-day cycle), not the dates the viewer's zone happens to cut it into.
+    let period_days = settings.cycle.as_ref()?.days_in(&CyclePeriod { start, end });
     let allowance = settings
         .budget
         .map(|budget| Credits::from_hundredths((2 * budget.hundredths() + period_days) / (2 * period_days)));
@@ -101,13 +102,10 @@ pub fn alert_lines(alerts: &[AlertRecord]) -> Vec<AlertLine> {
     alerts
         .iter()
         .map(|alert| {
-            let what = match alert.kind.as_str() {
-                PROJECTED_OVERRUN => "The budget projected to be exceeded".to_owned(),
-                _ => format!(
-                    "{}.{} % of the budget reached",
-                    alert.threshold_permille / 10,
-                    alert.threshold_permille % 10
-                ),
+            let permille = alert.key.threshold_permille;
+            let what = match alert.key.kind {
+                AlertKind::ProjectedOverrun => "The budget projected to be exceeded".to_owned(),
+                AlertKind::Threshold => format!("{}.{} % of the budget reached", permille / 10, permille % 10),
             };
             let attempts = format!("{} attempt{}", alert.attempts, if alert.attempts == 1 { "" } else { "s" });
             let when = |ms: Option<i64>| {
@@ -115,12 +113,13 @@ pub fn alert_lines(alerts: &[AlertRecord]) -> Vec<AlertLine> {
                     .map(|time| format!("{} UTC", utc.format_minute(time)))
                     .unwrap_or_default()
             };
-            let detail = match (alert.state.as_str(), &alert.last_error) {
-                (DELIVERED, _) => format!("{}, {attempts}", when(alert.delivered_ms)),
-                (_, Some(error)) => format!("{error}, {attempts}; retried at the next check"),
+            let detail = match (alert.state, &alert.last_error) {
+                (AlertState::Delivered, _) => format!("{}, {attempts}", when(alert.delivered_ms)),
+                (AlertState::Failed, Some(error)) => format!("{error}, {attempts}; not retried"),
+                (_, Some(error)) => format!("{error}, {attempts}; retried with backoff"),
                 _ => attempts,
             };
-            AlertLine { what, state: alert.state.clone(), detail }
+            AlertLine { what, state: alert.state.as_str().to_owned(), detail }
         })
         .collect()
 }

@@ -5,6 +5,7 @@ pub mod history_schema;
 pub mod postgres;
 pub mod redis;
 pub mod replica;
+pub mod store_semantics;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -49,6 +50,18 @@ pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut c
         assert!(std::time::Instant::now() < deadline, "still not true after 20 s: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// `/usage` as soon as it contains `needle` (the kept period refreshes on its own schedule).
+pub async fn usage_once_it_contains(app: &Router, needle: &str) -> String {
+    for _ in 0..400 {
+        let (_, usage) = get(app, "/usage").await;
+        if usage.contains(needle) {
+            return usage;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("/usage never contained {needle}");
 }
 
 pub async fn get(app: &Router, uri: &str) -> (StatusCode, String) {

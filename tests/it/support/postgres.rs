@@ -53,8 +53,27 @@ impl Postgres {
         self.url(name)
     }
 
+    /// Freezes the server (SIGSTOP to its postmaster and every backend): connections stay open, nothing answers.
+    pub fn hang(&self) {
+        self.signal_all("-STOP");
+    }
+
+    /// Lets a frozen server go on.
+    pub fn wake(&self) {
+        self.signal_all("-CONT");
+    }
+
+    fn signal_all(&self, signal: &str) {
+        if let Some(server) = &self.server {
+            let postmaster = server.id().to_string();
+            let _ = Command::new("pkill").args([signal, "-P", &postmaster]).status();
+            let _ = Command::new("kill").args([signal, &postmaster]).status();
+        }
+    }
+
     /// Stops the server (fast shutdown: clients are disconnected), keeping its data.
     pub fn stop(&mut self) {
+        self.wake();
         if let Some(mut server) = self.server.take() {
             let _ = Command::new("kill").args(["-INT", &server.id().to_string()]).status();
             let deadline = Instant::now() + Duration::from_secs(20);
