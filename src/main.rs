@@ -36,6 +36,8 @@ async fn main() -> std::process::ExitCode {
     leptos_options.site_addr = config.site_addr;
     credit_dashboard::server::http::assets::detect_hashed_names(&mut leptos_options);
 
+    // The address is taken at once (an error says so before anything else starts); nothing is served from it
+    // before the state is ready, the shared cache's first probe included: a client's connection waits.
     let listener = match tokio::net::TcpListener::bind(config.site_addr).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -44,13 +46,26 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let upstream = config.upstream_urls().redacted_base();
+    // The recorder first: what the state reports while it starts (the shared cache's first probe) is kept.
+    let metrics_addr = config.metrics_addr.parse::<std::net::SocketAddr>().ok();
+    let metrics_handle = metrics_addr.map(|_| metrics::install());
     let state = match AppState::try_new(leptos_options, &config) {
         Ok(state) => state,
         Err(error) => {
-            tracing::error!(%error, "cannot open the history store");
+            // The error names its key (database_url, shared_cache_url, …).
+            tracing::error!(%error, "cannot start");
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Some(shared) = state.periods.shared() {
+        // The first requests of a fleet started together share their computation only if each replica knows
+        // Redis answers: wait for its first probe before serving (bounded; then degraded, as when Redis is
+        // down).
+        if let Err(error) = shared.first_probe().await {
+            tracing::error!(%error, "cannot start");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     if let Some(history) = &state.history {
         // A database a newer binary migrated stops the server; one that does not answer yet does not (the
         // current period needs none, and recording starts when it answers).
@@ -66,8 +81,8 @@ async fn main() -> std::process::ExitCode {
             Err(_) => tracing::warn!(database, "history store did not answer; recording when it answers"),
         }
     }
-    if let Ok(addr) = config.metrics_addr.parse::<std::net::SocketAddr>() {
-        let metrics = credit_dashboard::server::http::metrics::router(state.clone(), metrics::install());
+    if let (Some(addr), Some(handle)) = (metrics_addr, metrics_handle) {
+        let metrics = credit_dashboard::server::http::metrics::router(state.clone(), handle);
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 tracing::info!(%addr, "serving metrics at /metrics");
@@ -80,6 +95,7 @@ async fn main() -> std::process::ExitCode {
         }
     }
     let periods = state.periods.clone();
+    let periods_at_exit = state.periods.clone();
     let router = build_router(state);
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
     // Ctrl-C, or SIGTERM from an orchestrator: stop accepting, let the requests in flight finish, exit 0.
@@ -97,9 +113,11 @@ async fn main() -> std::process::ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
         // Another replica computes the period at once, rather than waiting for this one's lease to end.
-        periods.release_lease().await;
+        periods.release_leases().await;
     };
-    serve(listener, router, config.header_read_timeout(), shutdown).await;
+    serve(listener, router, config.header_read_timeout(), config.shutdown_grace(), shutdown).await;
+    // A lease a computation took just before the signal, if it is still held.
+    periods_at_exit.release_leases().await;
     std::process::ExitCode::SUCCESS
 }
 

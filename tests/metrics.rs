@@ -37,6 +37,20 @@ async fn the_metrics_parse_and_count_requests_upstream_calls_caches_and_the_peri
     for uri in ["/usage", "/usage", "/", "/../../etc/passwd?secret=1", "/usage/summary"] {
         get(&app, uri).await;
     }
+    // A client that hangs up while its request waits on a slow upstream: the server drops the request's future.
+    let slow = MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/messages/current-period"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&slow)
+        .await;
+    let slow_app = support::app(&test_config(&slow));
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        slow_app.oneshot(Request::get("/usage").body(Body::empty()).unwrap()),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the request was still waiting on the upstream");
+    let version = state.periods.latest().expect("the kept period").version;
     let metrics_router = metrics::router(state, handle);
     let response = metrics_router.oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -69,12 +83,18 @@ async fn the_metrics_parse_and_count_requests_upstream_calls_caches_and_the_peri
         value(&scrape, "upstream_requests_total", &[("endpoint", "reports"), ("outcome", "success")]),
         Some(1.0)
     );
-    assert_eq!(value(&scrape, "cache_lookups_total", &[("cache", "kept_period"), ("result", "miss")]), Some(1.0));
+    // One miss each: the app's first request, and the one given up on the slow upstream.
+    assert_eq!(value(&scrape, "cache_lookups_total", &[("cache", "kept_period"), ("result", "miss")]), Some(2.0));
     assert!(value(&scrape, "cache_lookups_total", &[("cache", "kept_period"), ("result", "hit")]).unwrap() >= 3.0);
     assert_eq!(value(&scrape, "period_messages", &[]), Some(1.0));
     assert_eq!(value(&scrape, "period_credits", &[]), Some(12.5));
     let age = value(&scrape, "kept_period_age_seconds", &[]).unwrap();
     assert!((0.0..60.0).contains(&age), "{age}");
-    assert!(value(&scrape, "kept_period_version", &[]).unwrap() >= 1.0);
-    assert_eq!(value(&scrape, "http_requests_in_flight", &[]), Some(0.0));
+    assert_eq!(value(&scrape, "kept_period_version", &[]), Some(version as f64));
+    assert_eq!(value(&scrape, "http_requests_in_flight", &[]), Some(0.0), "the request given up is not in flight");
+    assert_eq!(
+        value(&scrape, "http_requests_total", &[("route", "/usage"), ("status", "cancelled")]),
+        Some(1.0),
+        "the request given up is counted as cancelled"
+    );
 }

@@ -8,6 +8,7 @@ use super::upstream::urls::UpstreamUrls;
 use crate::money::Credits;
 use crate::server::billing::cycle::BillingCycle;
 use crate::server::billing::webhook_signature::WebhookSecrets;
+use crate::server::shared_cache::seal::SealingKeys;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,6 +22,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/history.sqlite3";
 
 /// A page of the table is one response; more rows than this would undo the point of paging.
 pub const LARGEST_PAGE_SIZE: usize = 1_000;
+
+/// A day: a priced period kept longer than that is no longer "current".
+const LONGEST_KEPT_PERIOD_MS: u64 = 86_400_000;
+/// A year, for an answer about a report.
+const LONGEST_REPORT_TTL_SECS: u64 = 31_536_000;
+/// Redis' own limit on a value (proto-max-bulk-len).
+const LARGEST_SHARED_VALUE: usize = 512 * 1024 * 1024;
 
 /// Every key, once: its name is the TOML key, its type says how the environment's text is read, and
 /// `Default` gives its default. The README's configuration table describes each.
@@ -85,6 +93,11 @@ pub struct Config {
     pub shared_cache_timeout_ms: u64,
     /// A shared value larger than this is neither written nor read.
     pub shared_cache_max_value_bytes: usize,
+    /// Separates the keys of deployments that share one Redis (staging beside production); empty: none.
+    pub shared_cache_namespace: String,
+    /// Keys that authenticate every shared value (HMAC-SHA256), separated by spaces: the first signs, all are
+    /// accepted (a rotation). Recommended wherever Redis is reachable by more than these replicas.
+    pub shared_cache_secret: String,
 }
 
 impl Default for Config {
@@ -127,6 +140,8 @@ impl Default for Config {
             shared_cache_url: String::new(),
             shared_cache_timeout_ms: 250,
             shared_cache_max_value_bytes: 128 * 1024 * 1024,
+            shared_cache_namespace: String::new(),
+            shared_cache_secret: String::new(),
         }
     }
 }
@@ -154,7 +169,8 @@ pub enum ConfigError {
 }
 
 /// Keys whose values may hold credentials: a message names them, never shows them.
-const SECRET_KEYS: [&str; 4] = ["alert_webhook_secret", "alert_webhook_url", "database_url", "shared_cache_url"];
+const SECRET_KEYS: [&str; 5] =
+    ["alert_webhook_secret", "alert_webhook_url", "database_url", "shared_cache_secret", "shared_cache_url"];
 
 /// A value as an error message shows it.
 fn shown_value(key: &str, value: String) -> String {
@@ -292,6 +308,21 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err((key, None));
         }
+        // Lifetimes past these are mistakes (a unit read wrong), and the caches refuse some of them outright.
+        let at_most = [
+            ("kept_period_ttl_ms", self.kept_period_ttl_ms as u128, LONGEST_KEPT_PERIOD_MS as u128),
+            ("report_cache_ttl_secs", self.report_cache_ttl_secs as u128, LONGEST_REPORT_TTL_SECS as u128),
+            ("report_not_found_ttl_secs", self.report_not_found_ttl_secs as u128, LONGEST_REPORT_TTL_SECS as u128),
+            ("shared_cache_max_value_bytes", self.shared_cache_max_value_bytes as u128, LARGEST_SHARED_VALUE as u128),
+        ];
+        if let Some((key, _, _)) = at_most.iter().find(|(_, value, bound)| value > bound) {
+            return Err((key, None));
+        }
+        if !self.shared_cache_namespace.bytes().all(|byte| matches!(byte, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+            || self.shared_cache_namespace.len() > 32
+        {
+            return Err(("shared_cache_namespace", None));
+        }
         if self.table_page_size > LARGEST_PAGE_SIZE {
             return Err(("table_page_size", None));
         }
@@ -336,6 +367,9 @@ impl Config {
         }
         if !self.shared_cache_url.is_empty() {
             check_shared_cache_url(&self.shared_cache_url).map_err(|reason| ("shared_cache_url", Some(reason)))?;
+        }
+        if !self.shared_cache_secret.trim().is_empty() {
+            SealingKeys::parse(&self.shared_cache_secret).map_err(|reason| ("shared_cache_secret", Some(reason)))?;
         }
         for origin in &self.cors_allowed_origins {
             check_origin(origin).map_err(|reason| ("cors_allowed_origins", Some(format!("`{origin}`: {reason}"))))?;
@@ -391,6 +425,12 @@ impl Config {
             "json" => LogFormat::Json,
             _ => LogFormat::Text,
         }
+    }
+
+    /// How long the requests in flight get to finish at shutdown: the deadline of one request, and two seconds
+    /// to write its answer. An orchestrator must wait longer before it kills the process.
+    pub fn shutdown_grace(&self) -> Duration {
+        self.usage_deadline() + Duration::from_secs(2)
     }
 
     pub fn history_timeout(&self) -> Duration {
@@ -546,12 +586,14 @@ fn accepted(key: &str) -> &'static str {
             "a whole number of milliseconds, at least 1"
         }
         "upstream_retry_base_ms" => "a whole number of milliseconds, 0 or more",
-        "kept_period_ttl_ms" => "a whole number of milliseconds, 0 or more (0 keeps nothing)",
+        "kept_period_ttl_ms" => "a whole number of milliseconds from 0 (keeps nothing) to 86400000 (a day)",
         "upstream_retries" | "upstream_retry_budget" => "a whole number from 0 to 4294967295",
         "upstream_max_body_bytes" => "a whole number of bytes, at least 1",
         "report_concurrency" | "max_requests_in_flight" => "a whole number, at least 1",
         "report_cache_capacity" => "a whole number of reports, 0 or more",
-        "report_cache_ttl_secs" | "report_not_found_ttl_secs" => "a whole number of seconds, 0 or more",
+        "report_cache_ttl_secs" | "report_not_found_ttl_secs" => {
+            "a whole number of seconds from 0 to 31536000 (a year)"
+        }
         "table_page_size" => "a whole number of rows from 1 to 1000",
         "database_url" => "empty (no history), sqlite://<file> or postgres://<user>@<host>:<port>/<database>",
         "history_retention_periods" => "a whole number of periods, 0 or more (0 keeps all)",
@@ -578,7 +620,12 @@ fn accepted(key: &str) -> &'static str {
             "empty (each replica keeps its own), or redis://[user:password@]host[:port][/database], or rediss:// for TLS"
         }
         "shared_cache_timeout_ms" => "a whole number of milliseconds, at least 1",
-        "shared_cache_max_value_bytes" => "a whole number of bytes, at least 1",
+        "shared_cache_max_value_bytes" => "a whole number of bytes from 1 to 536870912 (512 MiB, Redis' limit)",
+        "shared_cache_namespace" => "empty, or up to 32 of a-z, 0-9, _ and -",
+        "shared_cache_secret" => {
+            "empty (values are checked, not authenticated), or one or more secrets of at least 32 characters, \
+             separated by spaces (the first signs)"
+        }
         "cors_allowed_origins" => {
             "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
         }
@@ -617,6 +664,28 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(Config::from_sources("Leptos.toml", &text, &no_env()).unwrap(), sample);
+    }
+
+    #[test]
+    fn lifetimes_and_sizes_past_their_bounds_are_refused() {
+        for (variable, value, named) in [
+            ("KEPT_PERIOD_TTL_MS", "18446744073709551615", "KEPT_PERIOD_TTL_MS (`kept_period_ttl_ms`)"),
+            ("REPORT_CACHE_TTL_SECS", "31536001", "(`report_cache_ttl_secs`)"),
+            ("REPORT_NOT_FOUND_TTL_SECS", "99999999999", "(`report_not_found_ttl_secs`)"),
+            ("SHARED_CACHE_MAX_VALUE_BYTES", "1073741824", "(`shared_cache_max_value_bytes`)"),
+            ("SHARED_CACHE_NAMESPACE", "Staging{1}", "(`shared_cache_namespace`)"),
+            ("SHARED_CACHE_NAMESPACE", &"a".repeat(33), "(`shared_cache_namespace`)"),
+        ] {
+            let refused = refusal("", &env(&[(variable, value)]));
+            assert!(refused.contains(named), "{variable}={value}: {refused}");
+        }
+        let at_bounds = env(&[
+            ("KEPT_PERIOD_TTL_MS", "86400000"),
+            ("REPORT_CACHE_TTL_SECS", "31536000"),
+            ("SHARED_CACHE_MAX_VALUE_BYTES", "536870912"),
+            ("SHARED_CACHE_NAMESPACE", "staging-eu_2"),
+        ]);
+        assert!(Config::from_sources("x", "", &at_bounds).is_ok());
     }
 
     #[test]

@@ -38,6 +38,7 @@ async fn the_embedded_upstream_is_never_refused_by_the_bound_on_requests_in_flig
         listener,
         app(&config),
         std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(10),
         std::future::pending(),
     ));
     let client = reqwest::Client::new();

@@ -230,6 +230,7 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
         listener,
         router,
         std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(10),
         std::future::pending(),
     ));
     let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -326,4 +327,23 @@ async fn usage_and_its_csv_are_revalidated_by_etag_and_answered_304_without_a_bo
     let changed = response_to(&app, conditional("/usage", Some(&before))).await;
     assert_eq!(changed.status(), StatusCode::OK);
     assert_ne!(tag_of(changed), before);
+    // Weak: the same tag goes out for the identity, gzip and br bodies.
+    assert!(before.starts_with("W/\""), "{before}");
+}
+
+#[tokio::test]
+async fn a_csv_whose_explanations_change_at_the_same_credits_gets_a_new_tag() {
+    let upstream = MockServer::start().await;
+    // 5 and then 6 characters: 2 tokens either way, the minimum 1.00 either way; only the explanation differs.
+    serve_messages(&upstream, vec![message(1, "abcde", "2024-04-29T02:08:29.375Z", None)]).await;
+    let app = app(&Config { kept_period_ttl_ms: 0, ..test_config(&upstream) });
+    let csv = || Request::get("/usage.csv").body(Body::empty()).unwrap();
+    let first = response_to(&app, csv()).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    upstream.reset().await;
+    serve_messages(&upstream, vec![message(1, "abcdef", "2024-04-29T02:08:29.375Z", None)]).await;
+    let request = Request::get("/usage.csv").header("if-none-match", &tag).body(Body::empty()).unwrap();
+    let again = response_to(&app, request).await;
+    assert_eq!(again.status(), StatusCode::OK, "the old tag must not match: the explanation column changed");
+    assert_ne!(again.headers()["etag"].to_str().unwrap(), tag);
 }

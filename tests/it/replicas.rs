@@ -4,96 +4,13 @@
 //! never shown; foreign values under the keys; a period too large to share; and a paging walk that alternates
 //! replicas across a refresh.
 
+use crate::support::fleet::*;
 use crate::support::redis::Redis;
 use crate::support::replica::Replica;
 use crate::support::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const MESSAGES: &str = "/messages/current-period";
-/// The reports the period's messages name; 104 does not exist.
-const REPORTS: [u64; 5] = [100, 101, 102, 103, 104];
-
-/// `count` messages, every sixth priced by its text, the others by one of the reports; ids from `first_id`.
-fn messages(first_id: i64, count: i64) -> Vec<Value> {
-    (0..count)
-        .map(|i| {
-            let report = (i % 6 != 5).then(|| json!(REPORTS[(i % 6) as usize]));
-            let day = 1 + i % 20;
-            message(first_id + i, &"words ".repeat(1 + i as usize % 7), &format!("2024-05-{day:02}T10:00:00Z"), report)
-        })
-        .collect()
-}
-
-/// The upstream: `messages` (answered after `delay`), and the reports (104 is a 404); it is ready (`HEAD`).
-async fn serve(upstream: &MockServer, messages: Vec<Value>, delay: Duration) {
-    let ready = ResponseTemplate::new(200);
-    Mock::given(method("HEAD")).and(path(MESSAGES)).respond_with(ready).mount(upstream).await;
-    let body = json!({ "messages": messages });
-    respond(upstream, MESSAGES, ResponseTemplate::new(200).set_body_json(body).set_delay(delay)).await;
-    for id in &REPORTS[..4] {
-        serve_report(upstream, *id, &format!("Report {id}"), json!(10 + id)).await;
-    }
-    respond(upstream, "/reports/104", ResponseTemplate::new(404)).await;
-}
-
-/// How many GETs the upstream answered for `route` (readiness probes are HEADs).
-async fn gets(upstream: &MockServer, route: &str) -> usize {
-    let requests = upstream.received_requests().await.unwrap_or_default();
-    requests.iter().filter(|request| request.method.as_str() == "GET" && request.url.path() == route).count()
-}
-
-/// `count` replicas sharing `redis`, each with `env` on top; returns once each one shares.
-async fn replicas(count: usize, upstream: &MockServer, redis: &Redis, env: &[(&str, &str)]) -> Vec<Replica> {
-    let url = redis.url();
-    let mut shared = vec![("SHARED_CACHE_URL", url.as_str()), ("SHARED_CACHE_TIMEOUT_MS", "2000")];
-    shared.extend_from_slice(env);
-    let mut started = Vec::new();
-    for _ in 0..count {
-        started.push(Replica::start(&upstream.uri(), &shared).await);
-    }
-    for replica in &started {
-        eventually("the replica shares", || async { readiness(replica).await == "ready (sharing)" }).await;
-    }
-    started
-}
-
-async fn readiness(replica: &Replica) -> String {
-    match reqwest::get(replica.url("/readyz")).await {
-        Ok(response) => response.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn fetch(url: String) -> (u16, String) {
-    let response = reqwest::get(url).await.expect("the replica answers");
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-/// The page's "Data as of" time.
-fn as_of(html: &str) -> String {
-    let start = html.find("Data as of ").expect("the as-of line") + "Data as of ".len();
-    html[start..start + html[start..].find('<').unwrap()].to_owned()
-}
-
-/// One page of the table through its server function, as the island asks for it.
-async fn table_page(replica: &Replica, view: &str) -> Value {
-    let response = reqwest::Client::new()
-        .post(replica.url("/api/table_page"))
-        .header("accept", "application/json")
-        .json(&json!({ "view": view }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-fn row_ids(page: &Value) -> Vec<i64> {
-    page["rows"].as_array().unwrap().iter().map(|row| row["message_id"].as_i64().unwrap()).collect()
-}
+use wiremock::{MockServer, ResponseTemplate};
 
 /// An upstream of ten messages whose first download takes `delay` (long enough to catch the replica that
 /// computes in the middle of it); the next ones are quick.
@@ -435,7 +352,7 @@ async fn a_paging_walk_alternating_replicas_stays_on_its_version_across_a_refres
     let env = [("KEPT_PERIOD_TTL_MS", "1000"), ("TABLE_PAGE_SIZE", "10")];
     let replicas = replicas(3, &upstream, &redis, &env).await;
 
-    let start = table_page(&replicas[0], "").await;
+    let start = replica_table_page(&replicas[0], "").await;
     let view = start["view"].as_str().unwrap().to_owned();
     assert!(view.starts_with("v="), "the walk carries its version: {view}");
     let mut walked = row_ids(&start);
@@ -446,20 +363,20 @@ async fn a_paging_walk_alternating_replicas_stays_on_its_version_across_a_refres
     second.extend(first.iter().cloned());
     serve(&upstream, second, Duration::ZERO).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let fresh = table_page(&replicas[1], "").await;
+    let fresh = replica_table_page(&replicas[1], "").await;
     assert_eq!(row_ids(&fresh)[0], 2000, "a new walk sees the new data");
 
     for (page, replica) in [(2, &replicas[1]), (3, &replicas[2]), (4, &replicas[0])] {
-        let page = table_page(replica, &format!("{view}&page={page}")).await;
+        let page = replica_table_page(replica, &format!("{view}&page={page}")).await;
         assert_eq!((page["refreshed"].as_bool(), page["as_of"].clone()), (Some(false), start["as_of"].clone()));
         walked.extend(row_ids(&page));
     }
     assert_eq!(walked, (1000..1035).collect::<Vec<_>>(), "every row of the walk's version once, in order");
 
     // A version no longer kept: the latest data, and the page says so (the server function and the page alike).
-    let gone = table_page(&replicas[2], "page=2&v=0000000000001").await;
+    let gone = replica_table_page(&replicas[2], "page=2&v=0000000000001").await;
     assert_eq!(gone["refreshed"].as_bool(), Some(true));
-    assert_eq!(row_ids(&gone), row_ids(&table_page(&replicas[2], "page=2").await));
+    assert_eq!(row_ids(&gone), row_ids(&replica_table_page(&replicas[2], "page=2").await));
     let (status, html) = fetch(replicas[1].url("/?page=2&v=0000000000001")).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"data-refreshed\"") && html.contains("The data was refreshed"));

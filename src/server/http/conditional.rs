@@ -9,14 +9,16 @@ use sha2::{Digest, Sha256};
 /// Clients revalidate every time: the data is live, but unchanged data need not be sent again.
 pub const REVALIDATE: &str = "no-cache";
 
-/// A strong entity tag from the parts that make a response: `"<prefix>-<16 hex digits of SHA-256>"`.
+/// A weak entity tag from the parts that make a response: `W/"<prefix>-<16 hex digits of SHA-256>"`. Weak,
+/// because the same tag goes out with identity, gzip and br bodies of one representation (RFC 9110 §8.8.3): a
+/// client may revalidate with it, never use it to join byte ranges of differently encoded bodies.
 pub fn entity_tag(prefix: &str, parts: &[&[u8]]) -> String {
     let mut hash = Sha256::new();
     for part in parts {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
-    format!("\"{prefix}-{}\"", &hex::encode(hash.finalize())[..16])
+    format!("W/\"{prefix}-{}\"", &hex::encode(hash.finalize())[..16])
 }
 
 /// Whether `If-None-Match` names `etag` (or is `*`): weak comparison, as RFC 9110 asks for this header.
@@ -58,7 +60,7 @@ mod tests {
     #[test]
     fn tags_follow_every_part_and_where_it_ends() {
         let tag = entity_tag("u", &[b"abc"]);
-        assert!(tag.starts_with("\"u-") && tag.ends_with('"') && tag.len() == 20, "{tag}");
+        assert!(tag.starts_with("W/\"u-") && tag.ends_with('"') && tag.len() == 22, "{tag}");
         assert_eq!(tag, entity_tag("u", &[b"abc"]));
         assert_ne!(tag, entity_tag("u", &[b"abd"]));
         assert_ne!(entity_tag("c", &[b"ab", b"c"]), entity_tag("c", &[b"a", b"bc"]), "parts are delimited");

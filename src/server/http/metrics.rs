@@ -52,15 +52,36 @@ pub fn route_label(path: &str) -> &'static str {
 
 /// Counts every request, its status and how long it took; the requests in flight.
 pub async fn track(request: Request, next: Next) -> Response {
-    let route = route_label(request.uri().path());
-    let started = Instant::now();
-    metrics::gauge!("http_requests_in_flight").increment(1.0);
+    let mut in_flight = InFlight::start(route_label(request.uri().path()));
     let response = next.run(request).await;
-    metrics::gauge!("http_requests_in_flight").decrement(1.0);
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route, "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    in_flight.status = Some(response.status().as_u16());
     response
+}
+
+/// One request in flight, counted out when it is dropped: after its answer, or when the client hung up and the
+/// server dropped the request's future half-way (then with the status `cancelled`), so that the gauge never keeps
+/// a request that is gone.
+struct InFlight {
+    route: &'static str,
+    started: Instant,
+    status: Option<u16>,
+}
+
+impl InFlight {
+    fn start(route: &'static str) -> InFlight {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        InFlight { route, started: Instant::now(), status: None }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+        let status = self.status.map_or_else(|| "cancelled".to_owned(), |status| status.to_string());
+        metrics::counter!("http_requests_total", "route" => self.route, "status" => status).increment(1);
+        metrics::histogram!("http_request_duration_seconds", "route" => self.route)
+            .record(self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// The router of `metrics_addr`: `GET /metrics`.

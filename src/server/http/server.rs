@@ -10,13 +10,14 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// How long open connections get to finish once shutdown starts.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
+/// Serves until `shutdown` ends, then stops accepting at once (the listening socket is closed, so a client
+/// connects to another replica instead of waiting in this one's queue) and gives the open connections `grace`
+/// to finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     header_read_timeout: Duration,
+    grace: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut connections = auto::Builder::new(TokioExecutor::new());
@@ -45,7 +46,8 @@ pub async fn serve(
             let _ = connection.await;
         });
     }
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after the shutdown grace period");
     }
 }

@@ -9,6 +9,11 @@ use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The version of these rules: part of every key replicas share (`shared_cache`), so that builds that price
+/// differently (a rolling deploy, a staging build on the same Redis) never serve each other's periods. Raise it
+/// with any change to the constants below or to how a message is priced; a test pins them to it.
+pub const RULES_VERSION: u32 = 1;
+
 const CHARACTERS_PER_TOKEN: u64 = 4;
 const CREDITS_PER_TOKEN: Credits = Credits::from_hundredths(40);
 const MINIMUM_CHARGE: Credits = Credits::from_hundredths(100);
@@ -122,7 +127,11 @@ fn text_arithmetic(charge: &TextCharge) -> String {
 /// What a message costs when no report prices it, and the arithmetic. Characters are Unicode scalar values,
 /// so "é" counts once whatever its UTF-8 length.
 pub fn price_text(text: &str) -> (Credits, TextCharge) {
-    let characters = text.chars().count() as u64;
+    price_characters(text.chars().count() as u64)
+}
+
+/// The text rule for a text of `characters` Unicode scalar values.
+fn price_characters(characters: u64) -> (Credits, TextCharge) {
     let tokens = characters.div_ceil(CHARACTERS_PER_TOKEN);
     // An upstream body is at most a few hundred MiB, so this product always fits; saturating keeps the
     // impossible case at a huge price rather than a wrapped one.
@@ -133,6 +142,26 @@ pub fn price_text(text: &str) -> (Credits, TextCharge) {
     let minimum_applied = by_tokens < MINIMUM_CHARGE;
     let credits = if minimum_applied { MINIMUM_CHARGE } else { by_tokens };
     (credits, TextCharge { characters, tokens, minimum_applied })
+}
+
+/// Checks a priced row read back from outside this process (another replica's value in Redis): its name is the
+/// one its basis gives, a report's cost is not negative, and a text price is exactly the text rule's arithmetic.
+pub fn check_charged(credits: Credits, report_name: Option<&str>, basis: &PriceBasis) -> Result<(), String> {
+    match basis {
+        PriceBasis::Report { name, .. } if report_name != Some(name.as_str()) => {
+            Err("its report name is not the one its price names".to_owned())
+        }
+        PriceBasis::Report { .. } if credits < Credits::ZERO => Err(format!("a negative cost {credits}")),
+        PriceBasis::Report { .. } => Ok(()),
+        PriceBasis::Text { .. } if report_name.is_some() => Err("a report name on a text price".to_owned()),
+        PriceBasis::Text { charge, .. } => match price_characters(charge.characters) {
+            (expected, computed) if expected == credits && computed == *charge => Ok(()),
+            (expected, _) => Err(format!(
+                "{} characters cost {expected} by the text rule, not {credits} ({} tokens)",
+                charge.characters, charge.tokens
+            )),
+        },
+    }
 }
 
 /// Prices one message against the reports resolved for its period. An id that was not resolved cannot
@@ -163,6 +192,27 @@ mod tests {
 
     fn credits(text: &str) -> String {
         price_text(text).0.to_string()
+    }
+
+    /// A change to the rules without a new `RULES_VERSION` would let builds of both rules share periods.
+    #[test]
+    fn the_rules_version_names_these_rules() {
+        let rules = (CHARACTERS_PER_TOKEN, CREDITS_PER_TOKEN.to_string(), MINIMUM_CHARGE.to_string());
+        assert_eq!((RULES_VERSION, rules), (1, (4, "0.40".to_owned(), "1.00".to_owned())));
+    }
+
+    #[test]
+    fn a_charge_read_back_must_be_what_its_basis_gives() {
+        let (price, charge) = price_text("Summarise the lease");
+        let text = PriceBasis::Text { charge, fallback: None };
+        assert_eq!(check_charged(price, None, &text), Ok(()));
+        assert!(check_charged(Credits::from_hundredths(1), None, &text).unwrap_err().contains("text rule"));
+        let wrong_tokens = PriceBasis::Text { charge: TextCharge { tokens: 1, ..charge }, fallback: None };
+        assert!(check_charged(price, None, &wrong_tokens).is_err());
+        let report = PriceBasis::Report { report_id: 5, name: "Lease".into() };
+        assert_eq!(check_charged(Credits::from_hundredths(7900), Some("Lease"), &report), Ok(()));
+        assert!(check_charged(Credits::from_hundredths(7900), None, &report).is_err());
+        assert!(check_charged(Credits::from_hundredths(-1), Some("Lease"), &report).unwrap_err().contains("negative"));
     }
 
     fn message(text: &str, report_id: serde_json::Value) -> Message {

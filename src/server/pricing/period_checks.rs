@@ -2,6 +2,8 @@
 //! not: each message listed once, every timestamp readable, no two more than `LONGEST_PERIOD_DAYS` apart, and
 //! sums that fit the money type. Checked once, when a period is priced, so that the views built from it can rely on it.
 
+use super::credit_rules::{check_charged, PriceBasis};
+use crate::contract::UsageRow;
 use crate::server::error::UsageError;
 use crate::server::upstream::wire::Message;
 use jiff::Timestamp;
@@ -42,6 +44,26 @@ pub fn check_unique_ids(ids: impl IntoIterator<Item = i64>) -> Result<(), String
         Some(id) => Err(format!("message {id} is listed more than once")),
         None => Ok(()),
     }
+}
+
+/// Checks a priced period read back from outside this process (another replica's value in Redis) as an upstream
+/// answer is checked: one basis per row, each id once, readable timestamps within one period's span, and every
+/// price what the credit rules give for its basis. Returns the rows' instants.
+pub fn check_priced_rows(rows: &[UsageRow], bases: &[PriceBasis]) -> Result<Vec<Timestamp>, String> {
+    if rows.len() != bases.len() {
+        return Err(format!("{} rows but {} prices", rows.len(), bases.len()));
+    }
+    check_unique_ids(rows.iter().map(|row| row.message_id))?;
+    let times = rows
+        .iter()
+        .map(|row| parse_timestamp(&row.timestamp).ok_or_else(|| format!("message {}: timestamp", row.message_id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_span(&times).map_err(|error| error.to_string())?;
+    for (row, basis) in rows.iter().zip(bases) {
+        check_charged(row.credits_used, row.report_name.as_deref(), basis)
+            .map_err(|reason| format!("message {}: {reason}", row.message_id))?;
+    }
+    Ok(times)
 }
 
 /// Refuses timestamps that no billing period can span, before anything is bucketed or drawn.

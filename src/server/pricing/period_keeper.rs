@@ -18,7 +18,7 @@ use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
-use crate::server::shared_cache::{Bounded, LeaseTaken, Pointed, Pointer, SharedCache};
+use crate::server::shared_cache::{Bounded, LeaseTaken, Pointed, Pointer, SharedCache, VERSIONS_KEPT};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
@@ -26,6 +26,7 @@ use crate::view_query::version_tag;
 use futures::{StreamExt, TryStreamExt};
 use moka::future::Cache;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,8 +57,11 @@ pub struct PeriodKeeper {
     versions: Cache<u64, Arc<PricedPeriod>>,
     reports: Cache<u64, (ReportLookup, Duration)>,
     shared: Option<Arc<SharedCache>>,
-    /// The lease this replica holds while it computes for every replica, given back at shutdown.
-    lease: Mutex<Option<String>>,
+    /// The leases this replica holds while it computes for every replica (one, or a second while an overrun
+    /// computation ends), given back at shutdown.
+    leases: Mutex<HashSet<String>>,
+    /// Shutting down: no lease is taken any more (what is computed is computed here alone).
+    stopping: AtomicBool,
     /// The last shared pointer refused, so that a waiting replica logs it once, not every poll.
     last_refused: Mutex<Option<String>>,
     readiness: Cache<(), Result<(), UsageError>>,
@@ -117,7 +121,7 @@ impl PeriodKeeper {
             kept_for,
             // Least recently used: a new version is always admitted (TinyLFU could refuse it).
             versions: Cache::builder()
-                .max_capacity(3)
+                .max_capacity(VERSIONS_KEPT as u64)
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .time_to_live(kept_for + VERSIONS_KEPT_FOR)
                 .build(),
@@ -125,7 +129,8 @@ impl PeriodKeeper {
             report_found_ttl: config.report_cache_ttl(),
             report_not_found_ttl: config.report_not_found_ttl(),
             shared,
-            lease: Mutex::new(None),
+            leases: Mutex::new(HashSet::new()),
+            stopping: AtomicBool::new(false),
             last_refused: Mutex::new(None),
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
             latest: tokio::sync::watch::Sender::new(None),
@@ -191,19 +196,19 @@ impl PeriodKeeper {
         if let Some(kept) = self.kept.get(&()).await.filter(|kept| kept.period.version == version) {
             return Some(kept.period);
         }
-        if let Some(period) = self.versions.get(&version).await {
-            return Some(period);
-        }
+        // One read and decoding per version, however many requests ask for it at once.
+        self.versions.optionally_get_with(version, self.read_version(version)).await
+    }
+
+    /// A version from the shared cache, checked.
+    async fn read_version(&self, version: u64) -> Option<Arc<PricedPeriod>> {
         let tag = version_tag(version);
         let bytes = match self.sharing()?.read_version(&tag).await??.into_value() {
             Ok(bytes) => bytes,
             Err(reason) => return self.refused("version", &tag, reason),
         };
         match decode_in_background(bytes, tag.clone()).await {
-            Ok(period) => {
-                self.versions.insert(version, period.clone()).await;
-                Some(period)
-            }
+            Ok(period) => Some(period),
             Err(reason) => self.refused("version", &tag, reason),
         }
     }
@@ -211,21 +216,22 @@ impl PeriodKeeper {
     /// Gives the lease `token` back. The slot may hold the lease of a later computation here (this one overran
     /// its own): that one stays.
     async fn give_back(&self, shared: &SharedCache, token: &str) {
-        {
-            let mut slot = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if slot.as_deref() == Some(token) {
-                slot.take();
-            }
-        }
+        self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(token);
         shared.release_lease(token).await;
     }
 
-    /// Gives back the lease this replica holds, if any, so that another replica computes at once (shutdown).
-    pub async fn release_lease(&self) {
-        let token = self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let (Some(token), Some(shared)) = (token, self.sharing()) {
-            shared.release_lease(&token).await;
-            tracing::info!("lease on the period's computation given back");
+    /// Shutdown: takes no lease from now on (a request still computing computes here alone), and gives back
+    /// every lease held, so that another replica computes at once. Called at the signal and again at exit (a
+    /// computation that took one just before the signal gives it back as it ends, or here).
+    pub async fn release_leases(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let held = std::mem::take(&mut *self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if let Some(shared) = self.shared.as_deref() {
+            for token in held {
+                // Tried even while this replica does not share: a lease left behind holds the others up.
+                shared.release_lease(&token).await;
+                tracing::info!("lease on the period's computation given back");
+            }
         }
     }
 
@@ -240,7 +246,7 @@ impl PeriodKeeper {
         let started = Instant::now();
         let mut bound = started + self.deadline;
         let from_shared = match self.sharing() {
-            Some(shared) if self.keeps_anything => {
+            Some(shared) if self.keeps_anything && !self.stopping.load(Ordering::SeqCst) => {
                 // The deadline, a second, and the time a value of the size limit may take to be written.
                 let lease_lives = self.deadline + Duration::from_secs(1) + shared.timeout_for(shared.max_value_bytes());
                 bound = started + self.deadline + lease_lives;
@@ -297,7 +303,7 @@ impl PeriodKeeper {
             };
             if taken {
                 // Held from now on (given back at shutdown), and computed within the deadline from now.
-                *self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
+                self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(token.clone());
                 let bound = bound.min(Instant::now() + self.deadline);
                 // Shared just before the lease was free (by a holder that then gave it back)? Then that one
                 // is served: a second download would give the replicas two fetch times.
@@ -342,7 +348,10 @@ impl PeriodKeeper {
 
     /// How the computation of the lease `holder` ended, if it failed: with its failure.
     async fn holders_outcome(&self, shared: &SharedCache, holder: Option<&str>) -> Option<FromShared> {
-        let Some(Some(Bounded::Value(bytes))) = shared.read_outcome(holder?).await else { return None };
+        let bytes = match shared.read_outcome(holder?).await.flatten()?.into_value() {
+            Ok(bytes) => bytes,
+            Err(reason) => return self.refused("outcome", holder?, reason),
+        };
         match decode_outcome(&bytes) {
             Ok(Outcome::Failed(error)) => Some(FromShared::Failed(error)),
             Err(reason) => self.refused("outcome", holder?, reason),
@@ -371,7 +380,9 @@ impl PeriodKeeper {
             Pointed::Foreign(shown) => self.refused("pointer", &shown, "not a version and a fetch time".into()),
         };
         cache_lookup("kept_period", "shared", period.is_some());
-        Some(period.map(|period| FromShared::Period(Kept { period, lives: found.lives, alone: false })))
+        // Another replica's lifetime, read from Redis: never longer than this replica keeps its own.
+        let lives = found.lives.min(self.kept_for);
+        Some(period.map(|period| FromShared::Period(Kept { period, lives, alone: false })))
     }
 
     /// The period a shared pointer and its value give, checked; `None` (logged) when it cannot be served.
@@ -443,7 +454,8 @@ impl PeriodKeeper {
     /// A shared value that cannot be served: logged (once in a row for the same one) and counted; it is
     /// recomputed, and then overwritten. Never an error.
     fn refused<T>(&self, what: &str, name: &str, reason: String) -> Option<T> {
-        metrics::counter!("shared_cache_values_refused_total").increment(1);
+        let why = if reason.starts_with("unauthenticated") { "unauthenticated" } else { "malformed" };
+        metrics::counter!("shared_cache_values_refused_total", "reason" => why).increment(1);
         let seen = format!("{what} {name} {reason}");
         let mut last = self.last_refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.as_deref() != Some(seen.as_str()) {
@@ -521,10 +533,7 @@ impl PeriodKeeper {
                     self.reports
                         .try_get_with(id, async {
                             let lookup = self.upstream.fetch_report(id, budget).await?;
-                            let lives = match lookup {
-                                ReportLookup::Found(_) => self.report_found_ttl,
-                                ReportLookup::NotFound | ReportLookup::Refused(_) => self.report_not_found_ttl,
-                            };
+                            let lives = self.report_ttl(&lookup);
                             fetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
                                 id,
                                 lookup.clone(),
@@ -552,19 +561,29 @@ impl PeriodKeeper {
         lookups
     }
 
+    /// How long this replica keeps an answer of the upstream about a report.
+    fn report_ttl(&self, lookup: &ReportLookup) -> Duration {
+        match lookup {
+            ReportLookup::Found(_) => self.report_found_ttl,
+            ReportLookup::NotFound | ReportLookup::Refused(_) => self.report_not_found_ttl,
+        }
+    }
+
     /// Takes what the other replicas looked up of these reports into this process's cache.
     async fn read_shared_reports(&self, shared: &SharedCache, ids: &[u64]) {
         for chunk in ids.chunks(SHARED_REPORTS_AT_ONCE) {
             let Some(values) = shared.read_reports(chunk).await else { return };
             for (id, value) in chunk.iter().zip(values) {
-                let lookup = match value.map(|bytes| decode_lookup(&bytes, *id)) {
+                let lookup = match value.map(|value| value.into_value().and_then(|bytes| decode_lookup(&bytes, *id))) {
                     Some(Ok(Some(entry))) => Some(entry),
                     Some(Err(reason)) => self.refused("report", &id.to_string(), reason),
                     Some(Ok(None)) | None => None,
                 };
                 cache_lookup("reports", "shared", lookup.is_some());
-                if let Some(entry) = lookup {
-                    self.reports.insert(*id, entry).await;
+                if let Some((lookup, left)) = lookup {
+                    // The expiry was read from Redis: never past this replica's own lifetime for such an answer.
+                    let lives = left.min(self.report_ttl(&lookup));
+                    self.reports.insert(*id, (lookup, lives)).await;
                 }
             }
         }

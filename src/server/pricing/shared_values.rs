@@ -4,7 +4,7 @@
 //! one that does not add up is refused with the reason: the caller logs it and computes, it is never served.
 
 use super::credit_rules::PriceBasis;
-use super::period_checks::parse_timestamp;
+use super::period_checks::check_priced_rows;
 use super::priced_period::PricedPeriod;
 use crate::contract::UsageRow;
 use crate::money::Credits;
@@ -51,15 +51,8 @@ pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, Strin
     if value.version != expected {
         return Err(format!("holds version {}, not {expected}", shorten(&value.version)));
     }
-    if value.rows.len() != value.bases.len() {
-        return Err(format!("{} rows but {} prices", value.rows.len(), value.bases.len()));
-    }
-    super::period_checks::check_unique_ids(value.rows.iter().map(|row| row.message_id))?;
-    let times = value
-        .rows
-        .iter()
-        .map(|row| parse_timestamp(&row.timestamp).ok_or_else(|| format!("message {}: timestamp", row.message_id)))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Checked as an upstream answer is: what Redis holds is input, whoever wrote it.
+    let times = check_priced_rows(&value.rows, &value.bases)?;
     let total = Credits::checked_sum(value.rows.iter().map(|row| row.credits_used))
         .ok_or_else(|| "the credits do not add up within the money type".to_owned())?;
     let fetched_at = value.fetched_at.parse().map_err(|_| "its fetch time is not an instant".to_owned())?;
@@ -108,13 +101,20 @@ pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Dura
     if left <= 0 {
         return Ok(None);
     }
+    // Checked as the upstream's answer is (`UpstreamClient::fetch_report`).
     let lookup = match value.answer {
-        Answer::Found { id: found, name, credit_cost } if found == id => {
-            ReportLookup::Found(Report { id, name, credit_cost })
+        Answer::Found { id: found, .. } if found != id => {
+            return Err(format!("report {found} is stored as report {id}"))
         }
-        Answer::Found { id: found, .. } => return Err(format!("report {found} is stored as report {id}")),
+        Answer::Found { credit_cost, .. } if credit_cost < Credits::ZERO => {
+            return Err(format!("report {id} has a negative credit_cost {credit_cost}"))
+        }
+        Answer::Found { name, credit_cost, .. } => ReportLookup::Found(Report { id, name, credit_cost }),
         Answer::NotFound => ReportLookup::NotFound,
-        Answer::Refused { status } => ReportLookup::Refused(status),
+        Answer::Refused { status: status @ (400 | 422) } => ReportLookup::Refused(status),
+        Answer::Refused { status } => {
+            return Err(format!("report {id} refused with HTTP {status}, which is no refusal"))
+        }
     };
     Ok(Some((lookup, Duration::from_millis(left as u64))))
 }
@@ -165,8 +165,57 @@ mod tests {
     fn period() -> PricedPeriod {
         PricedPeriod::from_rows(vec![
             PricedPeriod::test_row(1, Some("Lease"), 7900),
-            PricedPeriod::test_row(2, None, 120),
+            PricedPeriod::test_row(2, None, 100),
         ])
+    }
+
+    /// A value another writer of Redis made consistent (its version matches its rows), to see what else is
+    /// checked: `edit` changes the rows and prices before the version is computed.
+    fn forged(edit: impl FnOnce(&mut Vec<UsageRow>, &mut Vec<PriceBasis>)) -> (Bytes, String) {
+        let period = period();
+        let (mut rows, mut bases) = (period.rows.clone(), period.bases.clone());
+        edit(&mut rows, &mut bases);
+        let times = rows.iter().map(|row| row.timestamp.parse().unwrap()).collect();
+        let total = Credits::checked_sum(rows.iter().map(|row| row.credits_used)).unwrap();
+        let forged = PricedPeriod::new(rows, bases, times, total, period.fetched_at);
+        (encode_period(&forged), forged.version_tag())
+    }
+
+    #[test]
+    fn a_consistent_value_is_still_checked_as_an_upstream_answer() {
+        let refusal = |edit: fn(&mut Vec<UsageRow>, &mut Vec<PriceBasis>)| {
+            let (bytes, version) = forged(edit);
+            decode_period(&bytes, &version).unwrap_err()
+        };
+        let reason = refusal(|rows, _| rows[1].timestamp = "2025-06-01T00:00:00Z".into());
+        assert!(reason.contains("span"), "{reason}");
+        let reason = refusal(|rows, _| rows[0].credits_used = Credits::from_hundredths(-7900));
+        assert!(reason.contains("negative"), "{reason}");
+        let reason = refusal(|rows, _| rows[0].report_name = Some("Another".into()));
+        assert!(reason.contains("report name"), "{reason}");
+        let reason = refusal(|rows, _| rows[1].credits_used = Credits::from_hundredths(1));
+        assert!(reason.contains("text rule"), "{reason}");
+        let reason = refusal(|rows, _| rows[1].report_name = Some("Lease".into()));
+        assert!(reason.contains("report name on a text price"), "{reason}");
+        let reason = refusal(|rows, _| rows[1].message_id = 1);
+        assert!(reason.contains("more than once"), "{reason}");
+        let period = period();
+        let reason = check_priced_rows(&period.rows, &period.bases[..1]).unwrap_err();
+        assert!(reason.contains("2 rows but 1 prices"), "{reason}");
+        let (bytes, version) = forged(|_, _| ());
+        assert!(decode_period(&bytes, &version).is_ok(), "the unedited period reads back");
+    }
+
+    #[test]
+    fn a_lookup_is_checked_as_the_upstream_answer_is() {
+        let negative =
+            ReportLookup::Found(Report { id: 7, name: "Lease".into(), credit_cost: Credits::from_hundredths(-100) });
+        let reason = decode_lookup(&encode_lookup(&negative, Duration::from_secs(60)), 7).unwrap_err();
+        assert!(reason.contains("negative"), "{reason}");
+        let refused =
+            |status| decode_lookup(&encode_lookup(&ReportLookup::Refused(status), Duration::from_secs(60)), 7);
+        assert!(matches!(refused(422), Ok(Some((ReportLookup::Refused(422), _)))));
+        assert!(refused(500).unwrap_err().contains("no refusal"));
     }
 
     #[test]

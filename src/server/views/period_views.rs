@@ -91,10 +91,11 @@ impl PeriodViews {
         self.kept.comparisons.keep(previous.to_owned(), comparison);
     }
 
-    /// The entity tag of the `/usage` body, which every response showing this period is tagged from: equal
-    /// for equal data, whichever server computed it.
+    /// The entity tag of this period, which every response showing it is tagged from: its version, a digest of
+    /// every row and of how each was priced (so an explanation that changes changes it, even at the same
+    /// credits), equal for equal data whichever server computed it.
     pub fn usage_tag(&self) -> &str {
-        self.kept.usage_tag.get_or_init(|| entity_tag("u", &[&self.usage_json()]))
+        self.kept.usage_tag.get_or_init(|| entity_tag("u", &[self.period.version_tag().as_bytes()]))
     }
 
     /// The `/usage` body, serialised on first use.

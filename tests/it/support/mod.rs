@@ -1,6 +1,7 @@
 //! A real HTTP fake of the upstream (wiremock) and the real router in front of it.
 #![allow(dead_code)]
 
+pub mod fleet;
 pub mod history_schema;
 pub mod postgres;
 pub mod redis;

@@ -76,6 +76,15 @@ impl Redis {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
+    /// A number from `INFO`: `field` of `section` (`stats`, `total_net_output_bytes`), or of `commandstats`
+    /// (`cmdstat_eval`, the `calls=` count).
+    pub fn info(&self, section: &str, field: &str) -> u64 {
+        let info = self.cli(&["INFO", section]);
+        let line = info.lines().find_map(|line| line.strip_prefix(&format!("{field}:")));
+        let value = line.map(|value| value.strip_prefix("calls=").unwrap_or(value));
+        value.and_then(|value| value.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).unwrap_or(0)
+    }
+
     /// The keys with `part` in their name.
     pub fn keys(&self, part: &str) -> Vec<String> {
         let all = self.cli(&["KEYS", "*"]);

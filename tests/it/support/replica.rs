@@ -4,6 +4,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary this test build made, or another one named by `CREDIT_DASHBOARD_BIN` (to run these tests
+/// against an earlier build, and see which of them it fails).
+fn binary() -> String {
+    std::env::var("CREDIT_DASHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_credit-dashboard").to_owned())
+}
+
 pub struct Replica {
     child: Child,
     pub base: String,
@@ -13,9 +19,30 @@ pub struct Replica {
 impl Replica {
     /// Started against `upstream`, without a history store, with `env` on top; returns once it answers.
     pub async fn start(upstream: &str, env: &[(&str, &str)]) -> Replica {
+        let replica = Replica::spawn(upstream, env);
+        let client = reqwest::Client::new();
+        for _ in 0..400 {
+            if client.get(replica.url("/healthz")).send().await.is_ok() {
+                return replica;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the replica did not start: {}", replica.log());
+    }
+
+    /// Started like `start`, for a configuration that must not start: waits (at most `bound`) for it to exit,
+    /// and returns its exit status and log.
+    pub async fn exits(upstream: &str, env: &[(&str, &str)], bound: Duration) -> (std::process::ExitStatus, String) {
+        let mut replica = Replica::spawn(upstream, env);
+        let status = replica.wait(bound).await;
+        (status, replica.log())
+    }
+
+    /// The process, on a free port, its output in the log file.
+    fn spawn(upstream: &str, env: &[(&str, &str)]) -> Replica {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = tempfile::NamedTempFile::new().expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_credit-dashboard"))
+        let child = Command::new(binary())
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("UPSTREAM_BASE_URL", upstream)
             .env("DATABASE_URL", "")
@@ -25,15 +52,7 @@ impl Replica {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let replica = Replica { child, base: format!("http://127.0.0.1:{port}"), log };
-        let client = reqwest::Client::new();
-        for _ in 0..400 {
-            if client.get(replica.url("/healthz")).send().await.is_ok() {
-                return replica;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the replica did not start: {}", replica.log());
+        Replica { child, base: format!("http://127.0.0.1:{port}"), log }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,8 +4,14 @@
 //! The change is logged once and shown on `/readyz`. A probe every second (a write) ends the fallback within
 //! about a second of the server answering again, with no restart.
 //!
-//! The keys are prefixed by a digest of the upstream's URL, so that dashboards of different upstreams can share
-//! one Redis. They are in one hash slot (`{…}`), so the scripts that read several keys at once keep working.
+//! The keys are prefixed by the namespace, a digest of the upstream's URL and the credit rules' version
+//! (`key_prefix`). They are in one hash slot (`{…}`), so the scripts that read several keys at once keep working.
+//!
+//! What is read back is input: every read is bounded in size (`READ_BOUNDED`), every lifetime is clamped by the
+//! caller, and with `shared_cache_secret` every value is authenticated (`seal`).
+
+pub mod scripts;
+pub mod seal;
 
 use crate::server::config::Config;
 use crate::server::upstream::urls::redacted;
@@ -13,83 +19,29 @@ use axum::body::Bytes;
 use fred::prelude::{ClientLike, Expiration, KeysInterface, LuaInterface};
 use fred::types::config::{Options, ReconnectPolicy};
 use fred::types::Value;
+use scripts::*;
+use seal::{SealingKeys, Unsealed};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the connection is probed: a replica shares again about two probes after the server is back.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
-/// The pointer to the shared period, `{prefix}period` = `<version>.<fetched ms>`, with its time to live and
-/// what the caller needs to read of its value (`{prefix}period:<version>`): its size, or -1 when there is
-/// nothing to read (the caller has that very pointer, `ARGV[1]`, or it says the period is not shared,
-/// `ARGV[2]`), or -2 when the value is not a string. Keys that are not strings (foreign values) read as such
-/// rather than failing the script; the value's size is 0 when it is gone. The value itself is
-/// read apart (`GET`, with a timeout for its size), so the script never copies it.
-const READ_POINTER: &str = r"
-local pointer = redis.pcall('GET', KEYS[1])
-if not pointer then return {} end
-if type(pointer) ~= 'string' then return {'', 1, -2} end
-local ttl = redis.call('PTTL', KEYS[1])
-if pointer == ARGV[1] or pointer == ARGV[2] then return {pointer, ttl, -1} end
-local size = redis.pcall('STRLEN', KEYS[1] .. ':' .. string.sub(pointer, 1, 13))
-if type(size) ~= 'number' then return {pointer, ttl, -2} end
-return {pointer, ttl, size}
-";
+/// The largest report lookup read: a name and a price are a few hundred bytes.
+const LOOKUP_MAX_BYTES: usize = 64 * 1024;
+/// The largest outcome read: an error's code and cause.
+const OUTCOME_MAX_BYTES: usize = 64 * 1024;
+/// The largest lease read: a token is 16 hex digits.
+const LEASE_MAX_BYTES: usize = 64;
 
-/// The size of a value: -2 when it is not a string, 0 when there is none.
-const SIZE_OF: &str = r"
-local size = redis.pcall('STRLEN', KEYS[1])
-if type(size) ~= 'number' then return -2 end
-return size
-";
-
-/// Shares a period only while the lease `ARGV[1]` is still ours: a computation that lost its lease (it ran
-/// out, or was given back at shutdown) never overwrites what the new holder wrote.
-const WRITE_PERIOD: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
-redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[5])
-return 1
-";
-
-/// Says, only while the lease `ARGV[1]` is still ours, that the period is not shared (`ARGV[2]`, for
-/// `ARGV[3]` ms): every replica computes its own meanwhile, without waiting for a lease.
-const WRITE_NOT_SHARED: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return 1
-";
+/// The versions of the period Redis keeps at most, for paging walks (the latest included): with a period of
+/// S bytes, Redis holds at most `VERSIONS_KEPT` × S of periods for one deployment.
+pub const VERSIONS_KEPT: usize = 3;
 
 /// The pointer's text while the period is too large to share.
 const NOT_SHARED: &str = "not-shared";
-
-/// Takes the lease `ARGV[1]` for `ARGV[2]` ms: 1 when it was free, 0 when another replica holds it, 2 or 3
-/// when the key held something that is no lease of ours (without an expiry, or not a string), which would
-/// otherwise hold every replica up for ever: it is taken over.
-const TAKE_LEASE: &str = r"
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 3
-end
-if ttl == -1 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 2
-end
-return 0
-";
-
-/// Deletes the lease only while it is still ours.
-const RELEASE_LEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
 
 /// A value read under a size limit.
 #[derive(Debug)]
@@ -99,6 +51,8 @@ pub enum Bounded {
     TooLarge(u64),
     /// Not a string: a foreign value.
     NotAString,
+    /// Not sealed under a `shared_cache_secret` of this replica: written by someone else, or edited.
+    Unauthenticated(&'static str),
 }
 
 impl Bounded {
@@ -108,6 +62,7 @@ impl Bounded {
             Bounded::Value(bytes) => Ok(bytes),
             Bounded::TooLarge(size) => Err(format!("{size} bytes, over the limit")),
             Bounded::NotAString => Err("not a string".to_owned()),
+            Bounded::Unauthenticated(why) => Err(format!("unauthenticated: {why}")),
         }
     }
 }
@@ -184,6 +139,14 @@ pub struct SharedCache {
     failures: AtomicU64,
     /// Why it last failed; `None` since it shares again (or before a first failure).
     degraded: Mutex<Option<String>>,
+    /// `shared_cache_secret`: every value written is sealed, every value read must be.
+    keys: Option<SealingKeys>,
+    /// Leases this replica may hold without knowing: a take that timed out here (Redis has usually set the key)
+    /// or a release that could not be sent, each with when it ends anyway. Given back as soon as Redis answers.
+    orphans: Mutex<Vec<(String, Instant)>>,
+    /// The first probe's end: `Some(Ok)` once it answered or failed for a reason that may pass, `Some(Err)` when
+    /// the server refuses this replica for good (a database it does not have).
+    first_probed: tokio::sync::watch::Sender<Option<Result<(), String>>>,
 }
 
 impl SharedCache {
@@ -215,7 +178,7 @@ impl SharedCache {
         let digest = config.upstream_identity();
         let cache = Arc::new(SharedCache {
             client,
-            prefix: format!("{{credit-dashboard:{digest}}}:"),
+            prefix: key_prefix(&config.shared_cache_namespace, &digest),
             options: Options { timeout: Some(timeout), fail_fast: true, max_attempts: Some(1), ..Options::default() },
             timeout,
             max_value_bytes: config.shared_cache_max_value_bytes,
@@ -224,13 +187,41 @@ impl SharedCache {
             sharing: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             degraded: Mutex::new(None),
+            keys: match config.shared_cache_secret.trim() {
+                "" => None,
+                secrets => {
+                    Some(SealingKeys::parse(secrets).map_err(|reason| format!("shared_cache_secret: {reason}"))?)
+                }
+            },
+            orphans: Mutex::new(Vec::new()),
+            first_probed: tokio::sync::watch::Sender::new(None),
         });
         metrics::gauge!("shared_cache_degraded").set(1.0);
         let _inside = runtime.enter();
+        // Why connections fail, which the calls themselves do not say ("connection closed").
+        let connection_errors = fred::prelude::EventInterface::error_rx(&cache.client);
         // The connection's task runs (and reconnects) for as long as the client lives.
         let _connection = cache.client.connect();
-        runtime.spawn(probe(Arc::downgrade(&cache)));
+        runtime.spawn(probe(Arc::downgrade(&cache), connection_errors));
         Ok(Some(cache))
+    }
+
+    /// Waits for the first probe (at most twice the first connection's wait and one probe's timeout: 4.25 s by
+    /// default, reached only when Redis does not answer): `Err` only when the server refuses this replica for
+    /// good, naming `shared_cache_url`.
+    pub async fn first_probe(&self) -> Result<(), String> {
+        let mut probed = self.first_probed.subscribe();
+        // The first connection's wait, one probe, and (when it failed) the diagnosis's own connection.
+        let wait = self.first_connection_wait() * 2 + self.timeout + Duration::from_millis(100);
+        let outcome = match tokio::time::timeout(wait, probed.wait_for(Option::is_some)).await {
+            Ok(Ok(outcome)) => outcome.clone().unwrap_or(Ok(())),
+            _ => Ok(()),
+        };
+        outcome
+    }
+
+    fn first_connection_wait(&self) -> Duration {
+        self.timeout.max(Duration::from_secs(1)) * 2
     }
 
     /// The server, without credentials.
@@ -284,7 +275,13 @@ impl SharedCache {
             (_, -1) | (Pointed::NotShared, _) => None,
             (Pointed::Foreign(_), _) | (_, -2) => Some(Bounded::NotAString),
             (Pointed::Period(pointer), size) => {
-                Some(self.read_sized("read_period", &format!("period:{}", pointer.version), size).await?)
+                let name = format!("period:{}", pointer.version);
+                let timeout = self.timeout_for((size as usize).min(self.max_value_bytes));
+                match self.read_one("read_period", &name, self.max_value_bytes, timeout).await? {
+                    Some(value) => Some(value),
+                    // Gone since the pointer was read: no period.
+                    None => return Some(None),
+                }
             }
         };
         Some(Some(SharedPeriod { pointer, lives, value }))
@@ -292,7 +289,8 @@ impl SharedCache {
 
     /// The value of one period's version, while it is kept.
     pub async fn read_version(&self, version: &str) -> Option<Option<Bounded>> {
-        self.read_bounded("read_version", &format!("period:{version}")).await
+        let timeout = self.timeout_for(self.max_value_bytes);
+        self.read_one("read_version", &format!("period:{version}"), self.max_value_bytes, timeout).await
     }
 
     /// Shares a period, if the lease `token` is still ours: its value under its version (kept for `keep`, for
@@ -306,10 +304,23 @@ impl SharedCache {
         lives: Duration,
         keep: Duration,
     ) -> Option<bool> {
-        let keys = vec![self.key("period:lease"), self.key(&format!("period:{}", pointer.version)), self.key("period")];
+        let keys = vec![
+            self.key("period:lease"),
+            self.key(&format!("period:{}", pointer.version)),
+            self.key("period"),
+            self.key("period:versions"),
+        ];
+        let value = self.sealed(&keys[1], value);
         let timeout = self.timeout_for(value.len());
-        let args: Vec<Value> =
-            vec![token.into(), Value::Bytes(value), pointer.text().into(), px_of(keep).into(), px_of(lives).into()];
+        let args: Vec<Value> = vec![
+            token.into(),
+            Value::Bytes(value),
+            pointer.text().into(),
+            px_of(keep).into(),
+            px_of(lives).into(),
+            (VERSIONS_KEPT as i64).into(),
+            self.key("period:").into(),
+        ];
         let written: i64 = self.call("write_period", timeout, self.client.eval(WRITE_PERIOD, keys, args)).await?;
         Some(written == 1)
     }
@@ -327,7 +338,13 @@ impl SharedCache {
     pub async fn take_lease(&self, token: &str, lives: Duration) -> Option<LeaseTaken> {
         let keys = vec![self.key("period:lease")];
         let args: Vec<Value> = vec![token.into(), px_of(lives).into()];
-        let taken: i64 = self.call("take_lease", self.timeout, self.client.eval(TAKE_LEASE, keys, args)).await?;
+        let taken =
+            self.call("take_lease", self.timeout, self.client.eval::<i64, _, _, _>(TAKE_LEASE, keys, args)).await;
+        let Some(taken) = taken else {
+            // Timed out here, Redis has usually set the key all the same: given back as soon as it answers.
+            self.release_later(token, lives);
+            return None;
+        };
         Some(match taken {
             1 => LeaseTaken::Taken,
             2 => LeaseTaken::TakenOverForeign("no expiry"),
@@ -338,28 +355,67 @@ impl SharedCache {
 
     /// Who holds the lease, if anyone.
     pub async fn lease_holder(&self) -> Option<Option<String>> {
-        let holder: Value =
-            self.call("lease_holder", self.timeout, self.commands().get(self.key("period:lease"))).await?;
-        Some(holder.as_string())
+        let names = ["period:lease".to_owned()];
+        let holder = self.read_values("lease_holder", &names, LEASE_MAX_BYTES, self.timeout, false).await?;
+        Some(match holder.into_iter().next().flatten() {
+            Some(Bounded::Value(token)) => Some(String::from_utf8_lossy(&token).into_owned()),
+            // Something no replica wrote holds the key: `take_lease` takes it over.
+            Some(_) => Some(String::new()),
+            None => None,
+        })
     }
 
     /// Gives the lease back, if it is still ours, so that another replica can take it at once. Tried even
     /// while this replica does not share (a call just failed): a lease left behind would hold the others up
     /// until it ends.
     pub async fn release_lease(&self, token: &str) {
+        if !self.give_back(token).await {
+            // Retried as soon as Redis answers again, until the lease would have ended anyway.
+            self.release_later(token, self.timeout_for(self.max_value_bytes) + Duration::from_secs(60));
+        }
+    }
+
+    /// One attempt at giving the lease `token` back; whether Redis answered.
+    async fn give_back(&self, token: &str) -> bool {
         if !self.client.is_connected() {
-            return;
+            return false;
         }
         let keys = vec![self.key("period:lease")];
         let release = self.client.eval::<i64, _, _, _>(RELEASE_LEASE, keys, vec![token]);
-        let result = if bounded("release_lease", self.timeout, release).await.is_ok() { "ok" } else { "error" };
+        let answered = bounded("release_lease", self.timeout, release).await.is_ok();
+        let result = if answered { "ok" } else { "error" };
         metrics::counter!("shared_cache_calls_total", "operation" => "release_lease", "result" => result).increment(1);
+        answered
+    }
+
+    /// Keeps the lease `token`, which Redis may hold for `lives` more, to give back when it answers again.
+    fn release_later(&self, token: &str, lives: Duration) {
+        let mut orphans = self.orphans.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orphans.push((token.to_owned(), Instant::now() + lives));
+    }
+
+    /// Gives back the leases kept by `release_later` that have not ended on their own; keeps those Redis did not
+    /// answer for.
+    async fn release_orphans(&self) {
+        let now = Instant::now();
+        let orphans = std::mem::take(&mut *self.orphans.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for (token, until) in orphans.into_iter().filter(|(_, until)| *until > now) {
+            if !self.give_back(&token).await {
+                self.orphans.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((token, until));
+            }
+        }
+    }
+
+    /// The leases kept to be given back (tests and shutdown).
+    pub fn orphaned_leases(&self) -> usize {
+        self.orphans.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 
     /// Tells the replicas waiting on the lease `token` how its computation ended, when it shared no period
     /// (for a few seconds).
     pub async fn write_outcome(&self, token: &str, outcome: Bytes) {
         let key = self.key(&format!("period:outcome:{token}"));
+        let outcome = self.sealed(&key, outcome);
         let commands = self.commands();
         let write = commands.set(key, outcome, Some(px(Duration::from_secs(5))), None, false);
         let _: Option<()> = self.call("write_outcome", self.timeout, write).await;
@@ -367,14 +423,15 @@ impl SharedCache {
 
     /// How the computation of the lease `token` ended, if it shared no period.
     pub async fn read_outcome(&self, token: &str) -> Option<Option<Bounded>> {
-        self.read_bounded("read_outcome", &format!("period:outcome:{token}")).await
+        let name = format!("period:outcome:{token}");
+        self.read_one("read_outcome", &name, OUTCOME_MAX_BYTES, self.timeout_for(OUTCOME_MAX_BYTES)).await
     }
 
     /// The shared lookups of these reports, in order (`None` for each one not shared).
-    pub async fn read_reports(&self, ids: &[u64]) -> Option<Vec<Option<Bytes>>> {
-        let keys: Vec<String> = ids.iter().map(|id| self.key(&format!("report:{id}"))).collect();
-        let values: Vec<Value> = self.call("read_reports", self.timeout, self.commands().mget(keys)).await?;
-        Some(values.into_iter().map(Value::into_bytes).collect())
+    pub async fn read_reports(&self, ids: &[u64]) -> Option<Vec<Option<Bounded>>> {
+        let names: Vec<String> = ids.iter().map(|id| format!("report:{id}")).collect();
+        let timeout = self.timeout_for(ids.len() * LOOKUP_MAX_BYTES);
+        self.read_values("read_reports", &names, LOOKUP_MAX_BYTES, timeout, true).await
     }
 
     /// Shares report lookups, each for its own time: one pipeline.
@@ -386,35 +443,70 @@ impl SharedCache {
         let pipeline = self.client.pipeline();
         let queued = async {
             for (id, value, lives) in lookups {
-                let () = pipeline.set(self.key(&format!("report:{id}")), value, Some(px(lives)), None, false).await?;
+                let key = self.key(&format!("report:{id}"));
+                let value = self.sealed(&key, value);
+                let () = pipeline.set(key, value, Some(px(lives)), None, false).await?;
             }
             pipeline.all::<Vec<Value>>().await.map(|_| ())
         };
         let _: Option<()> = self.call("write_reports", timeout, queued).await;
     }
 
-    /// A value under a size limit: its size first, then the value, with a timeout for that size.
-    async fn read_bounded(&self, operation: &'static str, name: &str) -> Option<Option<Bounded>> {
-        let keys = vec![self.key(name)];
-        let size: i64 =
-            self.call(operation, self.timeout, self.client.eval(SIZE_OF, keys, Vec::<String>::new())).await?;
-        match size {
-            0 => Some(None),
-            size => Some(Some(self.read_sized(operation, name, size).await?)),
+    /// One value of at most `limit` bytes, authenticated; `Some(None)` when there is none.
+    async fn read_one(
+        &self,
+        operation: &'static str,
+        name: &str,
+        limit: usize,
+        timeout: Duration,
+    ) -> Option<Option<Bounded>> {
+        Some(self.read_values(operation, &[name.to_owned()], limit, timeout, true).await?.pop().flatten())
+    }
+
+    /// The values of `names`, each of at most `limit` bytes (`READ_BOUNDED`), in one call; each authenticated
+    /// when `sealed` (every value but the lease's token).
+    async fn read_values(
+        &self,
+        operation: &'static str,
+        names: &[String],
+        limit: usize,
+        timeout: Duration,
+        sealed: bool,
+    ) -> Option<Vec<Option<Bounded>>> {
+        let keys: Vec<String> = names.iter().map(|name| self.key(name)).collect();
+        let read = self.client.eval::<Value, _, _, _>(READ_BOUNDED, keys.clone(), vec![limit.to_string()]);
+        let mut values = self.call(operation, timeout, read).await?.into_array().into_iter();
+        let read = keys.iter().map(|key| match values.next().unwrap_or(Value::Null) {
+            Value::Null | Value::Integer(0) => None,
+            Value::Integer(-2) => Some(Bounded::NotAString),
+            Value::Integer(size) => Some(Bounded::TooLarge(size.max(0) as u64)),
+            value => {
+                let bytes = value.into_bytes().unwrap_or_default();
+                Some(if sealed { self.unsealed(key, bytes) } else { Bounded::Value(bytes) })
+            }
+        });
+        Some(read.collect())
+    }
+
+    /// `value`, sealed for `key` when a secret is set.
+    fn sealed(&self, key: &str, value: Bytes) -> Bytes {
+        match &self.keys {
+            Some(keys) => Bytes::from(keys.seal(key, &value)),
+            None => value,
         }
     }
 
-    async fn read_sized(&self, operation: &'static str, name: &str, size: i64) -> Option<Bounded> {
-        match size {
-            -2 => Some(Bounded::NotAString),
-            size if size as u64 > self.max_value_bytes as u64 => Some(Bounded::TooLarge(size as u64)),
-            size => {
-                let commands = self.commands();
-                let read = commands.get(self.key(name));
-                let value: Value = self.call(operation, self.timeout_for(size as usize), read).await?;
-                Some(Bounded::Value(value.into_bytes().unwrap_or_default()))
-            }
-        }
+    /// The value read under `key`, if this replica's secrets sealed it there (without secrets: as read).
+    fn unsealed(&self, key: &str, bytes: Bytes) -> Bounded {
+        let inner = match &self.keys {
+            None => seal::unsealed_without_keys(&bytes),
+            Some(keys) => match keys.unseal(key, &bytes) {
+                Unsealed::Value(inner) => inner,
+                Unsealed::Unauthenticated(why) => return Bounded::Unauthenticated(why),
+            },
+        };
+        let start = bytes.len() - inner.len();
+        Bounded::Value(bytes.slice(start..))
     }
 
     /// The timeout of a call that moves `bytes`: the configured one, and a millisecond per 50 KB (a
@@ -503,12 +595,14 @@ async fn bounded<T>(
 /// Probes the server every second for as long as the cache is in use. Sharing starts at the first answer, and
 /// starts again after a failure only when two probes in a row answered with no failure between them, so one
 /// slow call does not make a replica drop its period and take another over and over.
-async fn probe(cache: Weak<SharedCache>) {
+async fn probe(
+    cache: Weak<SharedCache>,
+    mut connection_errors: tokio::sync::broadcast::Receiver<(fred::error::Error, Option<fred::types::config::Server>)>,
+) {
     // The first probe waits for the first connection attempt (bounded: its notice can be missed), so a
     // replica starting next to a healthy server does not log an outage that never was.
     if let Some(cache) = cache.upgrade() {
-        let first_attempt = cache.timeout.max(Duration::from_secs(1)) * 2;
-        let _ = tokio::time::timeout(first_attempt, cache.client.wait_for_connect()).await;
+        let _ = tokio::time::timeout(cache.first_connection_wait(), cache.client.wait_for_connect()).await;
     }
     let mut answered_in_a_row = 0;
     let mut ever_shared = false;
@@ -521,8 +615,18 @@ async fn probe(cache: Weak<SharedCache>) {
             answered_in_a_row = 0;
             failures_seen = failures_before;
         }
-        match cache.probe_once().await {
+        let probed = cache.probe_once().await;
+        let first = cache.first_probed.borrow().is_none();
+        while let Ok((error, _)) = connection_errors.try_recv() {
+            if let Some(fatal) = refused_for_good(error.details()) {
+                cache.fall_back(fatal.clone());
+                cache.first_probed.send_replace(Some(Err(fatal)));
+                return;
+            }
+        }
+        match probed {
             Ok(()) if cache.failures.load(Ordering::Acquire) == failures_before => {
+                cache.release_orphans().await;
                 answered_in_a_row += 1;
                 if answered_in_a_row >= if ever_shared { 2 } else { 1 } {
                     cache.share_again();
@@ -535,9 +639,19 @@ async fn probe(cache: Weak<SharedCache>) {
                 cache.fall_back(reason);
             }
         }
+        if first {
+            cache.first_probed.send_replace(Some(Ok(())));
+        }
         drop(cache);
         tokio::time::sleep(PROBE_EVERY).await;
     }
+}
+
+/// Why the server will never serve this replica, from why a connection failed: a database number it does not
+/// have. Every other failure (down, slow, full) may pass, and is retried.
+fn refused_for_good(error: &str) -> Option<String> {
+    let refused = error.contains("DB index is out of range");
+    refused.then(|| "shared_cache_url: the server has no such database number".to_owned())
 }
 
 fn px(lives: Duration) -> Expiration {
@@ -546,6 +660,18 @@ fn px(lives: Duration) -> Expiration {
 
 fn px_of(lives: Duration) -> i64 {
     lives.as_millis().clamp(1, i64::MAX as u128) as i64
+}
+
+/// What every key of this deployment starts with: the namespace (when one is set), the upstream and the credit
+/// rules' version, so that neither another upstream's replicas nor a build that prices differently (a rolling
+/// deploy, a staging build on the same Redis) ever reads these values. In braces: one hash slot on a cluster,
+/// which the scripts that touch several keys need.
+fn key_prefix(namespace: &str, upstream: &str) -> String {
+    let rules = crate::server::pricing::credit_rules::RULES_VERSION;
+    match namespace {
+        "" => format!("{{credit-dashboard:{upstream}:r{rules}}}:"),
+        namespace => format!("{{credit-dashboard:{namespace}:{upstream}:r{rules}}}:"),
+    }
 }
 
 /// A URL's password as written and percent-decoded: an error may quote either.
@@ -561,6 +687,12 @@ fn both_forms(password: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_name_the_namespace_the_upstream_and_the_rules() {
+        assert_eq!(key_prefix("", "0123456789abcdef"), "{credit-dashboard:0123456789abcdef:r1}:");
+        assert_eq!(key_prefix("staging", "0123456789abcdef"), "{credit-dashboard:staging:0123456789abcdef:r1}:");
+    }
 
     #[test]
     fn a_password_is_masked_as_written_and_decoded() {
