@@ -18,6 +18,10 @@ mod postgres;
 #[allow(dead_code)]
 mod redis;
 
+mod builds;
+mod large_history;
+mod shared_values_cost;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,7 +30,8 @@ use std::time::{Duration, Instant};
 const SERVER_BINARY: &str = "target/release/credit-dashboard";
 
 /// The build before the second review, for the figures measured side by side with it: `bench/run.sh` builds
-/// it (from `BASELINE_REV`) into this directory, which is also its working directory (its own Leptos.toml).
+/// its server (from `BASELINE_REV`) into this directory, which is also its working directory (its own
+/// Leptos.toml).
 const BASELINE_DIR: &str = "target/bench-baseline";
 
 /// For the measurements of computing the period: the server keeps nothing, so every request downloads the
@@ -60,6 +65,9 @@ struct Upstream {
     report_calls: AtomicU64,
     /// Which billing period is served: each one a year after the one before, with ids of its own.
     period: AtomicU64,
+    /// When set, each messages call words the texts anew (the same ids and reports): every refresh is a new
+    /// version of the period.
+    new_text_each_call: AtomicU64,
 }
 
 impl Upstream {
@@ -89,7 +97,11 @@ impl Upstream {
 }
 
 async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
-    upstream.message_downloads.fetch_add(1, Ordering::SeqCst);
+    let download = upstream.message_downloads.fetch_add(1, Ordering::SeqCst);
+    let wording = match upstream.new_text_each_call.load(Ordering::SeqCst) {
+        0 => String::new(),
+        _ => format!(", call {download}"),
+    };
     upstream.delay().await;
     let count = upstream.messages.load(Ordering::SeqCst);
     let reports = upstream.distinct_reports.load(Ordering::SeqCst).max(1);
@@ -111,7 +123,7 @@ async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
         let (day, hour, minute) = (29 + second / 86_400, (second / 3600) % 24, (second / 60) % 60);
         let (month, day) = if day > 30 { (5, day - 30) } else { (4, day) };
         body.push_str(&format!(
-            "{{\"id\":{},\"text\":\"Summarise the tenant's repair obligations, message {i}.\",\"timestamp\":\"{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\"",
+            "{{\"id\":{},\"text\":\"Summarise the tenant's repair obligations, message {i}{wording}.\",\"timestamp\":\"{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\"",
             first_id + i
         ));
         if i % 2 == 0 {
@@ -143,7 +155,7 @@ impl Server {
 
     /// The baseline build, in its own directory; `None` when `bench/run.sh` did not build one.
     async fn start_baseline(port: u16) -> Option<Server> {
-        let binary = std::path::Path::new(BASELINE_DIR).join("target/release/credit-dashboard");
+        let binary = std::path::Path::new(BASELINE_DIR).join("credit-dashboard");
         let binary = binary.canonicalize().ok()?;
         let mut command = Command::new(binary);
         command.current_dir(BASELINE_DIR);
@@ -283,9 +295,11 @@ async fn main() {
     if std::env::var("BENCH_ONLY").is_ok_and(|only| only == "history") {
         history_store_figures().await;
         past_period_page_figures(&client, &upstream, &upstream_url).await;
+        large_history::large_history_figures(&client, &upstream, &upstream_url).await;
         return;
     }
     if std::env::var("BENCH_ONLY").is_ok_and(|only| only == "replicas") {
+        shared_values_cost::figures(&client, &upstream, &upstream_url).await;
         replica_figures(&client, &upstream, &upstream_url).await;
         return;
     }
@@ -499,6 +513,8 @@ async fn main() {
 
     history_store_figures().await;
     past_period_page_figures(&client, &upstream, &upstream_url).await;
+    large_history::large_history_figures(&client, &upstream, &upstream_url).await;
+    shared_values_cost::figures(&client, &upstream, &upstream_url).await;
     replica_figures(&client, &upstream, &upstream_url).await;
 
     println!("\n## The table of a 100 000-message period, in Chromium\n");
@@ -650,7 +666,7 @@ async fn postgres_size(url: &str) -> u64 {
     use sqlx::Row;
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap();
     let row = sqlx::query(
-        "SELECT CAST(pg_total_relation_size('period_rows') + pg_total_relation_size('periods') AS BIGINT) AS size",
+        "SELECT CAST(pg_total_relation_size('credit_dashboard_period_rows') + pg_total_relation_size('credit_dashboard_periods') AS BIGINT) AS size",
     )
     .fetch_one(&pool)
     .await

@@ -8,20 +8,31 @@ scripts/setup.sh >&2
 scripts/setup.sh --test-deps >&2
 export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 
+# The builds compared with this one, each a worktree of its revision whose server is compiled into this
+# repository's target directory (reusing every dependency this build compiles alike) and copied out beside its
+# own Leptos.toml; they come first, since each leaves its binary at target/release/credit-dashboard.
+#  - BASELINE_REV: the build before the second review (`GET /` throughput);
+#  - HISTORY_BASELINE_REV: the build before the third review of the history store (a past period of 500 000
+#    rows, the retention of 2 million).
+baseline_server() {
+  local rev=$1 directory=$2
+  if [[ "$(git -C "$directory" rev-parse --short=7 HEAD 2>/dev/null)" == "${rev:0:7}" && -x "$directory/credit-dashboard" ]]; then
+    return
+  fi
+  git worktree remove --force "$directory" 2>/dev/null || rm -rf "$directory"
+  git worktree add --detach "$directory" "$rev" >&2
+  (cd "$directory" && cargo build --release --no-default-features --features ssr --bin credit-dashboard \
+    --target-dir "$root/target" >&2)
+  cp target/release/credit-dashboard "$directory/credit-dashboard"
+}
+root=$PWD
+baseline_server "${BASELINE_REV:-f894c47}" target/bench-baseline
+baseline_server "${HISTORY_BASELINE_REV:-93c04fb}" target/bench-history-baseline
+
 # Also writes target/release/hash.txt beside the server binary, which finds it there: the pages then name the
 # content-hashed assets, served as immutable, and a repeat visit downloads none of them.
 cargo leptos build --release >&2
 cargo build --release --example bench --features ssr >&2
-
-# The build before the second review, for figures side by side with it in this run: a worktree of that
-# revision with its own target directory (a first build takes as long as a clean one).
-baseline_rev=${BASELINE_REV:-f894c47}
-baseline=target/bench-baseline
-if [[ "$(git -C "$baseline" rev-parse --short=7 HEAD 2>/dev/null)" != "${baseline_rev:0:7}" ]]; then
-  git worktree remove --force "$baseline" 2>/dev/null || rm -rf "$baseline"
-  git worktree add --detach "$baseline" "$baseline_rev" >&2
-fi
-(cd "$baseline" && cargo leptos build --release >&2)
 
 echo "# Benchmark results"
 echo

@@ -1,0 +1,40 @@
+//! The builds a measurement compares: this one, and the build before the third review of the history store and
+//! the shared cache (`HISTORY_BASELINE_REV`), which `bench/run.sh` builds into its own directory (a worktree of
+//! that revision, also the binary's working directory, with its own Leptos.toml).
+
+use crate::{Server, SERVER_BINARY};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BEFORE_THIRD_REVIEW_DIR: &str = "target/bench-history-baseline";
+
+pub struct Build {
+    pub name: &'static str,
+    binary: PathBuf,
+    directory: Option<PathBuf>,
+    /// The build before the third review: its tables and keys have the names of then.
+    pub before_review: bool,
+}
+
+impl Build {
+    pub async fn start(&self, port: u16, upstream_url: &str, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(&self.binary);
+        if let Some(directory) = &self.directory {
+            command.current_dir(directory);
+        }
+        Server::start_binary(command, port, upstream_url, env).await
+    }
+}
+
+/// The build before the third review (when `bench/run.sh` built it), then this one.
+pub fn this_and_before_third_review() -> Vec<Build> {
+    let mut builds = Vec::new();
+    let directory = Path::new(BEFORE_THIRD_REVIEW_DIR);
+    if let Ok(binary) = directory.join("credit-dashboard").canonicalize() {
+        let directory = Some(directory.to_path_buf());
+        builds.push(Build { name: "before the review", binary, directory, before_review: true });
+    }
+    let binary = PathBuf::from(SERVER_BINARY);
+    builds.push(Build { name: "this build", binary, directory: None, before_review: false });
+    builds
+}
