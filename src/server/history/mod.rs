@@ -132,8 +132,9 @@ impl History {
 
     /// A closed period, read from the store on first use and kept; `Ok(None)` when the store has no closed
     /// period of that id (it may be the current one, or none at all). The read is a task of its own, shared by
-    /// concurrent requests and bounded by the store's work timeout: a request waits for it at most the store's
-    /// timeout, and one that stops waiting leaves it to finish and be kept for the next.
+    /// concurrent requests and bounded by the store's work timeout, which is also how long a request waits for
+    /// it (like the current period's first computation, the first view of a large past period takes its time:
+    /// 500 000 rows are a few seconds); a request that goes away leaves it to finish and be kept for the next.
     pub async fn past_period(&self, id: &str) -> Result<Option<Arc<PricedPeriod>>, UsageError> {
         if let Listing::Refused(cause) = self.listing() {
             return Err(UsageError::HistoryUnavailable { cause });
@@ -144,14 +145,9 @@ impl History {
         let (store, past, budget, key) = (self.store.clone(), self.past.clone(), self.work_timeout, id.to_owned());
         let read =
             tokio::spawn(async move { past.try_get_with(key.clone(), read_past_period(store, key, budget)).await });
-        let outcome = match tokio::time::timeout(self.timeout, read).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => return Err(UsageError::HistoryUnavailable { cause: "the read of the period failed".into() }),
-            Err(_) => {
-                return Err(UsageError::HistoryUnavailable {
-                    cause: format!("period {id} is still being read from the history store; it is kept once read"),
-                })
-            }
+        let outcome = match read.await {
+            Ok(outcome) => outcome,
+            Err(_) => return Err(UsageError::HistoryUnavailable { cause: "the read of the period failed".into() }),
         };
         match outcome {
             Ok(period) => Ok(Some(period)),
@@ -160,6 +156,11 @@ impl History {
                 ReadError::Failed(cause) => Err(UsageError::HistoryUnavailable { cause: cause.clone() }),
             },
         }
+    }
+
+    /// Whether the past period `id` is read and kept in memory.
+    pub async fn is_kept(&self, id: &str) -> bool {
+        self.past.contains_key(id)
     }
 
     /// A call of the store's own work (a write, a ledger update, a batch of the retention), bounded by the work

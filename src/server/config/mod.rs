@@ -2,6 +2,8 @@
 //! variable (its name in capitals; `site_addr` is `LEPTOS_SITE_ADDR`, as cargo-leptos sets it). cargo-leptos
 //! reads its build settings from Cargo.toml; this file is only for the running server.
 
+pub mod keys;
+
 use super::upstream::client::ClientSettings;
 use super::upstream::retry::RetryPolicy;
 use super::upstream::urls::UpstreamUrls;
@@ -23,15 +25,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/history.sqlite3";
 /// A page of the table is one response; more rows than this would undo the point of paging.
 pub const LARGEST_PAGE_SIZE: usize = 1_000;
 
-/// A day: a priced period kept longer than that is no longer "current".
-const LONGEST_KEPT_PERIOD_MS: u64 = 86_400_000;
-/// A year, for an answer about a report.
-const LONGEST_REPORT_TTL_SECS: u64 = 31_536_000;
-/// Redis' own limit on a value (proto-max-bulk-len).
-const LARGEST_SHARED_VALUE: usize = 512 * 1024 * 1024;
-
-/// Every key, once: its name is the TOML key, its type says how the environment's text is read, and
-/// `Default` gives its default. The README's configuration table describes each.
+/// Every key: its name is the TOML key, its type says how the environment's text is read, and `Default` gives
+/// its default; [`keys::KEYS`] says what each accepts and means (and writes the README's table).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -168,13 +163,9 @@ pub enum ConfigError {
     UnknownKey { origin: String, hint: String },
 }
 
-/// Keys whose values may hold credentials: a message names them, never shows them.
-const SECRET_KEYS: [&str; 5] =
-    ["alert_webhook_secret", "alert_webhook_url", "database_url", "shared_cache_secret", "shared_cache_url"];
-
 /// A value as an error message shows it.
 fn shown_value(key: &str, value: String) -> String {
-    if SECRET_KEYS.contains(&key) {
+    if keys::is_secret(key) {
         "(not shown: it may hold credentials)".to_owned()
     } else {
         value
@@ -258,7 +249,18 @@ impl Config {
                     .unwrap_or_default();
                 return Err(ConfigError::UnknownKey { origin, hint });
             }
-            // Read alone over the defaults, each key's value meets its own type and bounds.
+            if let (Some((low, high)), toml::Value::Integer(number)) = (keys::key(key).and_then(|key| key.range), value)
+            {
+                if !(low..=high).contains(number) {
+                    return Err(ConfigError::InvalidValue {
+                        origin,
+                        given: shown_value(key, value.to_string()),
+                        accepted: accepted(key).into(),
+                        detail: String::new(),
+                    });
+                }
+            }
+            // Read alone over the defaults, each key's value meets its own type.
             let alone = toml::Table::from_iter([(key.clone(), value.clone())]);
             if let Err(error) = alone.try_into::<Config>() {
                 return Err(ConfigError::InvalidValue {
@@ -266,11 +268,7 @@ impl Config {
                     given: shown_value(key, value.to_string()),
                     accepted: accepted(key).into(),
                     // The parser's words can quote the value: not for a key that may hold credentials.
-                    detail: if SECRET_KEYS.contains(&key.as_str()) {
-                        String::new()
-                    } else {
-                        format!(" ({})", error.message())
-                    },
+                    detail: if keys::is_secret(key) { String::new() } else { format!(" ({})", error.message()) },
                 });
             }
         }
@@ -289,42 +287,10 @@ impl Config {
 
     /// The first key whose value is out of bounds, with what was wrong when the bounds do not say it all.
     fn validate(&self) -> Result<(), (&'static str, Option<String>)> {
-        let positive = [
-            ("upstream_timeout_ms", self.upstream_timeout_ms as u128),
-            ("upstream_max_body_bytes", self.upstream_max_body_bytes as u128),
-            ("usage_deadline_ms", self.usage_deadline_ms as u128),
-            ("report_concurrency", self.report_concurrency as u128),
-            ("header_read_timeout_ms", self.header_read_timeout_ms as u128),
-            ("max_requests_in_flight", self.max_requests_in_flight as u128),
-            ("table_page_size", self.table_page_size as u128),
-            ("history_timeout_ms", self.history_timeout_ms as u128),
-            ("history_work_timeout_ms", self.history_work_timeout_ms as u128),
-            ("alert_check_interval_secs", self.alert_check_interval_secs as u128),
-            ("alert_retry_window_secs", self.alert_retry_window_secs as u128),
-            ("alert_webhook_timeout_ms", self.alert_webhook_timeout_ms as u128),
-            ("shared_cache_timeout_ms", self.shared_cache_timeout_ms as u128),
-            ("shared_cache_max_value_bytes", self.shared_cache_max_value_bytes as u128),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err((key, None));
-        }
-        // Lifetimes past these are mistakes (a unit read wrong), and the caches refuse some of them outright.
-        let at_most = [
-            ("kept_period_ttl_ms", self.kept_period_ttl_ms as u128, LONGEST_KEPT_PERIOD_MS as u128),
-            ("report_cache_ttl_secs", self.report_cache_ttl_secs as u128, LONGEST_REPORT_TTL_SECS as u128),
-            ("report_not_found_ttl_secs", self.report_not_found_ttl_secs as u128, LONGEST_REPORT_TTL_SECS as u128),
-            ("shared_cache_max_value_bytes", self.shared_cache_max_value_bytes as u128, LARGEST_SHARED_VALUE as u128),
-        ];
-        if let Some((key, _, _)) = at_most.iter().find(|(_, value, bound)| value > bound) {
-            return Err((key, None));
-        }
         if !self.shared_cache_namespace.bytes().all(|byte| matches!(byte, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
             || self.shared_cache_namespace.len() > 32
         {
             return Err(("shared_cache_namespace", None));
-        }
-        if self.table_page_size > LARGEST_PAGE_SIZE {
-            return Err(("table_page_size", None));
         }
         if !self.upstream_base_url.is_empty() {
             UpstreamUrls::parse(&self.upstream_base_url).map_err(|reason| ("upstream_base_url", Some(reason)))?;
@@ -579,58 +545,7 @@ fn check_shared_cache_url(url: &str) -> Result<(), String> {
 
 /// What each key accepts, in the words of its error message.
 fn accepted(key: &str) -> &'static str {
-    match key {
-        "site_addr" => "an IP address and port, such as 127.0.0.1:3000",
-        "upstream_base_url" => "empty (the embedded sample upstream), or an http or https URL with a host and no fragment",
-        "upstream_timeout_ms" | "usage_deadline_ms" | "header_read_timeout_ms" => {
-            "a whole number of milliseconds, at least 1"
-        }
-        "upstream_retry_base_ms" => "a whole number of milliseconds, 0 or more",
-        "kept_period_ttl_ms" => "a whole number of milliseconds from 0 (keeps nothing) to 86400000 (a day)",
-        "upstream_retries" | "upstream_retry_budget" => "a whole number from 0 to 4294967295",
-        "upstream_max_body_bytes" => "a whole number of bytes, at least 1",
-        "report_concurrency" | "max_requests_in_flight" => "a whole number, at least 1",
-        "report_cache_capacity" => "a whole number of reports, 0 or more",
-        "report_cache_ttl_secs" | "report_not_found_ttl_secs" => {
-            "a whole number of seconds from 0 to 31536000 (a year)"
-        }
-        "table_page_size" => "a whole number of rows from 1 to 1000",
-        "database_url" => "empty (no history), sqlite://<file> or postgres://<user>@<host>:<port>/<database>",
-        "history_retention_periods" => "a whole number of periods, 0 or more (0 keeps all)",
-        "history_timeout_ms" | "history_work_timeout_ms" => "a whole number of milliseconds, at least 1",
-        "billing_cycle_anchor" => {
-            "empty, or the local date-time in billing_time_zone that starts a billing period (2024-04-29T00:00:00, or \
-             an RFC 3339 instant such as 2024-04-29T00:00:00Z), with billing_interval"
-        }
-        "billing_time_zone" => "an IANA time zone name, such as UTC or Europe/Berlin",
-        "billing_interval" => "empty, or `month`, or a whole number of days from 1 to 366, with billing_cycle_anchor",
-        "credit_budget" => "empty (no budget), or credits per period as a decimal with at most two places, more than 0",
-        "alert_thresholds" => {
-            "fractions of the budget, more than 0 and at most 10, in increasing order (0.5, 0.8, 1.0); comma-separated in the environment"
-        }
-        "alert_webhook_url" => "empty (no alerts), or an http or https URL, with a secret, a database and a budget",
-        "alert_webhook_secret" => {
-            "with alert_webhook_url, one or more `whsec_<base64>` secrets of at least 16 bytes, separated by spaces or commas"
-        }
-        "alert_check_interval_secs" | "alert_retry_window_secs" => "a whole number of seconds, at least 1",
-        "alert_webhook_timeout_ms" => "a whole number of milliseconds, at least 1",
-        "metrics_addr" => "empty (no metrics), or an IP address and port for GET /metrics, such as 127.0.0.1:9100",
-        "log_format" => "`text` (coloured on a terminal only) or `json` (one object per line)",
-        "shared_cache_url" => {
-            "empty (each replica keeps its own), or redis://[user:password@]host[:port][/database], or rediss:// for TLS"
-        }
-        "shared_cache_timeout_ms" => "a whole number of milliseconds, at least 1",
-        "shared_cache_max_value_bytes" => "a whole number of bytes from 1 to 536870912 (512 MiB, Redis' limit)",
-        "shared_cache_namespace" => "empty, or up to 32 of a-z, 0-9, _ and -",
-        "shared_cache_secret" => {
-            "empty (values are checked, not authenticated), or one or more secrets of at least 32 characters, \
-             separated by spaces (the first signs)"
-        }
-        "cors_allowed_origins" => {
-            "a list of origins, each a scheme, host and optional port (https://app.example); comma-separated in the environment"
-        }
-        _ => "a value of the key's type",
-    }
+    keys::key(key).map_or("a value of the key's type", |key| key.accepted)
 }
 
 #[cfg(test)]
@@ -647,6 +562,31 @@ mod tests {
 
     fn refusal(file: &str, env: &HashMap<String, String>) -> String {
         Config::from_sources("x.toml", file, env).expect_err("should be refused").to_string()
+    }
+
+    #[test]
+    fn every_key_is_described_once_and_its_default_is_within_its_range() {
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let described: Vec<&str> = keys::KEYS.iter().map(|key| key.name).collect();
+        let mut fields: Vec<&str> = defaults.keys().map(String::as_str).collect();
+        let mut sorted = described.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        fields.sort_unstable();
+        assert_eq!(sorted, fields, "one description per key of Config");
+        assert_eq!(sorted.len(), described.len(), "each described once");
+        for key in &keys::KEYS {
+            if let (Some((low, high)), toml::Value::Integer(default)) = (key.range, &defaults[key.name]) {
+                assert!((low..=high).contains(default), "{}", key.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readmes_configuration_table_is_the_keys_described() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let expected = keys::readme_table();
+        assert!(readme.contains(&expected), "README.md's configuration table should read:\n{expected}");
     }
 
     #[test]
