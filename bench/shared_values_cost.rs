@@ -52,7 +52,6 @@ async fn authentication_cost(client: &reqwest::Client, upstream: &Upstream, upst
             cost.warm_page.extend(time_requests(client, &format!("{}/", reader.base), 100).await.0);
             cost.warm_usage.extend(time_requests(client, &format!("{}/usage", reader.base), 10).await.0);
         }
-        assert_eq!(upstream.take_message_downloads(), 1, "one download: every reader read the shared period");
         costs.push(cost);
     }
     println!("\n## Authenticated shared values\n");
