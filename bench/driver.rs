@@ -69,9 +69,9 @@ struct Upstream {
     report_calls: AtomicU64,
     /// Which billing period is served: each one a year after the one before, with ids of its own.
     period: AtomicU64,
-    /// When set, each messages call words the texts anew (the same ids and reports): every refresh is a new
-    /// version of the period.
-    new_text_each_call: AtomicU64,
+    /// When set, each messages call numbers the messages anew (the same texts and reports): every refresh is a
+    /// new version of the period.
+    new_ids_each_call: AtomicU64,
 }
 
 impl Upstream {
@@ -102,9 +102,10 @@ impl Upstream {
 
 async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
     let download = upstream.message_downloads.fetch_add(1, Ordering::SeqCst);
-    let wording = match upstream.new_text_each_call.load(Ordering::SeqCst) {
-        0 => String::new(),
-        _ => format!(", call {download}"),
+    // A new version at every call: the ids move on (the reports stay the same).
+    let renumbered = match upstream.new_ids_each_call.load(Ordering::SeqCst) {
+        0 => 0,
+        _ => download * 1_000_000,
     };
     upstream.delay().await;
     let count = upstream.messages.load(Ordering::SeqCst);
@@ -127,8 +128,8 @@ async fn messages(State(upstream): State<Arc<Upstream>>) -> impl IntoResponse {
         let (day, hour, minute) = (29 + second / 86_400, (second / 3600) % 24, (second / 60) % 60);
         let (month, day) = if day > 30 { (5, day - 30) } else { (4, day) };
         body.push_str(&format!(
-            "{{\"id\":{},\"text\":\"Summarise the tenant's repair obligations, message {i}{wording}.\",\"timestamp\":\"{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\"",
-            first_id + i
+            "{{\"id\":{},\"text\":\"Summarise the tenant's repair obligations, message {i}.\",\"timestamp\":\"{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:00.000Z\"",
+            first_id + renumbered + i
         ));
         if i % 2 == 0 {
             body.push_str(&format!(",\"report_id\":{}", base + (i / 2) % reports));

@@ -30,37 +30,55 @@ struct Cost {
 
 async fn authentication_cost(client: &reqwest::Client, upstream: &Upstream, upstream_url: &str) {
     let rounds = 5;
+    upstream.set(0, 100_000, 5_000, false);
+    // Two deployments side by side, each with its own Redis: without and with the secret.
+    let (plain_redis, sealed_redis) = (redis::Redis::start(), redis::Redis::start());
+    let (plain_url, sealed_url) = (plain_redis.url(), sealed_redis.url());
+    let plain = vec![("SHARED_CACHE_URL", plain_url.as_str()), ("KEPT_PERIOD_TTL_MS", "600000")];
+    let mut sealed = vec![("SHARED_CACHE_URL", sealed_url.as_str()), ("KEPT_PERIOD_TTL_MS", "600000")];
+    sealed.push(("SHARED_CACHE_SECRET", SECRET));
     let mut costs = Vec::new();
-    for secret in [false, true] {
-        let redis = redis::Redis::start();
-        let url = redis.url();
-        let mut env = vec![("SHARED_CACHE_URL", url.as_str()), ("KEPT_PERIOD_TTL_MS", "600000")];
-        if secret {
-            env.push(("SHARED_CACHE_SECRET", SECRET));
-        }
-        upstream.set(0, 100_000, 5_000, false);
-        let computing = Server::start(3250, upstream_url, &env).await;
-        until_sharing(client, &computing).await;
-        let (first, _) = time_requests(client, &format!("{}/usage", computing.base), 1).await;
-        let mut cost =
-            Cost { computing: first[0], read_from_redis: Vec::new(), warm_page: Vec::new(), warm_usage: Vec::new() };
-        for _ in 0..rounds {
-            // A replica that has nothing yet: its first request reads the period from Redis.
-            let reader = Server::start(3251, upstream_url, &env).await;
-            until_sharing(client, &reader).await;
-            cost.read_from_redis.extend(time_requests(client, &format!("{}/usage", reader.base), 1).await.0);
-            cost.warm_page.extend(time_requests(client, &format!("{}/", reader.base), 100).await.0);
-            cost.warm_usage.extend(time_requests(client, &format!("{}/usage", reader.base), 10).await.0);
-        }
-        costs.push(cost);
+    let mut computing = Vec::new();
+    for (port, env) in [(3250, &plain), (3251, &sealed)] {
+        let server = Server::start(port, upstream_url, env).await;
+        until_sharing(client, &server).await;
+        let (first, _) = time_requests(client, &format!("{}/usage", server.base), 1).await;
+        costs.push(Cost {
+            computing: first[0],
+            read_from_redis: Vec::new(),
+            warm_page: Vec::new(),
+            warm_usage: Vec::new(),
+        });
+        computing.push(server);
     }
+    for _ in 0..rounds {
+        // New replicas that have nothing yet: the first request of each reads the period from Redis.
+        let mut readers = Vec::new();
+        for (index, (port, env)) in [(3252, &plain), (3253, &sealed)].into_iter().enumerate() {
+            let reader = Server::start(port, upstream_url, env).await;
+            until_sharing(client, &reader).await;
+            costs[index].read_from_redis.extend(time_requests(client, &format!("{}/usage", reader.base), 1).await.0);
+            readers.push(reader);
+        }
+        // Warm requests, one to each in turn, so that both see the same machine at the same moment.
+        for _ in 0..100 {
+            for (index, reader) in readers.iter().enumerate() {
+                costs[index].warm_page.extend(time_requests(client, &format!("{}/", reader.base), 1).await.0);
+            }
+        }
+        for _ in 0..10 {
+            for (index, reader) in readers.iter().enumerate() {
+                costs[index].warm_usage.extend(time_requests(client, &format!("{}/usage", reader.base), 1).await.0);
+            }
+        }
+    }
+    drop(computing);
     println!("\n## Authenticated shared values\n");
-    println!("100 000 messages (5 000 reports), one `redis-server`, `KEPT_PERIOD_TTL_MS` of 10 minutes. A replica");
-    println!(
-        "computes the period and shares it (sealing it when `shared_cache_secret` is set); then, {rounds} times, a new"
-    );
-    println!("replica's first `/usage` reads it from Redis (verifying the seal), followed by 100 warm `GET /` and");
-    println!("10 warm `/usage` on that replica (served from its memory: no Redis, no MAC).\n");
+    println!("100 000 messages (5 000 reports), `KEPT_PERIOD_TTL_MS` of 10 minutes; two deployments side by side,");
+    println!("each with its own `redis-server`, one without and one with `shared_cache_secret`. In each, a replica");
+    println!("computes the period and shares it (sealing it with the secret); then, {rounds} times, a new replica's");
+    println!("first `/usage` reads it from Redis (verifying the seal), followed by 100 warm `GET /` and 10 warm");
+    println!("`/usage`, sent to the two new replicas in turn (served from memory: no Redis, no MAC).\n");
     println!("| measure | without secret | with `shared_cache_secret` | added |\n|---|---:|---:|---:|");
     let (off, on) = (&costs[0], &costs[1]);
     let added = |a: Duration, b: Duration| format!("{:+.2} ms", (b.as_secs_f64() - a.as_secs_f64()) * 1000.0);
@@ -90,7 +108,7 @@ async fn redis_memory(client: &reqwest::Client, upstream: &Upstream, upstream_ur
             let url = redis.url();
             let env = [("SHARED_CACHE_URL", url.as_str()), ("KEPT_PERIOD_TTL_MS", ttl)];
             upstream.set(0, 100_000, 5_000, false);
-            upstream.new_text_each_call.store(1, Ordering::SeqCst);
+            upstream.new_ids_each_call.store(1, Ordering::SeqCst);
             let server = build.start(3252, upstream_url, &env).await;
             until_sharing(client, &server).await;
             upstream.take_message_downloads();
@@ -100,7 +118,7 @@ async fn redis_memory(client: &reqwest::Client, upstream: &Upstream, upstream_ur
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             let versions = upstream.take_message_downloads();
-            upstream.new_text_each_call.store(0, Ordering::SeqCst);
+            upstream.new_ids_each_call.store(0, Ordering::SeqCst);
             let kept = redis.keys("period:").iter().filter(|key| is_version_key(key)).count();
             let used = redis.info("memory", "used_memory");
             let peak = redis.info("memory", "used_memory_peak");
@@ -114,7 +132,7 @@ async fn redis_memory(client: &reqwest::Client, upstream: &Upstream, upstream_ur
         }
     }
     println!("\n## Redis memory for a period that changes at every refresh\n");
-    println!("One replica, one `redis-server` each, 100 000 messages whose texts change at every download (a new");
+    println!("One replica, one `redis-server` each, 100 000 messages numbered anew at every download (a new");
     println!("version at every refresh, about 20 MB each), `/usage` asked every 200 ms for {seconds} s; Redis' `used_memory`");
     println!("at the end and its peak, and the versions of the period it holds. The build before the review kept");
     println!("every version for its TTL plus 5 minutes, with no cap.\n");

@@ -70,8 +70,9 @@ async fn a_replica_killed_while_it_computes_is_taken_over_within_the_deadline_an
 
     let computing = computing_on(&replicas[0], &upstream).await;
     let started = Instant::now();
+    let scripts = redis.info("commandstats", "cmdstat_eval");
     let waiting: Vec<_> = replicas[1..].iter().map(|replica| tokio::spawn(fetch(replica.url("/usage")))).collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_waiting_on_the_lease(&redis, scripts, 2).await;
     replicas[0].signal("-KILL");
     assert!(computing.await.unwrap_err().is_panic(), "the killed replica answered nothing");
     for answer in waiting {
@@ -96,8 +97,9 @@ async fn sigterm_gives_the_lease_back_so_another_replica_computes_at_once() {
 
     let computing = computing_on(&replicas[0], &upstream).await;
     let started = Instant::now();
+    let scripts = redis.info("commandstats", "cmdstat_eval");
     let waiting = tokio::spawn(fetch(replicas[1].url("/usage")));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_waiting_on_the_lease(&redis, scripts, 1).await;
     replicas[0].signal("-TERM");
     let (status, _) = waiting.await.unwrap();
     let waited = started.elapsed();

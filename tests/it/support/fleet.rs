@@ -91,3 +91,13 @@ pub async fn replica_table_page(replica: &Replica, view: &str) -> Value {
 pub fn row_ids(page: &Value) -> Vec<i64> {
     page["rows"].as_array().unwrap().iter().map(|row| row["message_id"].as_i64().unwrap()).collect()
 }
+
+/// Once `waiters` replicas wait on another's lease, as Redis saw it: since `scripts_before` (its count of
+/// scripts run), each one has looked for the period, tried for the lease, read who holds it (3 scripts) and
+/// looked again at least once (3 more, every 50 ms).
+pub async fn until_waiting_on_the_lease(redis: &Redis, scripts_before: u64, waiters: u64) {
+    eventually("the replicas wait on the lease", || async {
+        redis.info("commandstats", "cmdstat_eval") >= scripts_before + 6 * waiters
+    })
+    .await;
+}
