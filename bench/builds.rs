@@ -1,11 +1,13 @@
-//! The builds a measurement compares: this one, and the build before the third review of the history store and
-//! the shared cache (`HISTORY_BASELINE_REV`), which `bench/run.sh` builds into its own directory (a worktree of
-//! that revision, also the binary's working directory, with its own Leptos.toml).
+//! The builds a measurement compares: this one, and earlier ones that `bench/run.sh` builds, each into its own
+//! directory (a worktree of that revision, also the binary's working directory, with its own Leptos.toml): the
+//! build before the second review (`BASELINE_REV`), and the one before the third review of the history store
+//! and the shared cache (`HISTORY_BASELINE_REV`).
 
 use crate::{Server, SERVER_BINARY};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+const BEFORE_SECOND_REVIEW_DIR: &str = "target/bench-baseline";
 const BEFORE_THIRD_REVIEW_DIR: &str = "target/bench-history-baseline";
 
 pub struct Build {
@@ -26,14 +28,21 @@ impl Build {
     }
 }
 
+/// The build in `directory`, when `bench/run.sh` built it.
+fn built_in(directory: &str) -> Option<Build> {
+    let binary = Path::new(directory).join("credit-dashboard").canonicalize().ok()?;
+    let directory = Some(PathBuf::from(directory));
+    Some(Build { name: "before the review", binary, directory, before_review: true })
+}
+
+/// The build before the second review, when `bench/run.sh` built it.
+pub fn before_second_review() -> Option<Build> {
+    built_in(BEFORE_SECOND_REVIEW_DIR)
+}
+
 /// The build before the third review (when `bench/run.sh` built it), then this one.
 pub fn this_and_before_third_review() -> Vec<Build> {
-    let mut builds = Vec::new();
-    let directory = Path::new(BEFORE_THIRD_REVIEW_DIR);
-    if let Ok(binary) = directory.join("credit-dashboard").canonicalize() {
-        let directory = Some(directory.to_path_buf());
-        builds.push(Build { name: "before the review", binary, directory, before_review: true });
-    }
+    let mut builds: Vec<Build> = built_in(BEFORE_THIRD_REVIEW_DIR).into_iter().collect();
     let binary = PathBuf::from(SERVER_BINARY);
     builds.push(Build { name: "this build", binary, directory: None, before_review: false });
     builds

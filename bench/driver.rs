@@ -33,11 +33,6 @@ use std::time::{Duration, Instant};
 
 const SERVER_BINARY: &str = "target/release/credit-dashboard";
 
-/// The build before the second review, for the figures measured side by side with it: `bench/run.sh` builds
-/// its server (from `BASELINE_REV`) into this directory, which is also its working directory (its own
-/// Leptos.toml).
-const BASELINE_DIR: &str = "target/bench-baseline";
-
 /// For the measurements of computing the period: the server keeps nothing, so every request downloads the
 /// messages (concurrent requests would still share one download).
 const NOTHING_KEPT: &[(&str, &str)] = &[("KEPT_PERIOD_TTL_MS", "0")];
@@ -158,15 +153,6 @@ impl Server {
         Server::start_binary(Command::new(SERVER_BINARY), port, upstream_url, env).await
     }
 
-    /// The baseline build, in its own directory; `None` when `bench/run.sh` did not build one.
-    async fn start_baseline(port: u16) -> Option<Server> {
-        let binary = std::path::Path::new(BASELINE_DIR).join("credit-dashboard");
-        let binary = binary.canonicalize().ok()?;
-        let mut command = Command::new(binary);
-        command.current_dir(BASELINE_DIR);
-        Some(Server::start_binary(command, port, "", &[]).await)
-    }
-
     async fn start_binary(mut command: Command, port: u16, upstream_url: &str, env: &[(&str, &str)]) -> Server {
         let child = command
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -208,6 +194,14 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Once `server` says it shares through Redis (`/readyz`).
+async fn until_sharing(client: &reqwest::Client, server: &Server) {
+    let ready = format!("{}/readyz", server.base);
+    while client.get(&ready).send().await.unwrap().text().await.unwrap() != "ready (sharing)" {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

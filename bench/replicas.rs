@@ -22,11 +22,7 @@ struct ReplicaRun {
 pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url: &str) {
     let redis = redis::Redis::start();
     let shared_url = redis.url();
-    let commands = || -> u64 {
-        let stats = redis.cli(&["INFO", "stats"]);
-        let line = stats.lines().find_map(|line| line.strip_prefix("total_commands_processed:"));
-        line.and_then(|count| count.trim().parse().ok()).unwrap_or(0)
-    };
+    let commands = || redis.info("stats", "total_commands_processed");
     let (cold_requests, warm_requests) = (150, 60);
     let mut runs = Vec::new();
     for (first_port, shared) in [(3220, false), (3230, true)] {
@@ -37,10 +33,7 @@ pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url
         }
         if shared {
             for replica in &replicas {
-                let ready = format!("{}/readyz", replica.base);
-                while client.get(&ready).send().await.unwrap().text().await.unwrap() != "ready (sharing)" {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                until_sharing(client, replica).await;
             }
         }
         upstream.set(0, 100_000, 5_000, true);

@@ -184,8 +184,10 @@ pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url
     let (now, now_total) = throughput(client, &url, 64, 10).await;
     let (_, size) = time_requests(client, &url, 1).await;
     drop(server);
-    let before = match Server::start_baseline(3208).await {
-        Some(server) => {
+    let before = match crate::builds::before_second_review() {
+        Some(build) => {
+            // On the embedded sample upstream, its default, as this build above.
+            let server = build.start(3208, "", &[]).await;
             let url = format!("{}/", server.base);
             time_requests(client, &url, 1).await;
             let (before, _) = throughput(client, &url, 64, 10).await;

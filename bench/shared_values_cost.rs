@@ -3,7 +3,7 @@
 //! build before the third review (which kept every version for its TTL plus 5 minutes, with no cap).
 
 use crate::builds::this_and_before_third_review;
-use crate::{median, mib, ms, redis, time_requests, Server, Upstream};
+use crate::{median, mib, ms, redis, time_requests, until_sharing, Server, Upstream};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -12,13 +12,6 @@ const SECRET: &str = "a-shared-cache-secret-of-at-least-32-characters";
 pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url: &str) {
     authentication_cost(client, upstream, upstream_url).await;
     redis_memory(client, upstream, upstream_url).await;
-}
-
-async fn until_sharing(client: &reqwest::Client, server: &Server) {
-    let ready = format!("{}/readyz", server.base);
-    while client.get(&ready).send().await.unwrap().text().await.unwrap() != "ready (sharing)" {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 struct Cost {
@@ -119,7 +112,7 @@ async fn redis_memory(client: &reqwest::Client, upstream: &Upstream, upstream_ur
             }
             let versions = upstream.take_message_downloads();
             upstream.new_ids_each_call.store(0, Ordering::SeqCst);
-            let kept = redis.keys("period:").iter().filter(|key| is_version_key(key)).count();
+            let kept = redis.period_versions();
             let used = redis.info("memory", "used_memory");
             let peak = redis.info("memory", "used_memory_peak");
             drop(server);
@@ -141,10 +134,4 @@ async fn redis_memory(client: &reqwest::Client, upstream: &Upstream, upstream_ur
     for line in lines {
         println!("{line}");
     }
-}
-
-/// `…period:<13 hex digits>`.
-fn is_version_key(key: &str) -> bool {
-    let version = key.rsplit(':').next().unwrap_or_default();
-    version.len() == 13 && version.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -194,7 +194,7 @@ async fn redis_keeps_a_few_versions_and_an_old_one_is_read_once_for_many_request
     }
     // The latest stays shared while the second replica reads (the first one asks the upstream no more).
     redis.cli(&["PEXPIRE", &pointer(&redis).0, "60000"]);
-    let kept = redis.keys("}:period:").into_iter().filter(|key| key.len() > 13 && is_version_key(key)).count();
+    let kept = redis.period_versions();
     assert!(kept <= 3, "at most 3 versions kept in Redis, found {kept}");
 
     // A replica that never saw the fourth version: 20 requests for one of its pages at once read it once.
@@ -211,12 +211,6 @@ async fn redis_keeps_a_few_versions_and_an_old_one_is_read_once_for_many_request
     // The first version was pushed out of Redis: its page is the latest data, and says so.
     let gone = replica_table_page(&fresh[0], &format!("v={}&page=2", versions[0])).await;
     assert_eq!(gone["refreshed"].as_bool(), Some(true));
-}
-
-/// `…}:period:<13 hex digits>`.
-fn is_version_key(key: &str) -> bool {
-    let version = key.rsplit(':').next().unwrap_or_default();
-    version.len() == 13 && version.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[tokio::test]

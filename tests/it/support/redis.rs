@@ -85,6 +85,15 @@ impl Redis {
         value.and_then(|value| value.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).unwrap_or(0)
     }
 
+    /// How many versions of the period Redis holds: keys `…period:<13 hex digits>`.
+    pub fn period_versions(&self) -> usize {
+        let is_version = |key: &String| {
+            let version = key.rsplit(':').next().unwrap_or_default();
+            version.len() == 13 && version.bytes().all(|b| b.is_ascii_hexdigit())
+        };
+        self.keys("period:").iter().filter(|key| is_version(key)).count()
+    }
+
     /// The keys with `part` in their name.
     pub fn keys(&self, part: &str) -> Vec<String> {
         let all = self.cli(&["KEYS", "*"]);
