@@ -406,7 +406,7 @@ impl SharedCache {
         }
     }
 
-    /// The leases kept to be given back (tests and shutdown).
+    /// How many leases are kept to be given back when Redis answers again.
     pub fn orphaned_leases(&self) -> usize {
         self.orphans.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
