@@ -14,12 +14,6 @@ inputs() {
   } | sha256sum | cut -d' ' -f1
 }
 
-# cargo-leptos' release build: the WASM (with wasm-bindgen, wasm-opt, the stylesheet and the hashed names), then
-# the server.
-site_release() {
-  cargo leptos build --release
-}
-
 built_from=target/release/built-from
 fingerprint=$(inputs)
 if [[ -x target/release/credit-dashboard && -f target/release/hash.txt &&
@@ -33,8 +27,14 @@ else
   background "compiling the server (release)" \
     nice -n 19 cargo build --release --no-default-features --features ssr --bin credit-dashboard
   scripts/setup.sh
+  # The WASM (in target/front: no lock shared with the server's build), wasm-bindgen, wasm-opt, the stylesheet
+  # and the hashed names, while the server still compiles: its fat LTO leaves the second core idle, which the
+  # server's build fills.
+  step "building the WASM and the site (release), beside the server" "about 4 minutes the first time" \
+    cargo leptos build --release --frontend-only
   await "compiling the server (release)"
-  step "building the WASM and the site (release)" "about 3 minutes the first time" site_release
+  # cargo-leptos' own server build, which finds the one above done (or rebuilds it, should they ever differ).
+  step "checking the server's build" "" cargo leptos build --release --server-only
   echo "$fingerprint" >"$built_from"
 fi
 

@@ -39,14 +39,15 @@ build_tools() {
       install_tool --locked --version 0.3.10 cargo-leptos
   fi
 
-  # cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly.
+  # cargo-leptos would download wasm-bindgen; it must match the wasm-bindgen crate in Cargo.lock exactly. Only the
+  # wasm-bindgen binary, without TLS (which only the test runner, a binary not used here, needs to download).
   local bindgen_version
   bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
   if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" == "$bindgen_version" ]]; then
     skip "wasm-bindgen $bindgen_version" "installed"
   else
     step "compiling wasm-bindgen $bindgen_version" "about 3 minutes on 2 cores, once" \
-      install_tool --force --version "$bindgen_version" wasm-bindgen-cli
+      install_tool --force --no-default-features --bin wasm-bindgen --version "$bindgen_version" wasm-bindgen-cli
   fi
 }
 
