@@ -11,6 +11,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+#[path = "../tests/it/support/oidc.rs"]
+#[allow(dead_code)]
+mod oidc;
 #[path = "../tests/it/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
@@ -18,6 +21,7 @@ mod postgres;
 #[allow(dead_code)]
 mod redis;
 
+mod access_cost;
 mod browser;
 mod builds;
 mod history_store;
@@ -311,5 +315,8 @@ async fn main() {
     }
     if runs("browser") {
         browser::figures(&client, &upstream, &upstream_url).await;
+    }
+    if runs("access") {
+        access_cost::figures(&client, &upstream, &upstream_url).await;
     }
 }

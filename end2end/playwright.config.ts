@@ -6,7 +6,8 @@ import { defineConfig } from "@playwright/test";
 // keeps nothing, on a 250-message fake upstream the tests can make fail and heal, and one that keeps a history
 // (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period, and one whose
 // 30-day billing cycle started ten days ago, on a fake upstream of the ten days before now. The others keep no
-// history; the large one has no billing cycle or budget, the others the sample's (Leptos.toml).
+// history; the large one has no billing cycle or budget, the others the sample's (Leptos.toml). A seventh, on the
+// sample upstream, is behind access control, with a real OpenID provider (oidc-provider.mjs) to sign in at.
 // Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = {}) => ({
@@ -31,10 +32,14 @@ export const HISTORY_URL = "http://127.0.0.1:3104";
 export const HISTORY_UPSTREAM_URL = "http://127.0.0.1:3192";
 export const LIVE_URL = "http://127.0.0.1:3105";
 export const LIVE_UPSTREAM_URL = "http://127.0.0.1:3193";
+export const AUTH_URL = "http://127.0.0.1:3106";
+export const OIDC_URL = "http://127.0.0.1:3194";
 /// The live server's cycle: ten days ago, 00:00 UTC.
 export const LIVE_CYCLE_START = new Date(new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime() - 10 * 86400_000);
 // A new file each run: the test expects the history to start empty.
 const historyFile = `target/e2e-history/${process.pid}-${Date.now()}.sqlite3`;
+// The test provider's signing keys, new each run.
+const oidcKeys = `target/e2e-oidc/${process.pid}-${Date.now()}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -123,6 +128,29 @@ export default defineConfig({
         BILLING_CYCLE_ANCHOR: LIVE_CYCLE_START.toISOString(),
         BILLING_INTERVAL: "30",
         CREDIT_BUDGET: "4000",
+      }),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      // A real OpenID provider (oidc-provider.mjs) for the server behind access control.
+      command: "node oidc-provider.mjs",
+      url: `${OIDC_URL}/.well-known/openid-configuration`,
+      env: { OIDC_PORT: "3194", OIDC_DASHBOARD_URL: AUTH_URL, OIDC_KEYS_DIR: `../${oidcKeys}` },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: `${AUTH_URL}/healthz`,
+      env: serverEnv("127.0.0.1:3106", "", {
+        AUTH_ISSUER: OIDC_URL,
+        AUTH_CLIENT_ID: "dashboard",
+        AUTH_CLIENT_SECRET: "dashboard-secret-of-at-least-32-bytes!!",
+        PUBLIC_URL: AUTH_URL,
+        AUTH_SESSION_SECRET: "a-session-secret-of-at-least-32-bytes-long",
+        AUTH_ALLOWED_GROUPS: "billing",
       }),
       reuseExistingServer: false,
       timeout: 60_000,

@@ -4,7 +4,8 @@
 #   scripts/setup.sh                what run.sh needs: the wasm target, cargo-leptos, wasm-bindgen, wasm-opt
 #   scripts/setup.sh --wasm-target  the wasm target alone (the lints of the WASM build need no more)
 #   scripts/setup.sh --tools        cargo-leptos and wasm-bindgen, for a debug build (no wasm-opt)
-#   scripts/setup.sh --test-deps    what only the tests need: Chromium, PostgreSQL, Redis (Debian's), Playwright
+#   scripts/setup.sh --test-deps    what only the tests need: Chromium, PostgreSQL, Redis (Debian's), Playwright,
+#                                   oidc-provider
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/steps.sh
@@ -73,10 +74,11 @@ test_deps() {
   else
     skip "Chromium, PostgreSQL and Redis" "installed"
   fi
-  if [[ -d end2end/node_modules/@playwright/test ]]; then
-    skip "Playwright" "installed"
+  # Playwright, and the OpenID provider the access-control tests sign in at (oidc-provider).
+  if [[ -d end2end/node_modules/@playwright/test && -d end2end/node_modules/oidc-provider ]]; then
+    skip "Playwright and oidc-provider" "installed"
   else
-    step "Playwright" "" bash -c 'cd end2end && npm ci --no-audit --no-fund'
+    step "Playwright and oidc-provider" "" bash -c 'cd end2end && npm ci --no-audit --no-fund'
   fi
 }
 

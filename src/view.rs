@@ -223,4 +223,6 @@ pub struct DashboardPageData {
     pub asked: ViewQuery,
     pub dashboard: Result<DashboardData, crate::contract::ErrorDetail>,
     pub periods: PeriodsView,
+    /// The person signed in, as the page names them; `None` without access control.
+    pub signed_in: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! server), and the page is rendered from it.
 
 use crate::app::shell;
+use crate::server::access::Caller;
 use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
@@ -40,12 +41,19 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     if let Err(error) = &dashboard {
         state.log_failure("/", error);
     }
-    let data = Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()), periods });
+    // Who is signed in, when access control is on (the guard put the caller in the request).
+    let signed_in = match request.extensions().get::<Caller>() {
+        Some(Caller::Person { session, .. }) => Some(session.shown_name.clone()),
+        _ => None,
+    };
+    let form_targets = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();
+    let data =
+        Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()), periods, signed_in });
     let (options, stylesheet) = (state.leptos_options.clone(), state.stylesheet.clone());
     let context = move || {
         provide_context(data.clone());
         // Leptos has put this response's nonce in the context; the policy allows only scripts carrying it.
-        set_page_content_security_policy();
+        set_page_content_security_policy(&form_targets);
         // The page's data is live: a browser asks again each time (the assets it names are cached).
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.insert_header(header::CACHE_CONTROL, assets::REVALIDATE);

@@ -5,10 +5,12 @@
 //!   figures (`usage`), described in `GET /openapi.json` (`openapi`), with CORS for listed origins;
 //! - `GET /healthz` and `GET /readyz` — liveness, and whether the upstream answers;
 //! - `/pkg/…`, `/favicon.svg` — the browser's assets; anything else is a 404 page;
-//! - `/sample-upstream/…` — the embedded sample upstream, only when it is the upstream.
+//! - `/sample-upstream/…` — the embedded sample upstream, only when it is the upstream;
+//! - `/auth/…` — sign-in's callback, sign-out, and the signed-out page (`auth`, which also guards the others).
 //!
 //! and the layers every response goes through: security headers, compression, the bound on requests in flight.
 
+pub mod auth;
 mod dashboard;
 mod openapi;
 mod usage;
@@ -88,12 +90,19 @@ pub fn build_router(state: AppState) -> Router {
     let in_flight = Arc::new(Semaphore::new(state.config.max_requests_in_flight));
     let origins = &state.config.cors_allowed_origins;
 
+    // What each route needs (`auth`): nothing with access control off.
+    let page_guard = axum::middleware::from_fn_with_state(state.clone(), auth::page_guard);
+    let api_guard = axum::middleware::from_fn_with_state(state.clone(), auth::api_guard);
+    let function_guard = axum::middleware::from_fn_with_state(state.clone(), auth::server_function_guard);
     let router = Router::new()
-        .route("/", get(dashboard::page))
-        .route(<LoadTablePage as ServerFn>::PATH, post(server_functions))
-        .route("/usage", cross_origin(get(usage::usage), origins))
-        .route("/usage.csv", cross_origin(get(usage::usage_csv), origins))
-        .route("/usage/summary", cross_origin(get(usage::usage_summary), origins))
+        .route("/", get(dashboard::page).route_layer(page_guard))
+        .route(<LoadTablePage as ServerFn>::PATH, post(server_functions).route_layer(function_guard))
+        .route("/usage", cross_origin(get(usage::usage).route_layer(api_guard.clone()), origins))
+        .route("/usage.csv", cross_origin(get(usage::usage_csv).route_layer(api_guard.clone()), origins))
+        .route("/usage/summary", cross_origin(get(usage::usage_summary).route_layer(api_guard), origins))
+        .route(crate::server::access::CALLBACK_PATH, get(auth::callback))
+        .route("/auth/logout", post(auth::logout))
+        .route(crate::server::access::SIGNED_OUT_PATH, get(auth::signed_out))
         .route("/openapi.json", cross_origin(get(openapi::openapi_json), origins))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness))

@@ -21,6 +21,8 @@ use utoipa::OpenApi;
                        with a stable code."
     ),
     paths(usage::usage, usage::usage_csv, usage::usage_summary),
+    modifiers(&BearerScheme),
+    security(("bearer" = ["usage:read"]), ()),
     components(schemas(
         UsageResponse,
         UsageRow,
@@ -36,6 +38,28 @@ use utoipa::OpenApi;
     ))
 )]
 struct ApiDoc;
+
+/// With access control on (`auth_issuer`), the JSON routes take a bearer access token from the organisation's
+/// OpenID provider, for the dashboard's audience and with the scope `usage:read` (or a person's session cookie).
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "An access token from the organisation's OpenID provider (client credentials), for the dashboard's \
+                 audience (`auth_audience`), with the scope `usage:read`. Needed when access control is on.",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// Written once per process.
 static DOCUMENT: LazyLock<String> =

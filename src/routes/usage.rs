@@ -22,6 +22,8 @@ use axum::response::{IntoResponse, Response};
     responses(
         (status = 200, description = "The current period's usage", body = UsageResponse),
         (status = 503, description = "The upstream failed or is malformed (see the code)", body = ErrorBody),
+        (status = 401, description = "Access control is on and the request has no credentials, or not valid ones (`unauthorized`, with `WWW-Authenticate: Bearer`)", body = ErrorBody),
+        (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
     )
 )]
 pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Response {
@@ -52,6 +54,8 @@ pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Respons
         (status = 200, description = "The view's rows", content_type = "text/csv", body = String),
         (status = 404, description = "A period the history does not keep", body = ErrorBody),
         (status = 503, description = "The upstream or the history store failed", body = ErrorBody),
+        (status = 401, description = "Access control is on and the request has no credentials, or not valid ones (`unauthorized`, with `WWW-Authenticate: Bearer`)", body = ErrorBody),
+        (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
     )
 )]
 /// `GET /usage.csv?period=…&tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV, of the
@@ -96,6 +100,8 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery,
     responses(
         (status = 200, description = "The current period's summary", body = UsageSummary),
         (status = 503, description = "The upstream failed or is malformed (see the code)", body = ErrorBody),
+        (status = 401, description = "Access control is on and the request has no credentials, or not valid ones (`unauthorized`, with `WWW-Authenticate: Bearer`)", body = ErrorBody),
+        (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
     )
 )]
 pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {

@@ -1,9 +1,10 @@
 //! Everything that runs only on the server, by concern, each folder importing only from those listed after
-//! it: `http` (the edge's machinery) → `views` (what is built from a priced period) → `history` (the periods
-//! kept in a database) → `pricing` (the credit rules and the kept period) → `shared_cache` (what replicas
-//! share through Redis) → `upstream` (the billing API and its client); `config`, `error` and `memo` serve them
-//! all.
+//! it: `http` (the edge's machinery) → `access` (who may read: sign-in, sessions, bearer tokens) → `views`
+//! (what is built from a priced period) → `history` (the periods kept in a database) → `pricing` (the credit
+//! rules and the kept period) → `shared_cache` (what replicas share through Redis) → `upstream` (the billing
+//! API and its client); `config`, `error` and `memo` serve them all.
 
+pub mod access;
 pub mod billing;
 pub mod config;
 pub mod error;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub history: Option<Arc<History>>,
     /// The budget alerts; `None` when no webhook is configured.
     pub alerts: Option<Arc<AlertChecker>>,
+    /// Sign-in and bearer tokens; `None` when `auth_issuer` is empty.
+    pub access: Option<Arc<access::AccessControl>>,
     /// The stylesheet's (content-hashed) path, found once.
     pub stylesheet: Arc<str>,
     /// The billing cycle and budget, read from the configuration once.
@@ -73,7 +76,7 @@ impl AppState {
             Ok(runtime) => shared_cache::SharedCache::connect(config, &runtime)?,
             Err(_) => None,
         };
-        let periods = Arc::new(PeriodKeeper::new(config, shared));
+        let periods = Arc::new(PeriodKeeper::new(config, shared.clone()));
         let history = match config.database_url.as_str() {
             "" => None,
             url => {
@@ -112,7 +115,9 @@ impl AppState {
                 runtime.spawn(alerts.clone().run(Arc::downgrade(&periods)));
             }
         }
+        let access = access::AccessControl::new(config, shared, history.clone())?;
         Ok(AppState {
+            access,
             stylesheet: http::assets::stylesheet_href(&leptos_options).into(),
             leptos_options,
             config: Arc::new(config.clone()),

@@ -35,11 +35,21 @@ pub fn DashboardPage() -> impl IntoView {
         }
         .into_any(),
     };
+    // A plain form: signing out needs no script, and posts to this server (which refuses other origins).
+    let signed_in = page.signed_in.clone().map(|name| {
+        view! {
+            <form class="signed-in" method="post" action="/auth/logout">
+                <span>"Signed in as " <strong>{name}</strong></span>
+                <button class="button" type="submit">"Sign out"</button>
+            </form>
+        }
+    });
     view! {
         <main class="page">
             <header class="page-header">
                 <h1>"Credit usage"</h1>
                 <p class="subtitle">{subtitle}</p>
+                {signed_in}
             </header>
             {body}
         </main>

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod access_control;
 mod alerts;
 mod budget;
 mod customer_questions;

@@ -39,7 +39,7 @@ const fn number(name: &'static str, range: (i64, i64), accepted: &'static str, m
 
 /// In the order the README lists them.
 #[rustfmt::skip]
-pub const KEYS: [Key; 38] = [
+pub const KEYS: [Key; 49] = [
     text("site_addr",
         "an IP address and port, such as 127.0.0.1:3000",
         "listen address"),
@@ -154,6 +154,39 @@ pub const KEYS: [Key; 38] = [
     text("shared_cache_namespace",
         "empty, or up to 32 of a-z, 0-9, _ and -",
         "separates the keys of deployments that share one Redis (staging beside production): up to 32 of `a-z`, `0-9`, `_`, `-`"),
+    text("auth_issuer",
+        "empty (no access control), or the OpenID provider's issuer, an https URL (http only on a loopback host) without query",
+        "the OpenID provider's issuer URL; its `/.well-known/openid-configuration` is read at start and refreshed. Empty: no access control (see `allow_anonymous`)"),
+    text("auth_scopes",
+        "scopes separated by spaces, openid among them",
+        "the scopes asked for at sign-in"),
+    text("auth_client_id",
+        "the dashboard's client id at the provider, with auth_issuer",
+        "the dashboard's (confidential) client at the provider"),
+    secret("auth_client_secret",
+        "the dashboard's client secret, with auth_issuer",
+        "that client's secret"),
+    text("public_url",
+        "the dashboard's external base URL, https (http only on a loopback host), with auth_issuer",
+        "the dashboard's external base URL: the redirect URI is `{public_url}/auth/callback`; `Secure` cookies when https"),
+    text("auth_audience",
+        "empty (public_url), or the audience bearer tokens carry",
+        "the `aud` a bearer token must carry; empty: `public_url`"),
+    text("auth_allowed_groups",
+        "a list of group names; comma-separated in the environment",
+        "a person must carry one of these in the `groups` claim (ID token, or UserInfo); empty: any person the issuer signs in"),
+    secret("auth_session_secret",
+        "with auth_issuer, one or more secrets of at least 32 characters, separated by spaces (the first signs)",
+        "signs the session cookie and seals each session kept on the server; several, separated by spaces, for a rotation (the first signs, all verify)"),
+    number("auth_session_idle_secs", (60, 604_800),
+        "a whole number of seconds from 60 to 604800 (a week), at most auth_session_max_secs",
+        "a session not used for this long ends"),
+    number("auth_session_max_secs", (60, 2_592_000),
+        "a whole number of seconds from 60 to 2592000 (30 days)",
+        "a session ends this long after sign-in, used or not"),
+    text("allow_anonymous",
+        "true or false",
+        "without `auth_issuer`, serve everyone on a `site_addr` that is not loopback (behind an authenticating proxy); otherwise such a server refuses to start"),
 ];
 
 /// The key named `name`.

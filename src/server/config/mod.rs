@@ -93,6 +93,27 @@ pub struct Config {
     /// Keys that authenticate every shared value (HMAC-SHA256), separated by spaces: the first signs, all are
     /// accepted (a rotation). Recommended wherever Redis is reachable by more than these replicas.
     pub shared_cache_secret: String,
+    /// The OpenID provider's issuer URL; empty: no access control.
+    pub auth_issuer: String,
+    /// The scopes asked for at sign-in, separated by spaces.
+    pub auth_scopes: String,
+    /// The dashboard's client at the provider (a confidential client).
+    pub auth_client_id: String,
+    pub auth_client_secret: String,
+    /// The dashboard's external base URL: the redirect URI is `{public_url}/auth/callback`.
+    pub public_url: String,
+    /// The `aud` a bearer token must carry; empty: `public_url`.
+    pub auth_audience: String,
+    /// A person must carry one of these in the `groups` claim; empty: any person the issuer signs in.
+    pub auth_allowed_groups: Vec<String>,
+    /// Signs the session cookie and seals the sessions kept in the store or Redis.
+    pub auth_session_secret: String,
+    /// A session unused this long ends.
+    pub auth_session_idle_secs: u64,
+    /// A session ends this long after sign-in, used or not.
+    pub auth_session_max_secs: u64,
+    /// Without an issuer, serve everyone on an address that is not loopback (behind an authenticating proxy).
+    pub allow_anonymous: bool,
 }
 
 impl Default for Config {
@@ -137,6 +158,17 @@ impl Default for Config {
             shared_cache_max_value_bytes: 128 * 1024 * 1024,
             shared_cache_namespace: String::new(),
             shared_cache_secret: String::new(),
+            auth_issuer: String::new(),
+            auth_scopes: "openid email groups".to_owned(),
+            auth_client_id: String::new(),
+            auth_client_secret: String::new(),
+            public_url: String::new(),
+            auth_audience: String::new(),
+            auth_allowed_groups: Vec::new(),
+            auth_session_secret: String::new(),
+            auth_session_idle_secs: 3_600,
+            auth_session_max_secs: 43_200,
+            allow_anonymous: false,
         }
     }
 }
@@ -337,10 +369,69 @@ impl Config {
         if !self.shared_cache_secret.trim().is_empty() {
             SealingKeys::parse(&self.shared_cache_secret).map_err(|reason| ("shared_cache_secret", Some(reason)))?;
         }
+        self.check_access_control()?;
         for origin in &self.cors_allowed_origins {
             check_origin(origin).map_err(|reason| ("cors_allowed_origins", Some(format!("`{origin}`: {reason}"))))?;
         }
         Ok(())
+    }
+
+    /// Access control is on with an issuer: then the client, the public URL and the session secret are needed.
+    /// Without one, only a loopback address serves everyone, unless `allow_anonymous` says a proxy in front
+    /// authenticates.
+    fn check_access_control(&self) -> Result<(), (&'static str, Option<String>)> {
+        if self.auth_issuer.trim().is_empty() {
+            if !self.site_addr.ip().is_loopback() && !self.allow_anonymous {
+                return Err((
+                    "allow_anonymous",
+                    Some(format!(
+                        "site_addr {} is not a loopback address and auth_issuer is empty: anyone who reaches it would \
+                         read every figure; set auth_issuer, or allow_anonymous = true behind an authenticating proxy",
+                        self.site_addr
+                    )),
+                ));
+            }
+            return Ok(());
+        }
+        check_provider_url(&self.auth_issuer).map_err(|reason| ("auth_issuer", Some(reason)))?;
+        if self.public_url.is_empty() {
+            return Err(("public_url", Some("auth_issuer needs public_url: the redirect URI is built from it".into())));
+        }
+        check_provider_url(&self.public_url).map_err(|reason| ("public_url", Some(reason)))?;
+        if !self.auth_audience.is_empty() && self.auth_audience.trim() != self.auth_audience {
+            return Err(("auth_audience", None));
+        }
+        if self.auth_client_id.trim().is_empty() {
+            return Err(("auth_client_id", Some("auth_issuer needs the dashboard's client id".into())));
+        }
+        if self.auth_client_secret.is_empty() {
+            return Err(("auth_client_secret", Some("auth_issuer needs the dashboard's client secret".into())));
+        }
+        SealingKeys::parse(&self.auth_session_secret).map_err(|reason| ("auth_session_secret", Some(reason)))?;
+        if !self.auth_scopes.split_whitespace().any(|scope| scope == "openid") {
+            return Err(("auth_scopes", Some("sign-in needs the scope openid".into())));
+        }
+        if self.auth_allowed_groups.iter().any(|group| group.trim().is_empty()) {
+            return Err(("auth_allowed_groups", None));
+        }
+        if self.auth_session_idle_secs > self.auth_session_max_secs {
+            return Err(("auth_session_idle_secs", Some("not more than auth_session_max_secs".into())));
+        }
+        Ok(())
+    }
+
+    /// Whether sign-in and bearer tokens guard the data.
+    pub fn access_controlled(&self) -> bool {
+        !self.auth_issuer.trim().is_empty()
+    }
+
+    /// The audience a bearer token must name: `auth_audience`, or the public URL.
+    pub fn bearer_audience(&self) -> &str {
+        if self.auth_audience.is_empty() {
+            self.public_url.trim_end_matches('/')
+        } else {
+            &self.auth_audience
+        }
     }
 
     pub fn upstream_timeout(&self) -> Duration {
@@ -485,6 +576,7 @@ pub fn env_name(key: &str) -> String {
 fn env_value(default: &toml::Value, text: &str) -> Option<toml::Value> {
     Some(match default {
         toml::Value::Integer(_) => toml::Value::Integer(text.parse().ok()?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(text.parse().ok()?),
         // A list of the default's kind: numbers (the thresholds) or text (the origins).
         toml::Value::Array(items) => {
             let numbers = matches!(items.first(), Some(toml::Value::Float(_)));
@@ -510,6 +602,29 @@ fn check_origin(origin: &str) -> Result<(), String> {
             "an origin has no path, query or trailing slash (did you mean `{}`?)",
             url.origin().ascii_serialization()
         ));
+    }
+    Ok(())
+}
+
+/// An issuer or the dashboard's own URL: https, or http on a loopback host (a provider on this machine, as in
+/// the tests); no query or fragment. The reason never quotes the URL.
+fn check_provider_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL".to_owned())?;
+    let host = parsed.host_str().filter(|host| !host.is_empty()).ok_or("names no host")?;
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err("must be https (http only on a loopback host)".into()),
+        _ => return Err("must be an https URL".into()),
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err("has no query, fragment or credentials".into());
     }
     Ok(())
 }
@@ -590,6 +705,53 @@ mod tests {
     }
 
     #[test]
+    fn a_public_address_needs_access_control_or_allow_anonymous() {
+        let public = env(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]);
+        let error = Config::load_from(&public).unwrap_err().to_string();
+        assert!(error.contains("allow_anonymous") && error.contains("auth_issuer"), "{error}");
+        let allowed = env(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("ALLOW_ANONYMOUS", "true")]);
+        assert!(Config::load_from(&allowed).unwrap().allow_anonymous);
+        assert!(Config::load_from(&env(&[("ALLOW_ANONYMOUS", "yes")])).is_err(), "true or false only");
+        assert!(!Config::default().access_controlled(), "the one-command run needs no provider");
+    }
+
+    #[test]
+    fn access_control_needs_its_client_its_url_and_a_long_secret_never_shown() {
+        let complete = [
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("AUTH_ISSUER", "https://login.example/realms/acme"),
+            ("AUTH_CLIENT_ID", "dashboard"),
+            ("AUTH_CLIENT_SECRET", "a-client-secret"),
+            ("PUBLIC_URL", "https://usage.example/"),
+            ("AUTH_SESSION_SECRET", "a-session-secret-of-at-least-32-bytes!"),
+            ("AUTH_ALLOWED_GROUPS", "billing, finance"),
+        ];
+        let config = Config::load_from(&env(&complete)).unwrap();
+        assert!(config.access_controlled());
+        assert_eq!(config.bearer_audience(), "https://usage.example");
+        assert_eq!(config.auth_allowed_groups, ["billing", "finance"]);
+        let broken = |name: &str, value: &str| {
+            let mut pairs: HashMap<String, String> = env(&complete);
+            pairs.insert(name.to_owned(), value.to_owned());
+            Config::load_from(&pairs).unwrap_err().to_string()
+        };
+        assert!(broken("PUBLIC_URL", "").contains("public_url"));
+        assert!(broken("AUTH_ISSUER", "http://login.example").contains("https"), "plain http only on loopback");
+        assert!(broken("AUTH_ISSUER", "https://login.example/?x=1").contains("auth_issuer"));
+        assert!(broken("AUTH_CLIENT_SECRET", "").contains("auth_client_secret"));
+        let short = broken("AUTH_SESSION_SECRET", "short-secret");
+        assert!(short.contains("auth_session_secret") && !short.contains("short-secret"), "{short}");
+        assert!(broken("AUTH_SCOPES", "email groups").contains("openid"));
+        let http_loopback = [("AUTH_ISSUER", "http://127.0.0.1:8080"), ("PUBLIC_URL", "http://localhost:3000")];
+        let pairs: Vec<(&str, &str)> = complete
+            .iter()
+            .copied()
+            .map(|(key, old)| http_loopback.iter().find(|(name, _)| *name == key).copied().unwrap_or((key, old)))
+            .collect();
+        assert!(Config::load_from(&env(&pairs)).is_ok(), "a provider on this machine, as in the tests");
+    }
+
+    #[test]
     fn no_file_gives_the_defaults() {
         assert_eq!(Config::from_sources("x", "", &no_env()).unwrap(), Config::default());
     }
@@ -644,6 +806,7 @@ mod tests {
         let env = env(&[
             ("UPSTREAM_BASE_URL", "https://env.test"),
             ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("ALLOW_ANONYMOUS", "true"),
             ("USAGE_DEADLINE_MS", " 30000 "),
             ("CORS_ALLOWED_ORIGINS", "https://a.test, http://localhost:5173,"),
         ]);

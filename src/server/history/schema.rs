@@ -24,16 +24,24 @@ pub struct Migration {
 }
 
 /// Every migration this binary knows, in order. The same SQL serves SQLite and PostgreSQL.
-pub const MIGRATIONS: [Migration; 1] = [Migration {
-    version: 1,
-    description: "periods, their rows and the alert ledger, by upstream",
-    sql: include_str!("migrations/0001_credit_dashboard.sql"),
-    additive: false,
-}];
+pub const MIGRATIONS: [Migration; 2] = [
+    Migration {
+        version: 1,
+        description: "periods, their rows and the alert ledger, by upstream",
+        sql: include_str!("migrations/0001_credit_dashboard.sql"),
+        additive: false,
+    },
+    Migration {
+        version: 2,
+        description: "the sessions of people signed in",
+        sql: include_str!("migrations/0002_sessions.sql"),
+        additive: true,
+    },
+];
 
 /// The tables and columns the code reads and writes, as the database must have them after the migrations;
 /// the schema tests compare both engines with it.
-pub const EXPECTED_COLUMNS: [(&str, &[&str]); 3] = [
+pub const EXPECTED_COLUMNS: [(&str, &[&str]); 4] = [
     (
         "credit_dashboard_periods",
         &[
@@ -82,6 +90,7 @@ pub const EXPECTED_COLUMNS: [(&str, &[&str]); 3] = [
             "next_attempt_ms",
         ],
     ),
+    ("credit_dashboard_sessions", &["name", "value", "expires_ms"]),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -262,6 +262,56 @@ impl HistoryStore {
         Ok(())
     }
 
+    /// Keeps a session (sealed by its owner) until `expires_ms`, replacing the one of that name.
+    pub async fn put_session(&self, name: &str, value: &str, expires_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO credit_dashboard_sessions (name, value, expires_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A session that has not expired by `now_ms`.
+    pub async fn get_session(&self, name: &str, now_ms: i64) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT value, expires_ms FROM credit_dashboard_sessions WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_ms: i64 = row.try_get("expires_ms")?;
+        Ok(if expires_ms > now_ms { Some(row.try_get("value")?) } else { None })
+    }
+
+    /// Replaces a session that is still there (one deleted meanwhile stays deleted).
+    pub async fn update_session(&self, name: &str, value: &str, expires_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE credit_dashboard_sessions SET value = $2, expires_ms = $3 WHERE name = $1")
+            .bind(name)
+            .bind(value)
+            .bind(expires_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, name: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM credit_dashboard_sessions WHERE name = $1").bind(name).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Removes the sessions that ended before `now_ms`.
+    pub async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM credit_dashboard_sessions WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
+
     /// Every period of this upstream, the most recent first.
     pub async fn periods(&self) -> Result<Vec<StoredPeriod>, sqlx::Error> {
         let rows = sqlx::query(

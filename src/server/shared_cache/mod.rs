@@ -127,6 +127,8 @@ pub enum SharingStatus {
 pub struct SharedCache {
     client: fred::clients::Client,
     prefix: String,
+    /// The people's sessions (access control): keys of their own, tied to neither the upstream nor the rules.
+    sessions_prefix: String,
     options: Options,
     timeout: Duration,
     max_value_bytes: usize,
@@ -179,6 +181,7 @@ impl SharedCache {
         let cache = Arc::new(SharedCache {
             client,
             prefix: key_prefix(&config.shared_cache_namespace, &digest),
+            sessions_prefix: sessions_prefix(&config.shared_cache_namespace),
             options: Options { timeout: Some(timeout), fail_fast: true, max_attempts: Some(1), ..Options::default() },
             timeout,
             max_value_bytes: config.shared_cache_max_value_bytes,
@@ -509,6 +512,39 @@ impl SharedCache {
         Bounded::Value(bytes.slice(start..))
     }
 
+    /// Keeps a person's session (or a sign-in under way), already sealed by its owner, for `lives`. `None`:
+    /// the cache cannot be asked.
+    /// When `existing`, only over a value that is there (`SET … XX`).
+    pub async fn put_session(&self, name: &str, value: Vec<u8>, lives: Duration, existing: bool) -> Option<()> {
+        let commands = self.commands();
+        let only = existing.then_some(fred::types::SetOptions::XX);
+        let write = commands.set::<Value, _, _>(self.session_key(name), value, Some(px(lives)), only, false);
+        self.call("put_session", self.timeout, write).await.map(|_| ())
+    }
+
+    /// A session's value, at most `limit` bytes (`READ_BOUNDED`).
+    pub async fn get_session(&self, name: &str, limit: usize) -> Option<Option<Bounded>> {
+        let (keys, args) = (vec![self.session_key(name)], vec![limit.to_string()]);
+        let read = self.client.eval::<Value, _, _, _>(READ_BOUNDED, keys, args);
+        let value = self.call("get_session", self.timeout, read).await?.into_array().into_iter().next();
+        Some(match value.unwrap_or(Value::Null) {
+            Value::Null | Value::Integer(0) => None,
+            Value::Integer(-2) => Some(Bounded::NotAString),
+            Value::Integer(size) => Some(Bounded::TooLarge(size.max(0) as u64)),
+            value => Some(Bounded::Value(value.into_bytes().unwrap_or_default())),
+        })
+    }
+
+    pub async fn delete_session(&self, name: &str) -> Option<()> {
+        let commands = self.commands();
+        let delete = commands.del::<i64, _>(self.session_key(name));
+        self.call("delete_session", self.timeout, delete).await.map(|_| ())
+    }
+
+    fn session_key(&self, name: &str) -> String {
+        format!("{}{name}", self.sessions_prefix)
+    }
+
     /// The timeout of a call that moves `bytes`: the configured one, and a millisecond per 50 KB (a
     /// 20 MB period gets 0.4 s more), so that a large value on a busy machine is not taken for an outage.
     pub fn timeout_for(&self, bytes: usize) -> Duration {
@@ -671,6 +707,13 @@ fn key_prefix(namespace: &str, upstream: &str) -> String {
     match namespace {
         "" => format!("{{credit-dashboard:{upstream}:r{rules}}}:"),
         namespace => format!("{{credit-dashboard:{namespace}:{upstream}:r{rules}}}:"),
+    }
+}
+
+fn sessions_prefix(namespace: &str) -> String {
+    match namespace {
+        "" => "{credit-dashboard:sessions}:".to_owned(),
+        namespace => format!("{{credit-dashboard:{namespace}:sessions}}:"),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod fleet;
 pub mod history_schema;
+pub mod oidc;
 pub mod postgres;
 pub mod redis;
 pub mod replica;

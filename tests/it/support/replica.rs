@@ -19,7 +19,14 @@ pub struct Replica {
 impl Replica {
     /// Started against `upstream`, without a history store, with `env` on top; returns once it answers.
     pub async fn start(upstream: &str, env: &[(&str, &str)]) -> Replica {
-        let replica = Replica::spawn(upstream, env);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Replica::start_on(port, upstream, env).await
+    }
+
+    /// Started like `start`, on `port` (its public URL known before it starts: a provider's redirect URI); an
+    /// `LEPTOS_SITE_ADDR` in `env` may name another address with that port (0.0.0.0, say).
+    pub async fn start_on(port: u16, upstream: &str, env: &[(&str, &str)]) -> Replica {
+        let replica = Replica::spawn(port, upstream, env);
         let client = reqwest::Client::new();
         for _ in 0..400 {
             if client.get(replica.url("/healthz")).send().await.is_ok() {
@@ -33,14 +40,14 @@ impl Replica {
     /// Started like `start`, for a configuration that must not start: waits (at most `bound`) for it to exit,
     /// and returns its exit status and log.
     pub async fn exits(upstream: &str, env: &[(&str, &str)], bound: Duration) -> (std::process::ExitStatus, String) {
-        let mut replica = Replica::spawn(upstream, env);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut replica = Replica::spawn(port, upstream, env);
         let status = replica.wait(bound).await;
         (status, replica.log())
     }
 
     /// The process, on a free port, its output in the log file.
-    fn spawn(upstream: &str, env: &[(&str, &str)]) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    fn spawn(port: u16, upstream: &str, env: &[(&str, &str)]) -> Replica {
         let log = tempfile::NamedTempFile::new().expect("a log file");
         let child = Command::new(binary())
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))

@@ -1,0 +1,326 @@
+//! Access control at the edge: what each route needs, and the sign-in's own routes.
+//!
+//! - `GET /` needs a person signed in: anyone else is sent to the provider to sign in, and comes back to the
+//!   very URL first asked for.
+//! - `GET /usage`, `/usage.csv` and `/usage/summary` take a bearer token with the scope `usage:read`, or a
+//!   person's session; without either, 401.
+//! - `POST /api/table_page` needs the session and a request from the dashboard's own origin (no cross-site
+//!   request forgery).
+//! - `GET /auth/callback`, `POST /auth/logout` and `GET /auth/signed-out` are the sign-in's; everything else
+//!   (health, readiness, the assets, `/openapi.json`) is open.
+//!
+//! With access control off (no issuer) every guard lets everything through. Each sign-in, sign-out, refusal and
+//! CSV export is logged once (`audit`), with the subject, never a token or a secret.
+
+use crate::contract::{ErrorBody, ErrorDetail};
+use crate::server::access::sessions::SIGN_IN_LIFETIME;
+use crate::server::access::{
+    safe_return_path, AccessControl, Caller, Refusal, CALLBACK_PATH, SESSION_COOKIE, SIGN_IN_COOKIE,
+};
+use crate::server::views::chart::escape_attribute;
+use crate::server::AppState;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use std::sync::Arc;
+
+pub const UNAUTHORIZED: &str = "unauthorized";
+pub const FORBIDDEN: &str = "forbidden";
+pub const AUTH_UNAVAILABLE: &str = "auth_unavailable";
+
+/// `GET /`: a person signed in, else a sign-in that returns to this URL.
+pub async fn page_guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(access) = state.access.clone() else { return next.run(request).await };
+    match access.person(cookie(request.headers(), SESSION_COOKIE)).await {
+        Ok(Some(caller)) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Ok(None) => {
+            let asked = request.uri().path_and_query().map_or("/", |asked| asked.as_str()).to_owned();
+            match access.start_sign_in(&asked).await {
+                Ok(start) => {
+                    let mut response = see_other(&start.location);
+                    let max_age = SIGN_IN_LIFETIME.as_secs();
+                    let cookie = cookie_header(&access, SIGN_IN_COOKIE, &start.cookie, CALLBACK_PATH, Some(max_age));
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                    response
+                }
+                Err(refusal) => refused_page(&state, "/", None, refusal),
+            }
+        }
+        Err(refusal) => refused_page(&state, "/", None, refusal),
+    }
+}
+
+/// The JSON routes: a bearer token, or a person's session.
+pub async fn api_guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(access) = state.access.clone() else { return next.run(request).await };
+    let route = request.uri().path().to_owned();
+    let token = bearer_token(request.headers());
+    let caller = match token {
+        Some(token) => access.service(token).await.map(Some),
+        None => access.person(cookie(request.headers(), SESSION_COOKIE)).await,
+    };
+    match caller {
+        Ok(Some(caller)) => {
+            let subject = caller.subject().to_owned();
+            request.extensions_mut().insert(caller);
+            let response = next.run(request).await;
+            if route == "/usage.csv" && response.status().is_success() {
+                tracing::info!(target: "audit", event = "csv_export", subject, "usage exported as CSV");
+            }
+            response
+        }
+        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false),
+        Err(refusal) => refused_json(&route, refusal, token.is_some()),
+    }
+}
+
+/// The table's server function: a person's session, and a request from this dashboard's own pages.
+pub async fn server_function_guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(access) = state.access.clone() else { return next.run(request).await };
+    let route = request.uri().path().to_owned();
+    if let Err(reason) = same_origin(request.headers(), &access) {
+        return refused_json(&route, Refusal::Forbidden(reason), false);
+    }
+    match access.person(cookie(request.headers(), SESSION_COOKIE)).await {
+        Ok(Some(caller)) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false),
+        Err(refusal) => refused_json(&route, refusal, false),
+    }
+}
+
+/// `GET /auth/callback`: the provider sends the person back here with a code.
+pub async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let Some(access) = state.access.clone() else { return StatusCode::NOT_FOUND.into_response() };
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().take(32).collect();
+    let finished = access.finish_sign_in(&query, cookie(&headers, SIGN_IN_COOKIE)).await;
+    let mut response = match finished {
+        Ok(signed_in) => {
+            tracing::info!(target: "audit", event = "sign_in", subject = signed_in.subject, "signed in");
+            let mut response = see_other(safe_return_path(&signed_in.return_to));
+            let max_age = access.session_max().as_secs();
+            let cookie = cookie_header(&access, SESSION_COOKIE, &signed_in.cookie, "/", Some(max_age));
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            response
+        }
+        Err(refusal) => refused_page(&state, CALLBACK_PATH, None, refusal),
+    };
+    // The sign-in's state is used once, whatever happened.
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie_header(&access, SIGN_IN_COOKIE, "", CALLBACK_PATH, Some(0)));
+    response
+}
+
+/// `POST /auth/logout`: ends the session on every replica, then at the provider where it offers that.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(access) = state.access.clone() else { return see_other("/") };
+    if let Err(reason) = same_origin(&headers, &access) {
+        return refused_page(&state, "/auth/logout", None, Refusal::Forbidden(reason));
+    }
+    match access.sign_out(cookie(&headers, SESSION_COOKIE)).await {
+        Ok((ended, location)) => {
+            if let Some(session) = ended {
+                tracing::info!(target: "audit", event = "sign_out", subject = session.subject, "signed out");
+            }
+            let mut response = see_other(&location);
+            response.headers_mut().append(header::SET_COOKIE, cookie_header(&access, SESSION_COOKIE, "", "/", Some(0)));
+            response
+        }
+        Err(refusal) => refused_page(&state, "/auth/logout", None, refusal),
+    }
+}
+
+/// `GET /auth/signed-out`: where the provider sends a person back after signing out.
+pub async fn signed_out(State(state): State<AppState>) -> Response {
+    let body = "<p>You have signed out of the credit usage dashboard.</p>\
+                <a class=\"button\" href=\"/\">Sign in again</a>";
+    (StatusCode::OK, Html(page(&state.stylesheet, "Signed out", body))).into_response()
+}
+
+/// The page a person is shown when refused (people get pages, not JSON), logged once.
+fn refused_page(state: &AppState, route: &str, caller: Option<&Caller>, refusal: Refusal) -> Response {
+    audit_refusal(route, caller, &refusal);
+    let (status, title, body) = match &refusal {
+        Refusal::SignInNeeded => (StatusCode::UNAUTHORIZED, "Sign-in needed", "<p>Sign in to see the usage.</p>".to_owned()),
+        Refusal::Invalid(reason) => (
+            StatusCode::UNAUTHORIZED,
+            "Sign-in failed",
+            format!("<p>The sign-in did not succeed: {}.</p>", escape_attribute(reason)),
+        ),
+        Refusal::Forbidden(reason) => (
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            format!(
+                "<p>You are signed in, but may not read the usage: {}. Ask an administrator to add you to an allowed \
+                 group.</p><form method=\"post\" action=\"/auth/logout\"><button class=\"button\" type=\"submit\">Sign out\
+                 </button></form>",
+                escape_attribute(reason)
+            ),
+        ),
+        Refusal::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in unavailable",
+            "<p>Sign-in is unavailable for the moment: the organisation's sign-in service cannot be reached. Try again \
+             in a minute.</p>"
+                .to_owned(),
+        ),
+    };
+    let retry = matches!(refusal, Refusal::Invalid(_) | Refusal::Unavailable(_))
+        .then_some("<a class=\"button\" href=\"/\">Try again</a>")
+        .unwrap_or_default();
+    let mut response = (status, Html(page(&state.stylesheet, title, &format!("{body}{retry}")))).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The sign-out form posts here, and is sent on to the provider's end of session.
+    let provider = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'self' {provider}"
+    );
+    if let Ok(policy) = HeaderValue::from_str(policy.trim()) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+/// The error shape of the JSON routes: 401 `unauthorized` (with the Bearer challenge), 403 `forbidden`, 503
+/// `auth_unavailable`.
+fn refused_json(route: &str, refusal: Refusal, token_sent: bool) -> Response {
+    audit_refusal(route, None, &refusal);
+    let (status, code, message, challenge) = match &refusal {
+        Refusal::SignInNeeded => (
+            StatusCode::UNAUTHORIZED,
+            UNAUTHORIZED,
+            "sign in, or send a bearer token with the scope usage:read".to_owned(),
+            "Bearer".to_owned(),
+        ),
+        Refusal::Invalid(reason) => (
+            StatusCode::UNAUTHORIZED,
+            UNAUTHORIZED,
+            format!("the credentials are not valid: {reason}"),
+            if token_sent { "Bearer error=\"invalid_token\"".to_owned() } else { "Bearer".to_owned() },
+        ),
+        Refusal::Forbidden(reason) => (
+            StatusCode::FORBIDDEN,
+            FORBIDDEN,
+            reason.clone(),
+            if token_sent {
+                "Bearer error=\"insufficient_scope\", scope=\"usage:read\"".to_owned()
+            } else {
+                String::new()
+            },
+        ),
+        // The reason (a provider's or a store's error) is logged, not told to an anonymous caller.
+        Refusal::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            AUTH_UNAVAILABLE,
+            "sign-in or the session store is unavailable for the moment; try again".to_owned(),
+            String::new(),
+        ),
+    };
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(challenge) = Some(challenge).filter(|text| !text.is_empty()) {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("a challenge is ASCII"));
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+fn audit_refusal(route: &str, caller: Option<&Caller>, refusal: &Refusal) {
+    let subject = caller.map(Caller::subject).unwrap_or("");
+    match refusal {
+        // Every anonymous visit is one of these: not worth a warning.
+        Refusal::SignInNeeded => tracing::info!(target: "audit", event = "refused", route, "no credentials"),
+        Refusal::Invalid(reason) => {
+            tracing::warn!(target: "audit", event = "refused", route, subject, reason, "credentials not valid")
+        }
+        Refusal::Forbidden(reason) => {
+            tracing::warn!(target: "audit", event = "refused", route, subject, reason, "forbidden")
+        }
+        Refusal::Unavailable(reason) => {
+            tracing::warn!(target: "audit", event = "refused", route, reason, "access control unavailable")
+        }
+    }
+}
+
+/// A request the dashboard's own pages sent: browsers say where it comes from, and one from another site is
+/// refused. `Sec-Fetch-Site` decides where it is sent (every current browser does); else `Origin`, which a
+/// same-origin form of a page with `Referrer-Policy: no-referrer` sends as `null` only in browsers that also
+/// send `Sec-Fetch-Site`. A client that is no browser sends neither, and carries no visitor's cookie to abuse.
+fn same_origin(headers: &HeaderMap, access: &Arc<AccessControl>) -> Result<(), String> {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return match site.to_str() {
+            Ok("same-origin" | "none") => Ok(()),
+            _ => Err("a request from another site".into()),
+        };
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
+    if origin.is_some_and(|origin| origin != access.origin()) {
+        return Err("a request from another origin".into());
+    }
+    Ok(())
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// `HttpOnly`, `SameSite=Lax` (sent when the provider sends the person back, a top-level GET), `Secure` when the
+/// dashboard is https; `Max-Age=0` removes it.
+fn cookie_header(access: &AccessControl, name: &str, value: &str, path: &str, max_age: Option<u64>) -> HeaderValue {
+    let secure = if access.secure_cookies() { "; Secure" } else { "" };
+    let max_age = max_age.map(|seconds| format!("; Max-Age={seconds}")).unwrap_or_default();
+    let text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax{secure}{max_age}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A small page of its own, in the dashboard's style.
+pub fn page(stylesheet: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
+         <body><main class=\"page\"><section class=\"card panel\"><h1>{title}</h1>{body}\
+         </section></main></body></html>"
+    )
+}
