@@ -108,10 +108,14 @@ async fn an_anonymous_page_is_sent_to_the_provider_with_pkce_state_and_nonce() {
         assert_eq!(seen.headers["www-authenticate"], "Bearer");
         assert_eq!(error_code(&seen.body), "unauthorized");
     }
-    // Open on purpose.
+    // Open on purpose; the API description names the bearer scheme and the refusals.
     for route in ["/healthz", "/openapi.json"] {
         assert_eq!(browser.get(route).await.status, StatusCode::OK, "{route}");
     }
+    let document: serde_json::Value = serde_json::from_str(&browser.get("/openapi.json").await.body).unwrap();
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let usage = &document["paths"]["/usage"]["get"]["responses"];
+    assert!(usage.get("401").is_some() && usage.get("403").is_some(), "{usage}");
 }
 
 #[tokio::test]
