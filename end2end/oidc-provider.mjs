@@ -11,7 +11,8 @@
 //                         that signs, for tests that make tokens of their own; OIDC_ROTATE=1 adds a new key first
 // Clients: dashboard (OIDC_DASHBOARD_SECRET), reporter (reporter-secret, scope usage:read), reporter-no-scope
 // (reporter-no-scope-secret, other:read only) and reporter-brief (reporter-brief-secret, tokens of 2 seconds).
-// Logins starting with alice are in the group billing, with bob in sales; others in none.
+// Logins starting with alice are in the group billing, with bob in sales, with carol in billing as UserInfo
+// says (not in the ID token); others in none.
 // Prints `ready http://127.0.0.1:PORT` once it listens.
 // Usage: node end2end/oidc-provider.mjs
 import crypto from "node:crypto";
@@ -141,8 +142,11 @@ function configuration(keys) {
     async findAccount(ctx, id) {
       return {
         accountId: id,
-        async claims() {
-          return { sub: id, email: `${id}@example.test`, email_verified: true, groups: groupsOf(id) };
+        // Logins starting with carol are in billing, said by UserInfo only (as some providers leave groups out
+        // of the ID token).
+        async claims(use) {
+          const groups = id.startsWith("carol") ? (use === "userinfo" ? ["billing"] : undefined) : groupsOf(id);
+          return { sub: id, email: `${id}@example.test`, email_verified: true, groups };
         },
       };
     },
@@ -162,7 +166,9 @@ function configuration(keys) {
         enabled: true,
         // Every access token is for a resource server, hence a JWT: the dashboard's audience unless the client
         // asks for another (resource=...), which a test uses to present a token of the wrong audience.
-        defaultResource: (ctx, client, oneOf) => (oneOf ? (oneOf.includes(audience) ? audience : oneOf[0]) : audience),
+        // The dashboard's own sign-in gets no resource: its access token is the provider's, for UserInfo.
+        defaultResource: (ctx, client, oneOf) =>
+          client?.clientId === "dashboard" ? undefined : oneOf ? (oneOf.includes(audience) ? audience : oneOf[0]) : audience,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource, client) => ({
           scope: "usage:read other:read",

@@ -202,6 +202,19 @@ async fn a_person_outside_the_allowed_groups_gets_403_and_no_data() {
 }
 
 #[tokio::test]
+async fn groups_the_id_token_leaves_out_are_read_from_userinfo() {
+    let upstream = upstream().await;
+    let provider = Provider::start(&[DASHBOARD], DASHBOARD);
+    let (app, _state) = dashboard(&auth_config(&upstream, &provider)).await;
+    let mut browser = Browser::for_app(app, DASHBOARD);
+
+    let (page, _) = browser.sign_in("/", "carol").await;
+
+    assert_eq!(page.status, StatusCode::OK, "billing, as UserInfo says: {}", page.body);
+    assert!(page.body.contains("carol@example.test"));
+}
+
+#[tokio::test]
 async fn bearer_tokens_are_accepted_only_for_this_audience_unaltered_unexpired_with_the_scope() {
     let upstream = upstream().await;
     let provider = Provider::start(&[DASHBOARD], DASHBOARD);
@@ -393,6 +406,13 @@ async fn a_token_signed_by_a_new_key_is_accepted_after_one_refetch_of_the_keys()
     let forged =
         after.replacen(after.split('.').next().unwrap(), &encode64(&serde_json::to_string(&header).unwrap()), 1);
     assert_eq!(with_token(&app, "/usage", &forged).await.status, StatusCode::UNAUTHORIZED);
+
+    // The keys are read again on an unknown key at most once a minute: a third key, a moment later, is not
+    // known yet (a stream of forged key ids is not a stream of requests to the provider).
+    provider.restart(true);
+    let third = provider.client_token("reporter", "reporter-secret", "usage:read", None).await;
+    assert_ne!(kid(&third), kid(&after));
+    assert_eq!(with_token(&app, "/usage", &third).await.status, StatusCode::UNAUTHORIZED, "not read again yet");
 }
 
 #[tokio::test]
