@@ -47,7 +47,7 @@ async fn main() -> std::process::ExitCode {
     };
     let upstream = config.upstream_urls().redacted_base();
     // The recorder first: what the state reports while it starts (the shared cache's first probe) is kept.
-    let metrics_addr = config.metrics_addr.parse::<std::net::SocketAddr>().ok();
+    let metrics_addr = config.metrics_address();
     let metrics_handle = metrics_addr.map(|_| metrics::install());
     let state = match AppState::try_new(leptos_options, &config) {
         Ok(state) => state,
@@ -82,7 +82,7 @@ async fn main() -> std::process::ExitCode {
         }
     }
     if let (Some(addr), Some(handle)) = (metrics_addr, metrics_handle) {
-        let metrics = credit_dashboard::server::http::metrics::router(state.clone(), handle);
+        let metrics = credit_dashboard::routes::metrics_router(state.clone(), handle);
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 tracing::info!(%addr, "serving metrics at /metrics");

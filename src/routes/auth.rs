@@ -6,6 +6,7 @@
 //!   person's session; without either, 401.
 //! - `POST /api/table_page` needs the session and a request from the dashboard's own origin (no cross-site
 //!   request forgery).
+//! - `GET /metrics`, on a `metrics_addr` that is not loopback, takes a bearer token with `metrics:read`.
 //! - `GET /auth/callback`, `POST /auth/logout` and `GET /auth/signed-out` are the sign-in's; everything else
 //!   (health, readiness, the assets, `/openapi.json`) is open.
 //!
@@ -14,9 +15,8 @@
 
 use crate::contract::{ErrorBody, ErrorDetail};
 use crate::server::access::sessions::SIGN_IN_LIFETIME;
-use crate::server::access::{
-    safe_return_path, AccessControl, Caller, Refusal, CALLBACK_PATH, SESSION_COOKIE, SIGN_IN_COOKIE,
-};
+use crate::server::access::tokens::{METRICS_SCOPE, USAGE_SCOPE};
+use crate::server::access::{safe_return_path, AccessControl, Refusal, CALLBACK_PATH};
 use crate::server::views::chart::escape_attribute;
 use crate::server::AppState;
 use axum::extract::{RawQuery, Request, State};
@@ -33,25 +33,26 @@ pub const AUTH_UNAVAILABLE: &str = "auth_unavailable";
 /// `GET /`: a person signed in, else a sign-in that returns to this URL.
 pub async fn page_guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(access) = state.access.clone() else { return next.run(request).await };
-    match access.person(cookie(request.headers(), SESSION_COOKIE)).await {
+    match access.person(cookie(request.headers(), access.session_cookie())).await {
         Ok(Some(caller)) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Ok(None) => {
             let asked = request.uri().path_and_query().map_or("/", |asked| asked.as_str()).to_owned();
-            match access.start_sign_in(&asked).await {
+            match access.start_sign_in(&asked) {
                 Ok(start) => {
                     let mut response = see_other(&start.location);
+                    let (name, path) = access.sign_in_cookie();
                     let max_age = SIGN_IN_LIFETIME.as_secs();
-                    let cookie = cookie_header(&access, SIGN_IN_COOKIE, &start.cookie, CALLBACK_PATH, Some(max_age));
+                    let cookie = cookie_header(&access, name, &start.cookie, path, Some(max_age));
                     response.headers_mut().append(header::SET_COOKIE, cookie);
                     response
                 }
-                Err(refusal) => refused_page(&state, "/", None, refusal),
+                Err(refusal) => refused_page(&state, "/", refusal),
             }
         }
-        Err(refusal) => refused_page(&state, "/", None, refusal),
+        Err(refusal) => refused_page(&state, "/", refusal),
     }
 }
 
@@ -61,8 +62,8 @@ pub async fn api_guard(State(state): State<AppState>, mut request: Request, next
     let route = request.uri().path().to_owned();
     let token = bearer_token(request.headers());
     let caller = match token {
-        Some(token) => access.service(token).await.map(Some),
-        None => access.person(cookie(request.headers(), SESSION_COOKIE)).await,
+        Some(token) => access.service(token, USAGE_SCOPE).await.map(Some),
+        None => access.person(cookie(request.headers(), access.session_cookie())).await,
     };
     match caller {
         Ok(Some(caller)) => {
@@ -74,8 +75,20 @@ pub async fn api_guard(State(state): State<AppState>, mut request: Request, next
             }
             response
         }
-        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false),
-        Err(refusal) => refused_json(&route, refusal, token.is_some()),
+        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false, USAGE_SCOPE),
+        Err(refusal) => refused_json(&route, refusal, token.is_some(), USAGE_SCOPE),
+    }
+}
+
+/// `GET /metrics` on an address that is not loopback: a bearer token with the scope `metrics:read` (a person's
+/// session is no scraper's).
+pub async fn metrics_guard(State(access): State<Arc<AccessControl>>, request: Request, next: Next) -> Response {
+    let Some(token) = bearer_token(request.headers()) else {
+        return refused_json("/metrics", Refusal::SignInNeeded, false, METRICS_SCOPE);
+    };
+    match access.service(token, METRICS_SCOPE).await {
+        Ok(_) => next.run(request).await,
+        Err(refusal) => refused_json("/metrics", refusal, true, METRICS_SCOPE),
     }
 }
 
@@ -84,15 +97,15 @@ pub async fn server_function_guard(State(state): State<AppState>, mut request: R
     let Some(access) = state.access.clone() else { return next.run(request).await };
     let route = request.uri().path().to_owned();
     if let Err(reason) = same_origin(request.headers(), &access) {
-        return refused_json(&route, Refusal::Forbidden(reason), false);
+        return refused_json(&route, Refusal::Forbidden(reason), false, USAGE_SCOPE);
     }
-    match access.person(cookie(request.headers(), SESSION_COOKIE)).await {
+    match access.person(cookie(request.headers(), access.session_cookie())).await {
         Ok(Some(caller)) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false),
-        Err(refusal) => refused_json(&route, refusal, false),
+        Ok(None) => refused_json(&route, Refusal::SignInNeeded, false, USAGE_SCOPE),
+        Err(refusal) => refused_json(&route, refusal, false, USAGE_SCOPE),
     }
 }
 
@@ -101,22 +114,24 @@ pub async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery, 
     let Some(access) = state.access.clone() else { return StatusCode::NOT_FOUND.into_response() };
     let query: Vec<(String, String)> =
         form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().take(32).collect();
-    let finished = access.finish_sign_in(&query, cookie(&headers, SIGN_IN_COOKIE)).await;
-    let mut response = match finished {
+    let (sign_in_cookie, sign_in_path) = access.sign_in_cookie();
+    let callback = access.finish_sign_in(&query, cookie(&headers, sign_in_cookie)).await;
+    let mut response = match callback.outcome {
         Ok(signed_in) => {
             tracing::info!(target: "audit", event = "sign_in", subject = signed_in.subject, "signed in");
             let mut response = see_other(safe_return_path(&signed_in.return_to));
             let max_age = access.session_max().as_secs();
-            let cookie = cookie_header(&access, SESSION_COOKIE, &signed_in.cookie, "/", Some(max_age));
+            let cookie = cookie_header(&access, access.session_cookie(), &signed_in.cookie, "/", Some(max_age));
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }
-        Err(refusal) => refused_page(&state, CALLBACK_PATH, None, refusal),
+        Err(refusal) => refused_page(&state, CALLBACK_PATH, refusal),
     };
-    // The sign-in's state is used once, whatever happened.
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, cookie_header(&access, SIGN_IN_COOKIE, "", CALLBACK_PATH, Some(0)));
+    // The sign-in's state is used once, whatever happened; a callback of another sign-in leaves it alone.
+    if callback.used_sign_in {
+        let removed = cookie_header(&access, sign_in_cookie, "", sign_in_path, Some(0));
+        response.headers_mut().append(header::SET_COOKIE, removed);
+    }
     response
 }
 
@@ -124,18 +139,19 @@ pub async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery, 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(access) = state.access.clone() else { return see_other("/") };
     if let Err(reason) = same_origin(&headers, &access) {
-        return refused_page(&state, "/auth/logout", None, Refusal::Forbidden(reason));
+        return refused_page(&state, "/auth/logout", Refusal::Forbidden(reason));
     }
-    match access.sign_out(cookie(&headers, SESSION_COOKIE)).await {
+    match access.sign_out(cookie(&headers, access.session_cookie())).await {
         Ok((ended, location)) => {
             if let Some(session) = ended {
                 tracing::info!(target: "audit", event = "sign_out", subject = session.subject, "signed out");
             }
             let mut response = see_other(&location);
-            response.headers_mut().append(header::SET_COOKIE, cookie_header(&access, SESSION_COOKIE, "", "/", Some(0)));
+            let removed = cookie_header(&access, access.session_cookie(), "", "/", Some(0));
+            response.headers_mut().append(header::SET_COOKIE, removed);
             response
         }
-        Err(refusal) => refused_page(&state, "/auth/logout", None, refusal),
+        Err(refusal) => refused_page(&state, "/auth/logout", refusal),
     }
 }
 
@@ -147,8 +163,10 @@ pub async fn signed_out(State(state): State<AppState>) -> Response {
 }
 
 /// The page a person is shown when refused (people get pages, not JSON), logged once.
-fn refused_page(state: &AppState, route: &str, caller: Option<&Caller>, refusal: Refusal) -> Response {
-    audit_refusal(route, caller, &refusal);
+fn refused_page(state: &AppState, route: &str, refusal: Refusal) -> Response {
+    audit_refusal(route, &refusal);
+    let sign_out = "<form method=\"post\" action=\"/auth/logout\"><button class=\"button\" type=\"submit\">Sign out\
+                    </button></form>";
     let (status, title, body) = match &refusal {
         Refusal::SignInNeeded => (StatusCode::UNAUTHORIZED, "Sign-in needed", "<p>Sign in to see the usage.</p>".to_owned()),
         Refusal::Invalid(reason) => (
@@ -159,11 +177,14 @@ fn refused_page(state: &AppState, route: &str, caller: Option<&Caller>, refusal:
         Refusal::Forbidden(reason) => (
             StatusCode::FORBIDDEN,
             "Not allowed",
+            format!("<p>You may not do this: {}.</p>{sign_out}", escape_attribute(reason)),
+        ),
+        Refusal::NotAdmitted { .. } => (
+            StatusCode::FORBIDDEN,
+            "Not allowed",
             format!(
-                "<p>You are signed in, but may not read the usage: {}. Ask an administrator to add you to an allowed \
-                 group.</p><form method=\"post\" action=\"/auth/logout\"><button class=\"button\" type=\"submit\">Sign out\
-                 </button></form>",
-                escape_attribute(reason)
+                "<p>You are signed in, but may not read the usage: your account is not in a group, domain or \
+                 organisation allowed to. Ask an administrator to add you.</p>{sign_out}"
             ),
         ),
         Refusal::Unavailable(_) => (
@@ -173,8 +194,18 @@ fn refused_page(state: &AppState, route: &str, caller: Option<&Caller>, refusal:
              in a minute.</p>"
                 .to_owned(),
         ),
+        Refusal::SessionsFull => {
+            metrics::counter!("sign_ins_refused_total", "reason" => "sessions_full").increment(1);
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many people signed in",
+                "<p>This server keeps as many sessions as it may, and none has ended yet: nobody else can sign in \
+                 until one does. Try again later, or ask an administrator to keep the sessions in a database.</p>"
+                    .to_owned(),
+            )
+        }
     };
-    let retry = matches!(refusal, Refusal::Invalid(_) | Refusal::Unavailable(_))
+    let retry = matches!(refusal, Refusal::Invalid(_) | Refusal::Unavailable(_) | Refusal::SessionsFull)
         .then_some("<a class=\"button\" href=\"/\">Try again</a>")
         .unwrap_or_default();
     let mut response = (status, Html(page(&state.stylesheet, title, &format!("{body}{retry}")))).into_response();
@@ -195,14 +226,17 @@ fn refused_page(state: &AppState, route: &str, caller: Option<&Caller>, refusal:
 }
 
 /// The error shape of the JSON routes: 401 `unauthorized` (with the Bearer challenge), 403 `forbidden`, 503
-/// `auth_unavailable`.
-fn refused_json(route: &str, refusal: Refusal, token_sent: bool) -> Response {
-    audit_refusal(route, None, &refusal);
+/// `auth_unavailable`; `scope` is the one the route needs.
+fn refused_json(route: &str, refusal: Refusal, token_sent: bool, scope: &str) -> Response {
+    audit_refusal(route, &refusal);
     let (status, code, message, challenge) = match &refusal {
         Refusal::SignInNeeded => (
             StatusCode::UNAUTHORIZED,
             UNAUTHORIZED,
-            "sign in, or send a bearer token with the scope usage:read".to_owned(),
+            match scope {
+                USAGE_SCOPE => format!("sign in, or send a bearer token with the scope {scope}"),
+                _ => format!("send a bearer token with the scope {scope}"),
+            },
             "Bearer".to_owned(),
         ),
         Refusal::Invalid(reason) => (
@@ -215,14 +249,13 @@ fn refused_json(route: &str, refusal: Refusal, token_sent: bool) -> Response {
             StatusCode::FORBIDDEN,
             FORBIDDEN,
             reason.clone(),
-            if token_sent {
-                "Bearer error=\"insufficient_scope\", scope=\"usage:read\"".to_owned()
-            } else {
-                String::new()
-            },
+            if token_sent { format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"") } else { String::new() },
         ),
+        Refusal::NotAdmitted { .. } => {
+            (StatusCode::FORBIDDEN, FORBIDDEN, "the person may not read the usage".to_owned(), String::new())
+        }
         // The reason (a provider's or a store's error) is logged, not told to an anonymous caller.
-        Refusal::Unavailable(_) => (
+        Refusal::Unavailable(_) | Refusal::SessionsFull => (
             StatusCode::SERVICE_UNAVAILABLE,
             AUTH_UNAVAILABLE,
             "sign-in or the session store is unavailable for the moment; try again".to_owned(),
@@ -242,19 +275,22 @@ fn refused_json(route: &str, refusal: Refusal, token_sent: bool) -> Response {
     response
 }
 
-fn audit_refusal(route: &str, caller: Option<&Caller>, refusal: &Refusal) {
-    let subject = caller.map(Caller::subject).unwrap_or("");
+fn audit_refusal(route: &str, refusal: &Refusal) {
     match refusal {
         // Every anonymous visit is one of these: not worth a warning.
         Refusal::SignInNeeded => tracing::info!(target: "audit", event = "refused", route, "no credentials"),
         Refusal::Invalid(reason) => {
-            tracing::warn!(target: "audit", event = "refused", route, subject, reason, "credentials not valid")
+            tracing::warn!(target: "audit", event = "refused", route, reason, "credentials not valid")
         }
-        Refusal::Forbidden(reason) => {
-            tracing::warn!(target: "audit", event = "refused", route, subject, reason, "forbidden")
+        Refusal::Forbidden(reason) => tracing::warn!(target: "audit", event = "refused", route, reason, "forbidden"),
+        Refusal::NotAdmitted { subject } => {
+            tracing::warn!(target: "audit", event = "refused", route, subject, "a person the rule does not admit")
         }
         Refusal::Unavailable(reason) => {
             tracing::warn!(target: "audit", event = "refused", route, reason, "access control unavailable")
+        }
+        Refusal::SessionsFull => {
+            tracing::warn!(target: "audit", event = "refused", route, "the sessions kept in memory are at their bound")
         }
     }
 }

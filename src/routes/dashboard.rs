@@ -43,7 +43,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     }
     // Who is signed in, when access control is on (the guard put the caller in the request).
     let signed_in = match request.extensions().get::<Caller>() {
-        Some(Caller::Person { session, .. }) => Some(session.shown_name.clone()),
+        Some(Caller::Person(session)) => Some(session.shown_name.clone()),
         _ => None,
     };
     let form_targets = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();

@@ -20,6 +20,7 @@ use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::metrics;
 use crate::server::http::overload::limit_in_flight;
+use crate::server::http::privacy::keep_private;
 use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
 use crate::server::shared_cache::SharingStatus;
 use crate::server::upstream::sample;
@@ -94,12 +95,15 @@ pub fn build_router(state: AppState) -> Router {
     let page_guard = axum::middleware::from_fn_with_state(state.clone(), auth::page_guard);
     let api_guard = axum::middleware::from_fn_with_state(state.clone(), auth::api_guard);
     let function_guard = axum::middleware::from_fn_with_state(state.clone(), auth::server_function_guard);
+    // Every answer that carries figures is for its caller only: no shared cache keeps it.
+    let private = axum::middleware::from_fn(keep_private);
+    let figures = |route: MethodRouter<AppState>| route.route_layer(private.clone());
     let router = Router::new()
-        .route("/", get(dashboard::page).route_layer(page_guard))
-        .route(<LoadTablePage as ServerFn>::PATH, post(server_functions).route_layer(function_guard))
-        .route("/usage", cross_origin(get(usage::usage).route_layer(api_guard.clone()), origins))
-        .route("/usage.csv", cross_origin(get(usage::usage_csv).route_layer(api_guard.clone()), origins))
-        .route("/usage/summary", cross_origin(get(usage::usage_summary).route_layer(api_guard), origins))
+        .route("/", figures(get(dashboard::page).route_layer(page_guard)))
+        .route(<LoadTablePage as ServerFn>::PATH, figures(post(server_functions).route_layer(function_guard)))
+        .route("/usage", cross_origin(figures(get(usage::usage).route_layer(api_guard.clone())), origins))
+        .route("/usage.csv", cross_origin(figures(get(usage::usage_csv).route_layer(api_guard.clone())), origins))
+        .route("/usage/summary", cross_origin(figures(get(usage::usage_summary).route_layer(api_guard)), origins))
         .route(crate::server::access::CALLBACK_PATH, get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route(crate::server::access::SIGNED_OUT_PATH, get(auth::signed_out))
@@ -119,6 +123,21 @@ pub fn build_router(state: AppState) -> Router {
     // the bound that protects the dashboard: with the bound reached, the requests holding it wait on these.
     let router = if state.config.uses_sample_upstream() { router.merge(sample::router()) } else { router };
     router.with_state(state)
+}
+
+/// The router of `metrics_addr`: `GET /metrics`, behind a bearer token with `metrics:read` on an address that is
+/// not loopback (with access control on; the configuration refuses such an address otherwise, unless
+/// `metrics_allow_anonymous`).
+pub fn metrics_router(state: AppState, handle: metrics_exporter_prometheus::PrometheusHandle) -> Router {
+    let route = get(move |State(state): State<AppState>| {
+        let handle = handle.clone();
+        async move { metrics::render(&state, &handle) }
+    });
+    let route = match (state.config.metrics_need_token(), state.access.clone()) {
+        (true, Some(access)) => route.route_layer(axum::middleware::from_fn_with_state(access, auth::metrics_guard)),
+        _ => route,
+    };
+    Router::new().route("/metrics", route).with_state(state)
 }
 
 /// Opens a route to the listed origins: `GET` and its preflight, without credentials. With no origins

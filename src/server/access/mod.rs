@@ -1,9 +1,14 @@
 //! Who may read the figures, with the organisation's OpenID provider: people sign in (the authorization code
-//! flow with PKCE, `state` and `nonce`) and get a session kept on the server; services send a bearer access token
-//! the provider issued for this dashboard's audience with the scope `usage:read`. Off (`auth_issuer` empty), the
-//! server serves everyone, which the configuration allows only on a loopback address or with `allow_anonymous`.
+//! flow with PKCE, `state` and `nonce`) and get a session kept on the server, checked again at the provider every
+//! `auth_recheck_secs`; services send a bearer access token the provider issued for this dashboard's audience with
+//! the scope `usage:read` (and scrapers `metrics:read`). Off (`auth_issuer` empty), the server serves everyone,
+//! which the configuration allows only on a loopback address or with `allow_anonymous`.
 
+pub mod admission;
+pub mod encryption;
+pub mod grants;
 pub mod provider;
+pub mod recheck;
 pub mod sessions;
 pub mod tokens;
 
@@ -11,28 +16,37 @@ use crate::server::config::Config;
 use crate::server::history::History;
 use crate::server::shared_cache::seal::SealingKeys;
 use crate::server::shared_cache::SharedCache;
+use crate::view_query::ViewQuery;
+use admission::Admission;
 use base64::Engine;
-use provider::{read_limited, Provider};
-use sessions::{now_s, random_token, Limits, PendingSignIn, Session, SessionStore};
+use grants::{CallError, Client};
+use provider::Provider;
+use recheck::Checked;
+use sessions::{now_s, random_token, Keeping, Limits, PendingSignIn, Session, SessionError, SessionStore};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
-use std::time::Duration;
-use tokens::{groups_of, IdClaims, ServiceToken, TokenError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokens::{groups_of, ServiceToken, TokenError};
 
-/// The session's cookie, and the one that ties a sign-in's `state` to the browser that started it.
-pub const SESSION_COOKIE: &str = "dashboard_session";
-pub const SIGN_IN_COOKIE: &str = "dashboard_sign_in";
 /// Where the provider sends a person back, under `public_url`.
 pub const CALLBACK_PATH: &str = "/auth/callback";
 pub const SIGNED_OUT_PATH: &str = "/auth/signed-out";
 /// The provider's calls (discovery, keys, token, UserInfo) each take at most this long.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest way back a sign-in's cookie carries: with the rest of the sign-in, encrypted, the cookie stays
+/// far under the 4 096 bytes a browser keeps (a longer one is silently dropped, and the sign-in with it).
+pub const LONGEST_RETURN: usize = 1024;
+/// After a check again could not ask the provider, the next one waits this long: an outage is not a wait on
+/// every request.
+const RECHECK_PAUSE: Duration = Duration::from_secs(60);
+/// A check again found is reused this long: the page and the table's calls of one person ask once.
+const RECHECK_SHARED_FOR: Duration = Duration::from_secs(10);
 
 /// Who a request comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Caller {
-    /// A person signed in, with the session's id.
-    Person { session_id: String, session: Session },
+    /// A person signed in.
+    Person(Box<Session>),
     /// A service with a bearer token.
     Service(ServiceToken),
 }
@@ -41,7 +55,7 @@ impl Caller {
     /// The subject the audit log names: the person's `sub`, or the service's client id.
     pub fn subject(&self) -> &str {
         match self {
-            Caller::Person { session, .. } => &session.subject,
+            Caller::Person(session) => &session.subject,
             Caller::Service(token) => &token.subject,
         }
     }
@@ -54,13 +68,26 @@ pub enum Refusal {
     SignInNeeded,
     /// Credentials that are not valid (a token, or a sign-in that failed): 401, `invalid_token` for a token.
     Invalid(String),
-    /// Valid credentials without the right (a group, a scope, another origin): 403.
+    /// Valid credentials without the right (a scope, another origin): 403.
     Forbidden(String),
+    /// A person the provider signed in whom the rule does not admit: 403.
+    NotAdmitted { subject: String },
     /// The provider (for a sign-in) or the session store cannot be reached: 503.
     Unavailable(String),
+    /// The sessions kept in memory are at their bound: a new sign-in waits for one to end (503).
+    SessionsFull,
 }
 
-/// Where to send a person to sign in, with the cookie that carries the sign-in (sealed) in their browser.
+impl From<SessionError> for Refusal {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unavailable(reason) => Refusal::Unavailable(reason),
+            SessionError::Full => Refusal::SessionsFull,
+        }
+    }
+}
+
+/// Where to send a person to sign in, with the cookie that carries the sign-in (encrypted) in their browser.
 pub struct SignInStart {
     pub location: String,
     pub cookie: String,
@@ -73,6 +100,13 @@ pub struct SignedIn {
     pub subject: String,
 }
 
+/// What a callback came to, and whether it was the sign-in this browser's cookie carries (then that sign-in is
+/// used up, whatever happened; another callback leaves it for its own).
+pub struct Callback {
+    pub outcome: Result<SignedIn, Refusal>,
+    pub used_sign_in: bool,
+}
+
 pub struct AccessControl {
     provider: Arc<Provider>,
     sessions: SessionStore,
@@ -82,7 +116,12 @@ pub struct AccessControl {
     scopes: String,
     public_url: String,
     audience: String,
-    allowed_groups: Vec<String>,
+    admission: Admission,
+    recheck_every: Duration,
+    /// Until when checks again are not tried (the provider could not be asked).
+    rechecks_paused_until: Mutex<Option<Instant>>,
+    /// Checks again under way or just done, by session: concurrent requests of one person share one.
+    rechecks: moka::future::Cache<String, Checked>,
 }
 
 impl AccessControl {
@@ -102,7 +141,8 @@ impl AccessControl {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(provider::keep_refreshed(Arc::downgrade(&provider)));
         }
-        let sessions = SessionStore::new(keys, shared, history, config.history_timeout());
+        let keeping = Keeping::choose(shared, history, config.history_timeout(), config.auth_memory_sessions as usize);
+        let sessions = SessionStore::new(keys, keeping);
         tracing::info!(issuer = config.auth_issuer.trim(), sessions = sessions.kind(), "access control on");
         Ok(Some(Arc::new(AccessControl {
             provider,
@@ -116,7 +156,19 @@ impl AccessControl {
             scopes: config.auth_scopes.split_whitespace().collect::<Vec<_>>().join(" "),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             audience: config.bearer_audience().to_owned(),
-            allowed_groups: config.auth_allowed_groups.iter().map(|group| group.trim().to_owned()).collect(),
+            admission: Admission::new(
+                config.auth_allow_any_account,
+                &config.auth_allowed_groups,
+                &config.auth_allowed_domains,
+                &config.auth_allowed_tenants,
+            ),
+            recheck_every: Duration::from_secs(config.auth_recheck_secs),
+            rechecks_paused_until: Mutex::new(None),
+            // Never longer than the interval itself: a check is shared, not stretched.
+            rechecks: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RECHECK_SHARED_FOR.min(Duration::from_secs(config.auth_recheck_secs)))
+                .build(),
         })))
     }
 
@@ -124,9 +176,30 @@ impl AccessControl {
         &self.provider
     }
 
-    /// Cookies are `Secure` when the dashboard is served over https.
+    /// Cookies are `Secure` when the dashboard is served over https, and then named `__Host-…`: a browser keeps
+    /// such a cookie only from this very host, over https, for the whole site, so a sibling subdomain cannot
+    /// plant one (a login CSRF into its own session).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The session's cookie.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-dashboard_session"
+        } else {
+            "dashboard_session"
+        }
+    }
+
+    /// The cookie that ties a sign-in's `state` to the browser that started it, and its path: only the callback
+    /// reads it, but a `__Host-` cookie is the whole site's.
+    pub fn sign_in_cookie(&self) -> (&'static str, &'static str) {
+        if self.secure_cookies() {
+            ("__Host-dashboard_sign_in", "/")
+        } else {
+            ("dashboard_sign_in", CALLBACK_PATH)
+        }
     }
 
     /// The dashboard's origin, as browsers send it in `Origin`.
@@ -145,36 +218,67 @@ impl AccessControl {
         self.limits.max
     }
 
-    /// The session a cookie names, if it is valid and has not ended; used, its idle end moves on.
+    fn client(&self) -> Client<'_> {
+        Client { provider: &self.provider, id: &self.client_id, secret: &self.client_secret }
+    }
+
+    /// The session a cookie names, if it is valid, has not ended and the person is still allowed; used, its idle
+    /// end moves on.
     pub async fn person(&self, cookie: Option<&str>) -> Result<Option<Caller>, Refusal> {
         let Some(session_id) = cookie.and_then(|cookie| self.sessions.id_of_cookie(cookie)) else {
             return Ok(None);
         };
-        let found = self.sessions.session(session_id).await.map_err(|error| Refusal::Unavailable(error.0))?;
-        let Some(mut session) = found else { return Ok(None) };
+        let Some(mut session) = self.sessions.session(session_id).await? else { return Ok(None) };
         let now = now_s();
         if self.limits.ends_s(&session) <= now || session.started_s > now + 60 {
             return Ok(None);
         }
-        if self.limits.worth_touching(&session, now) {
+        let mut write = self.limits.worth_touching(&session, now);
+        if self.recheck_due(&session, now) {
+            let client = self.client();
+            let check = recheck::check_again(&client, &self.admission, &session);
+            match self.rechecks.get_with(session_id.to_owned(), check).await {
+                Checked::Allowed(checked) => {
+                    session = *checked;
+                    write = true;
+                }
+                Checked::NoLonger(reason) => {
+                    tracing::warn!(target: "audit", event = "session_ended", subject = session.subject, reason, "the provider no longer allows the person: session ended");
+                    self.sessions.end_session(session_id).await?;
+                    return Ok(None);
+                }
+                Checked::Unavailable(reason) => {
+                    tracing::warn!(%reason, "the provider could not be asked about a session: it goes on, asked again in a minute");
+                    *self.rechecks_paused_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(Instant::now() + RECHECK_PAUSE);
+                }
+            }
+        }
+        if write {
             session.last_used_s = now;
             let ends = self.limits.ends_s(&session);
-            self.sessions
-                .touch_session(session_id, &session, ends)
-                .await
-                .map_err(|error| Refusal::Unavailable(error.0))?;
+            self.sessions.touch_session(session_id, &session, ends).await?;
         }
-        Ok(Some(Caller::Person { session_id: session_id.to_owned(), session }))
+        Ok(Some(Caller::Person(Box::new(session))))
     }
 
-    /// A service's bearer token.
-    pub async fn service(&self, token: &str) -> Result<Caller, Refusal> {
-        match tokens::verify_access_token(&self.provider, token, &self.audience).await {
+    fn recheck_due(&self, session: &Session, now: i64) -> bool {
+        let paused = self
+            .rechecks_paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| Instant::now() < until);
+        now - session.checked_s >= self.recheck_every.as_secs() as i64
+            && !paused
+            && recheck::worth_asking(&self.provider)
+    }
+
+    /// A service's bearer token, carrying `scope`.
+    pub async fn service(&self, token: &str, scope: &str) -> Result<Caller, Refusal> {
+        match tokens::verify_access_token(&self.provider, token, &self.audience, scope).await {
             Ok(token) => Ok(Caller::Service(token)),
             Err(TokenError::Invalid(reason)) => Err(Refusal::Invalid(reason)),
-            Err(TokenError::MissingScope) => {
-                Err(Refusal::Forbidden(format!("the token lacks the scope {}", tokens::USAGE_SCOPE)))
-            }
+            Err(TokenError::MissingScope) => Err(Refusal::Forbidden(format!("the token lacks the scope {scope}"))),
             Err(TokenError::ProviderUnavailable) => Err(Refusal::Unavailable(self.provider_down())),
         }
     }
@@ -184,17 +288,22 @@ impl AccessControl {
         format!("the sign-in provider cannot be reached ({reason})")
     }
 
-    /// Starts a sign-in that returns to `return_to` (a path on this server): where to send the person.
-    pub async fn start_sign_in(&self, return_to: &str) -> Result<SignInStart, Refusal> {
-        if !self.provider.answers().await {
+    /// Starts a sign-in that returns to `return_to` (a path on this server): where to send the person. Never
+    /// waits on the provider: what was last read of it decides (`Provider::answers`).
+    pub fn start_sign_in(&self, return_to: &str) -> Result<SignInStart, Refusal> {
+        if !self.provider.answers() {
             return Err(Refusal::Unavailable(self.provider_down()));
         }
         let metadata = self.provider.metadata().ok_or_else(|| Refusal::Unavailable(self.provider_down()))?;
         let (state, nonce, verifier) = (random_token(), random_token(), random_token());
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let return_to = safe_return_path(return_to).to_owned();
-        let pending =
-            PendingSignIn { state: state.clone(), started_s: now_s(), nonce: nonce.clone(), verifier, return_to };
+        let pending = PendingSignIn {
+            state: state.clone(),
+            started_s: now_s(),
+            nonce: nonce.clone(),
+            verifier,
+            return_to: return_path(return_to),
+        };
         let mut location = reqwest::Url::parse(&metadata.authorization_endpoint)
             .map_err(|_| Refusal::Unavailable("the provider's authorization endpoint is not a URL".into()))?;
         location
@@ -214,106 +323,89 @@ impl AccessControl {
         format!("{}{CALLBACK_PATH}", self.public_url)
     }
 
-    /// The provider's answer at the callback: checks the state against the sign-in the browser's cookie carries,
-    /// exchanges the code (with the PKCE verifier), verifies the ID token, checks the groups, starts a session.
-    pub async fn finish_sign_in(&self, query: &[(String, String)], cookie: Option<&str>) -> Result<SignedIn, Refusal> {
+    /// The provider's answer at the callback. The state is checked first, against the sign-in the browser's
+    /// cookie carries: a callback that is not that sign-in's (another browser's, an attacker's link) is refused
+    /// and says nothing the link chose. Then the provider's refusal, if any, in fixed words; else the code is
+    /// exchanged (with the PKCE verifier), the ID token verified, the rule applied, and a session started.
+    pub async fn finish_sign_in(&self, query: &[(String, String)], cookie: Option<&str>) -> Callback {
         let param = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
-        if let Some(error) = param("error") {
-            let error: String = error.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(100).collect();
-            return Err(Refusal::Invalid(format!("the provider refused the sign-in ({error})")));
-        }
-        let (Some(state), Some(code)) = (param("state"), param("code")) else {
-            return Err(Refusal::Invalid("the callback carries no state or no code".into()));
-        };
         let pending = cookie.and_then(|cookie| self.sessions.sign_in_of_cookie(cookie));
-        let pending = pending
-            .ok_or_else(|| Refusal::Invalid("no sign-in was started in this browser, or it is too old".into()))?;
-        if pending.state != state {
-            return Err(Refusal::Invalid("this sign-in was not started in this browser".into()));
-        }
-        let metadata = self.provider.metadata().ok_or_else(|| Refusal::Unavailable(self.provider_down()))?;
-        let answer = self.exchange(&metadata.token_endpoint, code, &pending.verifier).await?;
-        let claims = tokens::verify_id_token(&self.provider, &answer.id_token, &self.client_id, &pending.nonce)
-            .await
-            .map_err(|error| match error {
-            TokenError::ProviderUnavailable => Refusal::Unavailable(self.provider_down()),
-            TokenError::Invalid(reason) => Refusal::Invalid(format!("the ID token is not valid: {reason}")),
-            TokenError::MissingScope => Refusal::Invalid("the ID token is not valid".into()),
-        })?;
-        if !self.allowed_groups.is_empty() {
-            let groups = match groups_of(claims.groups.as_ref()) {
-                Some(groups) => groups,
-                None => self.groups_from_userinfo(metadata.userinfo_endpoint.as_deref(), &answer, &claims).await?,
-            };
-            if !groups.iter().any(|group| self.allowed_groups.contains(group)) {
-                return Err(Refusal::Forbidden(format!(
-                    "{} is in none of the groups allowed to read the usage",
-                    claims.sub
-                )));
-            }
-        }
-        let now = now_s();
-        let session =
-            Session { subject: claims.sub.clone(), shown_name: claims.shown_name(), started_s: now, last_used_s: now };
-        let (session_id, cookie) = self.sessions.new_id();
-        let ends = self.limits.ends_s(&session);
-        self.sessions.put_session(&session_id, &session, ends).await.map_err(|error| Refusal::Unavailable(error.0))?;
-        Ok(SignedIn { cookie, return_to: pending.return_to, subject: claims.sub })
+        let Some(pending) = pending.filter(|pending| param("state") == Some(pending.state.as_str())) else {
+            let refusal = Refusal::Invalid("this sign-in was not started in this browser, or it is too old".into());
+            return Callback { outcome: Err(refusal), used_sign_in: false };
+        };
+        let outcome = match param("error") {
+            Some(error) => Err(Refusal::Invalid(provider_refusal(error))),
+            None => match param("code") {
+                Some(code) => self.sign_in_with(code, pending).await,
+                None => Err(Refusal::Invalid("the callback carries no code".into())),
+            },
+        };
+        Callback { outcome, used_sign_in: true }
     }
 
-    async fn exchange(&self, token_endpoint: &str, code: &str, verifier: &str) -> Result<TokenAnswer, Refusal> {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", &self.redirect_uri()),
-            ("code_verifier", verifier),
-        ];
-        // RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic authentication.
-        let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-        let response = self
-            .provider
-            .http()
-            .post(token_endpoint)
-            .basic_auth(encode(&self.client_id), Some(encode(&self.client_secret)))
-            .form(&form)
-            .send()
+    async fn sign_in_with(&self, code: &str, pending: PendingSignIn) -> Result<SignedIn, Refusal> {
+        let metadata = self.provider.metadata().ok_or_else(|| Refusal::Unavailable(self.provider_down()))?;
+        let client = self.client();
+        let answer = client
+            .exchange_code(&metadata.token_endpoint, code, &self.redirect_uri(), &pending.verifier)
             .await
-            .map_err(|error| Refusal::Unavailable(format!("the provider's token endpoint: {}", error.without_url())))?;
-        let status = response.status();
-        if status.is_server_error() {
-            return Err(Refusal::Unavailable(format!("the provider's token endpoint answered {status}")));
+            .map_err(|error| match error {
+                CallError::Refused(reason) => Refusal::Invalid(format!("the provider refused the code ({reason})")),
+                CallError::Unavailable(reason) => Refusal::Unavailable(reason),
+            })?;
+        let id_token =
+            answer.id_token.as_deref().ok_or_else(|| Refusal::Invalid("the token endpoint gave no ID token".into()))?;
+        let claims = tokens::verify_id_token(&self.provider, id_token, &self.client_id, &pending.nonce).await.map_err(
+            |error| match error {
+                TokenError::ProviderUnavailable => Refusal::Unavailable(self.provider_down()),
+                TokenError::Invalid(reason) => Refusal::Invalid(format!("the ID token is not valid: {reason}")),
+                TokenError::MissingScope => Refusal::Invalid("the ID token is not valid".into()),
+            },
+        )?;
+        let groups = match (groups_of(claims.groups.as_ref()), self.admission.reads_groups()) {
+            (Some(groups), _) => groups,
+            (None, false) => Vec::new(),
+            (None, true) => {
+                self.groups_from_userinfo(metadata.userinfo_endpoint.as_deref(), &answer, &claims.sub).await?
+            }
+        };
+        let facts = claims.facts(groups);
+        if !self.admission.admits(&facts) {
+            return Err(Refusal::NotAdmitted { subject: claims.sub });
         }
-        if !status.is_success() {
-            return Err(Refusal::Invalid(format!("the provider refused the code ({status})")));
-        }
-        let bytes = read_limited(response, "the token endpoint").await.map_err(Refusal::Unavailable)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|_| Refusal::Invalid("the token endpoint's answer has no ID token".into()))
+        let now = now_s();
+        let session = Session {
+            subject: claims.sub.clone(),
+            shown_name: claims.shown_name(),
+            started_s: now,
+            last_used_s: now,
+            checked_s: now,
+            grant: recheck::grant_of(&answer, &Default::default(), now),
+            facts,
+        };
+        let (session_id, cookie) = self.sessions.new_id();
+        let ends = self.limits.ends_s(&session);
+        self.sessions.put_session(&session_id, &session, ends).await?;
+        Ok(SignedIn { cookie, return_to: pending.return_to, subject: claims.sub })
     }
 
     /// The `groups` of the UserInfo endpoint, for a provider that leaves them out of the ID token.
     async fn groups_from_userinfo(
         &self,
         endpoint: Option<&str>,
-        answer: &TokenAnswer,
-        claims: &IdClaims,
+        answer: &grants::TokenAnswer,
+        subject: &str,
     ) -> Result<Vec<String>, Refusal> {
         let (Some(endpoint), Some(access_token)) = (endpoint, answer.access_token.as_deref()) else {
             return Ok(Vec::new());
         };
-        let response = self
-            .provider
-            .http()
-            .get(endpoint)
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .map_err(|error| Refusal::Unavailable(format!("the provider's UserInfo: {}", error.without_url())))?;
-        let bytes = read_limited(response, "the UserInfo endpoint").await.map_err(Refusal::Unavailable)?;
-        let info: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|_| Refusal::Invalid("UserInfo is not JSON".into()))?;
+        let info = self.client().userinfo(endpoint, access_token).await.map_err(|error| match error {
+            CallError::Refused(reason) => Refusal::Invalid(reason),
+            CallError::Unavailable(reason) => Refusal::Unavailable(reason),
+        })?;
         // OpenID Connect Core §5.3.2: UserInfo about another subject is not used.
-        if info.get("sub").and_then(serde_json::Value::as_str) != Some(claims.sub.as_str()) {
+        if info.get("sub").and_then(serde_json::Value::as_str) != Some(subject) {
             return Err(Refusal::Invalid("UserInfo names another subject".into()));
         }
         Ok(groups_of(info.get("groups")).unwrap_or_default())
@@ -324,8 +416,8 @@ impl AccessControl {
     pub async fn sign_out(&self, cookie: Option<&str>) -> Result<(Option<Session>, String), Refusal> {
         let mut ended = None;
         if let Some(session_id) = cookie.and_then(|cookie| self.sessions.id_of_cookie(cookie)) {
-            ended = self.sessions.session(session_id).await.map_err(|error| Refusal::Unavailable(error.0))?;
-            self.sessions.end_session(session_id).await.map_err(|error| Refusal::Unavailable(error.0))?;
+            ended = self.sessions.session(session_id).await?;
+            self.sessions.end_session(session_id).await?;
         }
         let signed_out = format!("{}{SIGNED_OUT_PATH}", self.public_url);
         let location = self
@@ -344,25 +436,67 @@ impl AccessControl {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct TokenAnswer {
-    id_token: String,
-    #[serde(default)]
-    access_token: Option<String>,
+/// What the page says of a provider's `error` at the callback: fixed words per code of OAuth 2.0 (RFC 6749
+/// §4.1.2.1) and OpenID Connect (Core §3.1.2.6), naming the code; anything else, no text of the link's.
+pub fn provider_refusal(error: &str) -> String {
+    let known: &[(&str, &str)] = &[
+        ("access_denied", "the sign-in was declined at the provider"),
+        ("login_required", "the provider needs you to sign in there first"),
+        ("interaction_required", "the provider needs you to sign in there first"),
+        ("consent_required", "the provider needs your consent first"),
+        ("account_selection_required", "the provider needs you to choose an account"),
+        ("temporarily_unavailable", "the provider cannot sign you in just now"),
+        ("server_error", "the provider failed to sign you in"),
+        (
+            "invalid_request",
+            "the provider refused the dashboard's request; an administrator should check its registration",
+        ),
+        (
+            "unauthorized_client",
+            "the provider refused the dashboard's request; an administrator should check its registration",
+        ),
+        (
+            "unsupported_response_type",
+            "the provider refused the dashboard's request; an administrator should check its registration",
+        ),
+        ("invalid_scope", "the provider refused the scopes asked for; an administrator should check auth_scopes"),
+    ];
+    match known.iter().find(|(code, _)| *code == error) {
+        Some((code, words)) => format!("{words} ({code})"),
+        None => "the provider refused the sign-in".to_owned(),
+    }
+}
+
+/// A path on this server, without control characters or anything a browser reads as another host.
+fn on_this_server(asked: &str) -> bool {
+    asked.starts_with('/') && !asked.starts_with("//") && !asked.contains('\\') && !asked.chars().any(char::is_control)
 }
 
 /// A path on this server to return to after sign-in: anything else (another origin, `//host`, a backslash
 /// some browsers read as a slash) is the dashboard's root. No open redirect.
 pub fn safe_return_path(asked: &str) -> &str {
-    let on_this_server = asked.starts_with('/')
-        && !asked.starts_with("//")
-        && !asked.contains('\\')
-        && !asked.chars().any(char::is_control)
-        && asked.len() <= 4096;
-    if on_this_server {
+    if on_this_server(asked) && asked.len() <= LONGEST_RETURN {
         asked
     } else {
         "/"
+    }
+}
+
+/// The way back a sign-in carries: the URL first asked for, when it is on this server and at most
+/// `LONGEST_RETURN` bytes; a longer dashboard URL comes back as its view, written as the page writes its own
+/// links (junk and repeats left out), when that is short enough; else the dashboard's root.
+pub fn return_path(asked: &str) -> String {
+    if !on_this_server(asked) {
+        return "/".to_owned();
+    }
+    if asked.len() <= LONGEST_RETURN {
+        return asked.to_owned();
+    }
+    let (path, query) = asked.split_once('?').unwrap_or((asked, ""));
+    let view = ViewQuery::from_query(query).href_to(path, true);
+    match path == crate::view_query::DASHBOARD_PATH && view.len() <= LONGEST_RETURN {
+        true => view,
+        false => "/".to_owned(),
     }
 }
 
@@ -379,6 +513,27 @@ mod tests {
         for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example", "evil", "", "/\nSet-Cookie: x"]
         {
             assert_eq!(safe_return_path(elsewhere), "/", "{elsewhere:?}");
+            assert_eq!(return_path(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_way_back_keeps_the_view_or_goes_to_the_root() {
+        let short = "/?tz=Europe%2FBerlin&sort=credits_used:desc";
+        assert_eq!(return_path(short), short);
+        let padded = format!("/?tz=Europe%2FBerlin&sort=credits_used:desc&junk={}", "x".repeat(3000));
+        assert_eq!(return_path(&padded), "/?tz=Europe/Berlin&sort=credits_used:desc", "the view, as the page links it");
+        let long_name = format!("/?report={}", "r".repeat(2000));
+        assert_eq!(return_path(&long_name), "/", "a view that is itself too long");
+        assert_eq!(return_path(&format!("/elsewhere?{}", "x".repeat(2000))), "/");
+        assert!(safe_return_path(&padded) == "/", "the callback never redirects to more than a cookie holds");
+    }
+
+    #[test]
+    fn a_providers_refusal_is_told_in_fixed_words() {
+        assert_eq!(provider_refusal("access_denied"), "the sign-in was declined at the provider (access_denied)");
+        for chosen in ["<script>alert(1)</script>", "Your account is locked, call +1 555 0100", ""] {
+            assert_eq!(provider_refusal(chosen), "the provider refused the sign-in", "{chosen}");
         }
     }
 }

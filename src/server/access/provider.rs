@@ -4,7 +4,9 @@
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
-use std::sync::{Arc, RwLock, Weak};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 /// The largest discovery document or key set read: both are a few kilobytes.
@@ -13,11 +15,14 @@ const LARGEST_DOCUMENT: usize = 1024 * 1024;
 const REFRESH_EVERY: Duration = Duration::from_secs(600);
 /// A provider that did not answer is asked again after this, doubling up to `REFRESH_EVERY`.
 const FIRST_RETRY: Duration = Duration::from_secs(2);
-/// A token signed by a key not in the set read makes the set be read again, but not more often than this: a
-/// stream of forged key ids must not become a stream of requests to the provider.
+/// A token signed by a key not in the set read makes the set be read again: once per key id a minute, and at
+/// most `REFETCHES_PER_MINUTE` times a minute in all, so that a stream of forged key ids is neither a stream of
+/// requests to the provider nor a way to keep a real new key out (its own id has its own chance).
 pub const UNKNOWN_KEY_REFETCH: Duration = Duration::from_secs(60);
-/// Before a person is sent to sign in, the provider is read again if it was not in the last seconds: a
-/// provider that went away is a 503 page here, not a browser's connection error there.
+const REFETCHES_PER_MINUTE: usize = 10;
+/// What a sign-in knows of the provider is read again, in the background, once it is older than this: a
+/// provider that went away is a 503 page here within seconds, not a browser's connection error there, and no
+/// request ever waits on the provider (a flood of anonymous visits during an outage holds no request slot).
 const ANSWERS_CHECKED_FOR: Duration = Duration::from_secs(2);
 
 /// What this server uses of the provider's discovery document.
@@ -55,10 +60,37 @@ pub struct Provider {
     issuer: String,
     http: reqwest::Client,
     known: RwLock<Known>,
-    /// When a token with an unknown key last made the keys be read again.
-    unknown_key_refetch: tokio::sync::Mutex<Option<Instant>>,
-    /// When the provider was last read before a sign-in, and whether it answered.
-    last_answer: tokio::sync::Mutex<Option<(Instant, bool)>>,
+    /// Which unknown key ids made the keys be read again lately.
+    refetches: Mutex<RefetchGate>,
+    /// When the provider was last read (whether it answered or not).
+    last_read: Mutex<Option<Instant>>,
+    /// A read in the background is under way: one at a time.
+    reading: AtomicBool,
+}
+
+/// When an unknown key id may make the keys be read again: once a minute per key id, and at most
+/// `REFETCHES_PER_MINUTE` a minute in all.
+#[derive(Debug, Default)]
+pub struct RefetchGate {
+    by_kid: HashMap<String, Instant>,
+    recent: VecDeque<Instant>,
+}
+
+impl RefetchGate {
+    /// Whether a token naming `kid` may make the keys be read again at `now`; if so, it is counted.
+    pub fn allow(&mut self, kid: &str, now: Instant) -> bool {
+        let fresh = |at: &Instant| now.saturating_duration_since(*at) < UNKNOWN_KEY_REFETCH;
+        self.by_kid.retain(|_, at| fresh(at));
+        while self.recent.front().is_some_and(|at| !fresh(at)) {
+            self.recent.pop_front();
+        }
+        if self.by_kid.contains_key(kid) || self.recent.len() >= REFETCHES_PER_MINUTE {
+            return false;
+        }
+        self.by_kid.insert(kid.to_owned(), now);
+        self.recent.push_back(now);
+        true
+    }
 }
 
 impl Provider {
@@ -72,8 +104,9 @@ impl Provider {
             issuer: issuer.to_owned(),
             http,
             known: RwLock::new(Known::default()),
-            unknown_key_refetch: tokio::sync::Mutex::new(None),
-            last_answer: tokio::sync::Mutex::new(None),
+            refetches: Mutex::new(RefetchGate::default()),
+            last_read: Mutex::new(None),
+            reading: AtomicBool::new(false),
         })
     }
 
@@ -98,6 +131,7 @@ impl Provider {
     /// Reads the discovery document and the keys, and keeps them; on failure keeps what was read before.
     pub async fn refresh(&self) -> Result<(), String> {
         let outcome = self.read_all().await;
+        *self.last_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
         let mut known = self.known.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         match outcome {
             Ok((metadata, keys)) => {
@@ -121,7 +155,10 @@ impl Provider {
         if metadata.issuer != self.issuer {
             return Err(format!("the discovery document names another issuer ({})", metadata.issuer));
         }
-        for endpoint in [&metadata.authorization_endpoint, &metadata.token_endpoint, &metadata.jwks_uri] {
+        // UserInfo receives the person's access token, and the end of session is where people are sent.
+        let optional = [&metadata.userinfo_endpoint, &metadata.end_session_endpoint];
+        let required = [&metadata.authorization_endpoint, &metadata.token_endpoint, &metadata.jwks_uri];
+        for endpoint in required.into_iter().chain(optional.into_iter().flatten()) {
             check_endpoint(endpoint)?;
         }
         let keys = self.read_keys(&metadata).await?;
@@ -151,23 +188,33 @@ impl Provider {
         serde_json::from_slice(&bytes).map_err(|error| format!("{url}: not the JSON expected ({error})"))
     }
 
-    /// Whether the provider answers, for a sign-in about to send a person there: read again unless it was in the
-    /// last seconds.
-    pub async fn answers(&self) -> bool {
-        let mut last = self.last_answer.lock().await;
-        if let Some((at, answered)) = *last {
-            if at.elapsed() < ANSWERS_CHECKED_FOR {
-                return answered;
+    /// Whether a person can be sent to sign in, as the provider was last read: it answered, and its document is
+    /// known. Never waits: what was read more than `ANSWERS_CHECKED_FOR` ago is read again in the background,
+    /// one read at a time, for the next sign-in.
+    pub fn answers(self: &Arc<Self>) -> bool {
+        let stale = self
+            .last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none_or(|at| at.elapsed() >= ANSWERS_CHECKED_FOR);
+        if stale && !self.reading.swap(true, Ordering::AcqRel) {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let provider = self.clone();
+                runtime.spawn(async move {
+                    let _ = provider.refresh().await;
+                    provider.reading.store(false, Ordering::Release);
+                });
+            } else {
+                self.reading.store(false, Ordering::Release);
             }
         }
-        let answered = self.refresh().await.is_ok();
-        *last = Some((Instant::now(), answered));
-        answered
+        let known = self.known.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        known.metadata.is_some() && known.failing.is_none()
     }
 
     /// The signing key named `kid` (or the only key, for a token that names none). A key not known makes the
-    /// keys be read again, at most once a minute.
-    pub async fn key(&self, kid: Option<&str>) -> KeyLookup {
+    /// keys be read again when `may_refetch` (a token that names this issuer) and the gate allows it.
+    pub async fn key(&self, kid: Option<&str>, may_refetch: bool) -> KeyLookup {
         let found = |keys: &JwkSet| match kid {
             Some(kid) => keys.find(kid).cloned(),
             None if keys.keys.len() == 1 => keys.keys.first().cloned(),
@@ -183,12 +230,14 @@ impl Provider {
         let Some(metadata) = self.metadata() else {
             return KeyLookup::Unknown;
         };
-        {
-            let mut last = self.unknown_key_refetch.lock().await;
-            if last.is_some_and(|last| last.elapsed() < UNKNOWN_KEY_REFETCH) {
-                return KeyLookup::Unknown;
-            }
-            *last = Some(Instant::now());
+        let allowed = may_refetch
+            && self
+                .refetches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .allow(kid.unwrap_or(""), Instant::now());
+        if !allowed {
+            return KeyLookup::Unknown;
         }
         match self.read_keys(&metadata).await {
             Ok(fresh) => {
@@ -258,5 +307,36 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
         "https" if url.host_str().is_some() => Ok(()),
         "http" if loopback => Ok(()),
         _ => Err(format!("the discovery document names an endpoint that is not https: {endpoint}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_id_reads_the_keys_once_a_minute_and_all_of_them_at_most_ten_times() {
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        let mut gate = RefetchGate::default();
+        assert!(gate.allow("forged", at(0)));
+        assert!(!gate.allow("forged", at(1)), "the same id again within the minute");
+        assert!(gate.allow("rotated", at(2)), "a forged id does not keep a real new one out");
+        assert!(gate.allow("forged", at(61)), "a minute later");
+        let mut flood = RefetchGate::default();
+        let allowed = (0..50).filter(|n| flood.allow(&format!("forged-{n}"), at(0))).count();
+        assert_eq!(allowed, REFETCHES_PER_MINUTE, "the ceiling across ids");
+        assert!(!flood.allow("rotated", at(30)));
+        assert!(flood.allow("rotated", at(60)), "the ceiling is a minute's");
+    }
+
+    #[test]
+    fn every_endpoint_named_is_https_or_on_this_machine() {
+        for good in ["https://login.example/userinfo", "http://127.0.0.1:8080/me", "http://localhost/end"] {
+            assert!(check_endpoint(good).is_ok(), "{good}");
+        }
+        for bad in ["http://login.example/userinfo", "ftp://login.example/x", "not a url", "https://"] {
+            assert!(check_endpoint(bad).is_err(), "{bad}");
+        }
     }
 }

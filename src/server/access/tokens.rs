@@ -3,6 +3,7 @@
 //! algorithms are accepted, each only with a key of its own family, so `alg: none` and an HMAC "signed" with
 //! the public key are refused before any signature is computed.
 
+use super::admission::Facts;
 use super::provider::{KeyLookup, Provider};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::DeserializeOwned;
@@ -10,6 +11,8 @@ use serde::Deserialize;
 
 /// The scope a service needs to read the usage.
 pub const USAGE_SCOPE: &str = "usage:read";
+/// The scope a scraper needs to read `/metrics` on an address that is not loopback.
+pub const METRICS_SCOPE: &str = "metrics:read";
 /// Clocks differ a little between the provider and this server.
 pub const LEEWAY_SECS: u64 = 30;
 
@@ -68,6 +71,15 @@ pub struct IdClaims {
     pub aud: Option<serde_json::Value>,
     #[serde(default)]
     pub email: Option<String>,
+    /// `true`, or (some providers) `"true"`.
+    #[serde(default)]
+    pub email_verified: Option<serde_json::Value>,
+    /// Google's hosted domain.
+    #[serde(default)]
+    pub hd: Option<String>,
+    /// Entra ID's tenant.
+    #[serde(default)]
+    pub tid: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -86,6 +98,21 @@ impl IdClaims {
             .or_else(|| self.name.clone())
             .unwrap_or_else(|| self.sub.clone())
     }
+
+    /// What the admission rule reads of these claims; `groups` as given (the ID token's, or UserInfo's).
+    pub fn facts(&self, groups: Vec<String>) -> Facts {
+        Facts {
+            groups,
+            verified_email: self.email.clone().filter(|_| verified(self.email_verified.as_ref())),
+            hosted_domain: self.hd.clone(),
+            tenant: self.tid.clone(),
+        }
+    }
+}
+
+/// Whether an `email_verified` claim says yes.
+pub fn verified(claim: Option<&serde_json::Value>) -> bool {
+    matches!(claim, Some(serde_json::Value::Bool(true))) || claim.and_then(serde_json::Value::as_str) == Some("true")
 }
 
 /// The groups of a `groups` claim: a list of strings (anything else: none).
@@ -94,12 +121,17 @@ pub fn groups_of(claim: Option<&serde_json::Value>) -> Option<Vec<String>> {
     Some(list.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())
 }
 
-/// A bearer access token for `audience` with the usage scope.
-pub async fn verify_access_token(provider: &Provider, token: &str, audience: &str) -> Result<ServiceToken, TokenError> {
+/// A bearer access token for `audience` with `scope`.
+pub async fn verify_access_token(
+    provider: &Provider,
+    token: &str,
+    audience: &str,
+    scope: &str,
+) -> Result<ServiceToken, TokenError> {
     let claims: AccessClaims = verify(provider, token, audience).await?;
     let scopes = [claims.scope.as_ref(), claims.scp.as_ref()].into_iter().flatten().flat_map(scope_list);
     let subject = claims.client_id.or(claims.sub).ok_or(TokenError::Invalid("the token names no client".into()))?;
-    if !scopes.into_iter().any(|scope| scope == USAGE_SCOPE) {
+    if !scopes.into_iter().any(|granted| granted == scope) {
         return Err(TokenError::MissingScope);
     }
     Ok(ServiceToken { subject })
@@ -116,6 +148,26 @@ pub async fn verify_id_token(
     if claims.nonce.as_deref() != Some(nonce) {
         return Err(TokenError::Invalid("the ID token's nonce is not the sign-in's".into()));
     }
+    issued_to(claims, client_id)
+}
+
+/// The ID token a refresh returned: of the same person (OpenID Connect Core §12.2: same `iss` and `sub`; its
+/// `nonce`, if any, is the first one's, so it is not checked again).
+pub async fn verify_refreshed_id_token(
+    provider: &Provider,
+    token: &str,
+    client_id: &str,
+    subject: &str,
+) -> Result<IdClaims, TokenError> {
+    let claims: IdClaims = verify(provider, token, client_id).await?;
+    if claims.sub != subject {
+        return Err(TokenError::Invalid("the refreshed ID token names another person".into()));
+    }
+    issued_to(claims, client_id)
+}
+
+/// The claims, if the token was issued to this client.
+fn issued_to(claims: IdClaims, client_id: &str) -> Result<IdClaims, TokenError> {
     let several_audiences = claims.aud.as_ref().and_then(serde_json::Value::as_array).is_some_and(|aud| aud.len() > 1);
     if claims.azp.as_deref().is_some_and(|azp| azp != client_id) || (several_audiences && claims.azp.is_none()) {
         return Err(TokenError::Invalid("the ID token was issued to another client".into()));
@@ -130,7 +182,10 @@ async fn verify<T: DeserializeOwned>(provider: &Provider, token: &str, audience:
     if !ACCEPTED.contains(&header.alg) {
         return Err(TokenError::Invalid(format!("the algorithm {:?} is not accepted", header.alg)));
     }
-    let key = match provider.key(header.kid.as_deref()).await {
+    // Only a token that names this issuer may make the keys be read again (forged ids are cheap; a token of
+    // another issuer cannot be for us whatever its key).
+    let names_issuer = claimed_issuer(token).as_deref() == Some(provider.issuer());
+    let key = match provider.key(header.kid.as_deref(), names_issuer).await {
         KeyLookup::Found(key) => key,
         KeyLookup::Unknown => return Err(TokenError::Invalid("signed by a key the provider does not publish".into())),
         KeyLookup::NeverRead => return Err(TokenError::ProviderUnavailable),
@@ -154,6 +209,16 @@ async fn verify<T: DeserializeOwned>(provider: &Provider, token: &str, audience:
     jsonwebtoken::decode::<T>(token, &decoding, &validation)
         .map(|data| data.claims)
         .map_err(|error| TokenError::Invalid(format!("{error}")))
+}
+
+/// The `iss` a JWT's payload claims, before its signature is checked: only to decide whether an unknown key is
+/// worth reading the keys again for.
+fn claimed_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
 }
 
 fn scope_list(value: &serde_json::Value) -> Vec<String> {
@@ -180,6 +245,25 @@ mod tests {
         assert_eq!(groups_of(Some(&serde_json::json!(["billing", 3]))), Some(vec!["billing".to_owned()]));
         assert_eq!(groups_of(Some(&serde_json::json!("billing"))), None);
         assert_eq!(groups_of(None), None);
+    }
+
+    #[test]
+    fn an_email_is_verified_only_when_the_claim_says_true() {
+        assert!(verified(Some(&serde_json::json!(true))));
+        assert!(verified(Some(&serde_json::json!("true"))));
+        for no in [serde_json::json!(false), serde_json::json!("yes"), serde_json::json!(1)] {
+            assert!(!verified(Some(&no)), "{no}");
+        }
+        assert!(!verified(None));
+    }
+
+    #[test]
+    fn the_claimed_issuer_is_read_from_the_payload() {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"iss":"https://login.example"}"#);
+        assert_eq!(claimed_issuer(&format!("e30.{payload}.sig")).as_deref(), Some("https://login.example"));
+        assert_eq!(claimed_issuer("garbage"), None);
+        assert_eq!(claimed_issuer("a.!!.c"), None);
     }
 
     #[test]

@@ -39,7 +39,7 @@ const fn number(name: &'static str, range: (i64, i64), accepted: &'static str, m
 
 /// In the order the README lists them.
 #[rustfmt::skip]
-pub const KEYS: [Key; 49] = [
+pub const KEYS: [Key; 55] = [
     text("site_addr",
         "an IP address and port, such as 127.0.0.1:3000",
         "listen address"),
@@ -135,7 +135,7 @@ pub const KEYS: [Key; 49] = [
         "the longest one delivery attempt waits for the webhook"),
     text("metrics_addr",
         "empty (no metrics), or an IP address and port for GET /metrics, such as 127.0.0.1:9100",
-        "where `GET /metrics` (Prometheus) is served, `127.0.0.1:9100`; empty: not served"),
+        "where `GET /metrics` (Prometheus) is served, `127.0.0.1:9100`; empty: not served. On an address that is not loopback a scraper sends a bearer token with the scope `metrics:read` (see `metrics_allow_anonymous`)"),
     text("log_format",
         "`text` (coloured on a terminal only) or `json` (one object per line)",
         "`text` (coloured on a terminal only) or `json` (one object per line)"),
@@ -174,7 +174,16 @@ pub const KEYS: [Key; 49] = [
         "the `aud` a bearer token must carry; empty: `public_url`"),
     text("auth_allowed_groups",
         "a list of group names; comma-separated in the environment",
-        "a person must carry one of these in the `groups` claim (ID token, or UserInfo); empty: any person the issuer signs in"),
+        "a person carrying one of these in the `groups` claim (ID token, or UserInfo) may read the usage. With access control, at least one of the three rules, or `auth_allow_any_account`, is needed"),
+    text("auth_allowed_domains",
+        "a list of domain names (example.com); comma-separated in the environment",
+        "a person whose verified email (`email_verified`) is at one of these domains, or whose Google `hd` claim is one, may read the usage"),
+    text("auth_allowed_tenants",
+        "a list of Entra ID tenant ids; comma-separated in the environment",
+        "a person whose `tid` claim (Entra ID's tenant) is one of these may read the usage"),
+    text("auth_allow_any_account",
+        "true or false",
+        "every account the issuer signs in may read the usage: needed, and only then allowed, when none of the three rules above is set"),
     secret("auth_session_secret",
         "with auth_issuer, one or more secrets of at least 32 characters, separated by spaces (the first signs)",
         "signs the session cookie and seals each session kept on the server; several, separated by spaces, for a rotation (the first signs, all verify)"),
@@ -184,9 +193,18 @@ pub const KEYS: [Key; 49] = [
     number("auth_session_max_secs", (60, 2_592_000),
         "a whole number of seconds from 60 to 2592000 (30 days)",
         "a session ends this long after sign-in, used or not"),
+    number("auth_recheck_secs", (1, 86_400),
+        "a whole number of seconds from 1 to 86400 (a day)",
+        "how often a signed-in person's right is checked again at the provider (a refresh token, or UserInfo), ending the session of one no longer allowed"),
+    number("auth_memory_sessions", (1, 10_000_000),
+        "a whole number of sessions from 1 to 10000000",
+        "sessions kept in memory, when neither `shared_cache_url` nor `database_url` keeps them; at the bound a new sign-in is refused (503), never a live session dropped"),
     text("allow_anonymous",
         "true or false",
         "without `auth_issuer`, serve everyone on a `site_addr` that is not loopback (behind an authenticating proxy); otherwise such a server refuses to start"),
+    text("metrics_allow_anonymous",
+        "true or false",
+        "serve `/metrics` without a bearer token on a `metrics_addr` that is not loopback (a trusted network); otherwise it needs the scope `metrics:read`, or, without `auth_issuer`, the server refuses to start"),
 ];
 
 /// The key named `name`.

@@ -104,8 +104,18 @@ pub struct Config {
     pub public_url: String,
     /// The `aud` a bearer token must carry; empty: `public_url`.
     pub auth_audience: String,
-    /// A person must carry one of these in the `groups` claim; empty: any person the issuer signs in.
+    /// A person carrying one of these in the `groups` claim may read the usage.
     pub auth_allowed_groups: Vec<String>,
+    /// A person whose verified email is at one of these domains (or whose Google `hd` is one) may read it.
+    pub auth_allowed_domains: Vec<String>,
+    /// A person of one of these Entra ID tenants (`tid`) may read it.
+    pub auth_allowed_tenants: Vec<String>,
+    /// Every account the issuer signs in may read it: the rule, said out loud, when there is no other.
+    pub auth_allow_any_account: bool,
+    /// How often a signed-in person's right is checked again at the provider.
+    pub auth_recheck_secs: u64,
+    /// The sessions kept in memory at most (without Redis or a database): more sign-ins are refused.
+    pub auth_memory_sessions: u64,
     /// Signs the session cookie and seals the sessions kept in the store or Redis.
     pub auth_session_secret: String,
     /// A session unused this long ends.
@@ -114,6 +124,8 @@ pub struct Config {
     pub auth_session_max_secs: u64,
     /// Without an issuer, serve everyone on an address that is not loopback (behind an authenticating proxy).
     pub allow_anonymous: bool,
+    /// Serve `/metrics` without a token on an address that is not loopback.
+    pub metrics_allow_anonymous: bool,
 }
 
 impl Default for Config {
@@ -165,10 +177,16 @@ impl Default for Config {
             public_url: String::new(),
             auth_audience: String::new(),
             auth_allowed_groups: Vec::new(),
+            auth_allowed_domains: Vec::new(),
+            auth_allowed_tenants: Vec::new(),
+            auth_allow_any_account: false,
+            auth_recheck_secs: 900,
+            auth_memory_sessions: 100_000,
             auth_session_secret: String::new(),
             auth_session_idle_secs: 3_600,
             auth_session_max_secs: 43_200,
             allow_anonymous: false,
+            metrics_allow_anonymous: false,
         }
     }
 }
@@ -337,9 +355,7 @@ impl Config {
         if thresholds.windows(2).any(|pair| pair[0] >= pair[1]) || permille.windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(("alert_thresholds", Some("in increasing order, each once (to a tenth of a percent)".into())));
         }
-        if !self.metrics_addr.is_empty() && self.metrics_addr.parse::<SocketAddr>().is_err() {
-            return Err(("metrics_addr", None));
-        }
+        self.check_metrics_addr()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(("log_format", None));
         }
@@ -376,6 +392,40 @@ impl Config {
         Ok(())
     }
 
+    /// `/metrics` tells the period's credits and messages: on an address that is not loopback, it needs a
+    /// bearer token (access control on), or `metrics_allow_anonymous` to say that the network is trusted.
+    fn check_metrics_addr(&self) -> Result<(), (&'static str, Option<String>)> {
+        let Some(addr) = self.metrics_address() else {
+            return match self.metrics_addr.is_empty() {
+                true => Ok(()),
+                false => Err(("metrics_addr", None)),
+            };
+        };
+        if !addr.ip().is_loopback() && !self.access_controlled() && !self.metrics_allow_anonymous {
+            return Err((
+                "metrics_allow_anonymous",
+                Some(format!(
+                    "metrics_addr {addr} is not a loopback address and auth_issuer is empty: anyone who reaches it \
+                     would read the period's credits; set auth_issuer (a scraper then sends a bearer token with the \
+                     scope metrics:read), or metrics_allow_anonymous = true on a trusted network"
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_addr.parse().ok()
+    }
+
+    /// Whether a scraper of `/metrics` must send a bearer token with the scope `metrics:read`.
+    pub fn metrics_need_token(&self) -> bool {
+        self.access_controlled()
+            && !self.metrics_allow_anonymous
+            && self.metrics_address().is_some_and(|addr| !addr.ip().is_loopback())
+    }
+
     /// Access control is on with an issuer: then the client, the public URL and the session secret are needed.
     /// Without one, only a loopback address serves everyone, unless `allow_anonymous` says a proxy in front
     /// authenticates.
@@ -398,6 +448,24 @@ impl Config {
             return Err(("public_url", Some("auth_issuer needs public_url: the redirect URI is built from it".into())));
         }
         check_provider_url(&self.public_url).map_err(|reason| ("public_url", Some(reason)))?;
+        // Cookies, redirects, links, assets and the server function are all at the root of the host.
+        if reqwest::Url::parse(&self.public_url).is_ok_and(|url| url.path() != "/") {
+            return Err((
+                "public_url",
+                Some(
+                    "the dashboard is served at the root of its host: a public_url with a path is not supported".into(),
+                ),
+            ));
+        }
+        if self.uses_sample_upstream() {
+            return Err((
+                "upstream_base_url",
+                Some(
+                    "access control needs the real upstream: the embedded sample upstream is served without sign-in"
+                        .into(),
+                ),
+            ));
+        }
         if !self.auth_audience.is_empty() && self.auth_audience.trim() != self.auth_audience {
             return Err(("auth_audience", None));
         }
@@ -411,8 +479,27 @@ impl Config {
         if !self.auth_scopes.split_whitespace().any(|scope| scope == "openid") {
             return Err(("auth_scopes", Some("sign-in needs the scope openid".into())));
         }
-        if self.auth_allowed_groups.iter().any(|group| group.trim().is_empty()) {
-            return Err(("auth_allowed_groups", None));
+        for (key, list) in [
+            ("auth_allowed_groups", &self.auth_allowed_groups),
+            ("auth_allowed_domains", &self.auth_allowed_domains),
+            ("auth_allowed_tenants", &self.auth_allowed_tenants),
+        ] {
+            if list.iter().any(|item| item.trim().is_empty()) {
+                return Err((key, None));
+            }
+        }
+        let no_rule = self.auth_allowed_groups.is_empty()
+            && self.auth_allowed_domains.is_empty()
+            && self.auth_allowed_tenants.is_empty();
+        if no_rule && !self.auth_allow_any_account {
+            return Err((
+                "auth_allowed_groups",
+                Some(
+                    "access control needs a rule for who may read: auth_allowed_groups, auth_allowed_domains or \
+                     auth_allowed_tenants, or auth_allow_any_account = true to admit every account the issuer signs in"
+                        .into(),
+                ),
+            ));
         }
         if self.auth_session_idle_secs > self.auth_session_max_secs {
             return Err(("auth_session_idle_secs", Some("not more than auth_session_max_secs".into())));
@@ -725,6 +812,7 @@ mod tests {
             ("PUBLIC_URL", "https://usage.example/"),
             ("AUTH_SESSION_SECRET", "a-session-secret-of-at-least-32-bytes!"),
             ("AUTH_ALLOWED_GROUPS", "billing, finance"),
+            ("UPSTREAM_BASE_URL", "https://up.example"),
         ];
         let config = Config::load_from(&env(&complete)).unwrap();
         assert!(config.access_controlled());
@@ -749,6 +837,74 @@ mod tests {
             .map(|(key, old)| http_loopback.iter().find(|(name, _)| *name == key).copied().unwrap_or((key, old)))
             .collect();
         assert!(Config::load_from(&env(&pairs)).is_ok(), "a provider on this machine, as in the tests");
+    }
+
+    fn access_controlled(changes: &[(&str, &str)]) -> Result<Config, String> {
+        let mut pairs = env(&[
+            ("AUTH_ISSUER", "https://login.example/realms/acme"),
+            ("AUTH_CLIENT_ID", "dashboard"),
+            ("AUTH_CLIENT_SECRET", "a-client-secret"),
+            ("PUBLIC_URL", "https://usage.example"),
+            ("AUTH_SESSION_SECRET", "a-session-secret-of-at-least-32-bytes!"),
+            ("AUTH_ALLOWED_GROUPS", "billing"),
+            ("UPSTREAM_BASE_URL", "https://up.example"),
+        ]);
+        pairs.extend(env(changes));
+        Config::load_from(&pairs).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn access_control_needs_a_rule_for_who_may_read_said_out_loud_when_it_is_everyone() {
+        let refused = access_controlled(&[("AUTH_ALLOWED_GROUPS", "")]).unwrap_err();
+        assert!(
+            refused.starts_with("AUTH_ALLOWED_GROUPS (`auth_allowed_groups`)")
+                && refused.contains("auth_allow_any_account"),
+            "{refused}"
+        );
+        for rule in [
+            ("AUTH_ALLOWED_DOMAINS", "acme.example"),
+            ("AUTH_ALLOWED_TENANTS", "9188040d-6c67-4c5b-b112-36a304b66dad"),
+            ("AUTH_ALLOW_ANY_ACCOUNT", "true"),
+        ] {
+            let config = access_controlled(&[("AUTH_ALLOWED_GROUPS", ""), rule]);
+            assert!(config.is_ok(), "{rule:?}: {config:?}");
+        }
+        let blank = access_controlled(&[("AUTH_ALLOWED_DOMAINS", "acme.example, ,")]);
+        assert!(blank.is_ok(), "empty items of a comma-separated list are left out: {blank:?}");
+    }
+
+    #[test]
+    fn access_control_refuses_a_public_url_with_a_path_and_the_sample_upstream() {
+        let prefixed = access_controlled(&[("PUBLIC_URL", "https://usage.example/dash")]).unwrap_err();
+        assert!(
+            prefixed.starts_with("PUBLIC_URL (`public_url`)") && prefixed.contains("root of its host"),
+            "{prefixed}"
+        );
+        assert!(access_controlled(&[("PUBLIC_URL", "https://usage.example/")]).is_ok(), "the root, with its slash");
+        let sample = access_controlled(&[("UPSTREAM_BASE_URL", "")]).unwrap_err();
+        assert!(sample.contains("upstream_base_url") && sample.contains("without sign-in"), "{sample}");
+    }
+
+    #[test]
+    fn metrics_on_a_public_address_need_a_token_or_a_word_that_the_network_is_trusted() {
+        let open = refusal("", &env(&[("METRICS_ADDR", "0.0.0.0:9100")]));
+        assert!(
+            open.starts_with("`metrics_allow_anonymous`")
+                && open.contains("0.0.0.0:9100")
+                && open.contains("metrics:read"),
+            "{open}"
+        );
+        let trusted = Config::from_sources(
+            "x",
+            "",
+            &env(&[("METRICS_ADDR", "0.0.0.0:9100"), ("METRICS_ALLOW_ANONYMOUS", "true")]),
+        );
+        assert!(!trusted.unwrap().metrics_need_token());
+        let loopback = Config::from_sources("x", "", &env(&[("METRICS_ADDR", "127.0.0.1:9100")])).unwrap();
+        assert!(!loopback.metrics_need_token());
+        assert!(access_controlled(&[("METRICS_ADDR", "0.0.0.0:9100")]).unwrap().metrics_need_token());
+        assert!(!access_controlled(&[("METRICS_ADDR", "127.0.0.1:9100")]).unwrap().metrics_need_token());
+        assert!(refusal("", &env(&[("METRICS_ADDR", "somewhere")])).starts_with("METRICS_ADDR (`metrics_addr`)"));
     }
 
     #[test]

@@ -5,12 +5,10 @@
 //! bounded set of values: a route is one of the routes the server answers, never the raw path.
 
 use crate::server::AppState;
-use axum::extract::{Request, State};
-use axum::http::header;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -84,20 +82,13 @@ impl Drop for InFlight {
     }
 }
 
-/// The router of `metrics_addr`: `GET /metrics`.
-pub fn router(state: AppState, handle: PrometheusHandle) -> Router {
-    Router::new()
-        .route(
-            "/metrics",
-            get(move |State(state): State<AppState>| {
-                let handle = handle.clone();
-                async move {
-                    observe_kept_period(&state);
-                    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
-                }
-            }),
-        )
-        .with_state(state)
+/// `GET /metrics`: the process's figures, with the kept period's as of the scrape.
+pub fn render(state: &AppState, handle: &PrometheusHandle) -> Response {
+    observe_kept_period(state);
+    let mut response = ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response();
+    // The period's credits: for the scraper that asked, no cache between.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
 }
 
 /// The kept period's gauges, as of the scrape.

@@ -6,5 +6,6 @@ pub mod conditional;
 pub mod logs;
 pub mod metrics;
 pub mod overload;
+pub mod privacy;
 pub mod security;
 pub mod server;

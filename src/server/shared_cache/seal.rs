@@ -78,6 +78,11 @@ impl SealingKeys {
         hex::encode(mac_of(&self.0[0], key, value).finalize().into_bytes())
     }
 
+    /// The secrets, the first (the one that signs) first: what other keys are derived from.
+    pub fn secrets(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter().map(Vec::as_slice)
+    }
+
     /// Whether `mac` (hex) is `value`'s MAC under `key` with one of the secrets (compared in constant time).
     pub fn verifies(&self, key: &str, value: &[u8], mac: &str) -> bool {
         let Ok(mac) = hex::decode(mac) else { return false };
