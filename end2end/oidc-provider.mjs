@@ -9,10 +9,15 @@
 //   OIDC_DASHBOARD_SECRET the dashboard client's secret
 //   OIDC_KEYS_DIR         where the signing keys are kept (jwks.json), with signing.pem and signing.kid, the key
 //                         that signs, for tests that make tokens of their own; OIDC_ROTATE=1 adds a new key first
-// Clients: dashboard (OIDC_DASHBOARD_SECRET), reporter (reporter-secret, scope usage:read), reporter-no-scope
-// (reporter-no-scope-secret, other:read only) and reporter-brief (reporter-brief-secret, tokens of 2 seconds).
+//   OIDC_PEOPLE_FILE      JSON read at every ID token and UserInfo answer, {"alice": {"groups": []}}: claims that
+//                         replace a login's own (a test removes someone from a group while they are signed in)
+// Clients: dashboard (OIDC_DASHBOARD_SECRET; it gets a refresh token at sign-in), reporter (reporter-secret, scope
+// usage:read), reporter-no-scope (reporter-no-scope-secret, other:read only), reporter-brief
+// (reporter-brief-secret, tokens of 2 seconds) and metrics-scraper (metrics-scraper-secret, metrics:read).
 // Logins starting with alice are in the group billing, with bob in sales, with carol in billing as UserInfo
-// says (not in the ID token); others in none.
+// says (not in the ID token); others in none. Every login's email is <login>@example.test, verified except for
+// logins starting with uma; logins starting with gina carry Google's hosted domain hd=acme.example, with erin
+// Entra's tenant tid=tenant-42.
 // Prints `ready http://127.0.0.1:PORT` once it listens.
 // Usage: node end2end/oidc-provider.mjs
 import crypto from "node:crypto";
@@ -65,6 +70,17 @@ function loadKeys(dir) {
   writeFile(path.join(dir, "signing.pem"), signing.export({ type: "pkcs8", format: "pem" }));
   writeFile(path.join(dir, "signing.kid"), keys[0].kid);
   return keys;
+}
+
+/// A test's changes to people, read anew at every answer (written whole, then renamed, by the test).
+function peopleOverrides() {
+  if (!env.OIDC_PEOPLE_FILE) return {};
+  try {
+    return JSON.parse(fs.readFileSync(env.OIDC_PEOPLE_FILE, "utf8"));
+  } catch (error) {
+    if (error.code === "ENOENT") return {};
+    throw error;
+  }
 }
 
 function groupsOf(login) {
@@ -127,7 +143,7 @@ function configuration(keys) {
       {
         client_id: "dashboard",
         client_secret: dashboardSecret,
-        grant_types: ["authorization_code"],
+        grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
         token_endpoint_auth_method: "client_secret_basic",
         redirect_uris: dashboardUrls.map((url) => `${url}/auth/callback`),
@@ -138,6 +154,7 @@ function configuration(keys) {
       reporter("reporter-no-scope", "reporter-no-scope-secret", "other:read"),
       // Its tokens expire after 2 seconds (see getResourceServerInfo).
       reporter("reporter-brief", "reporter-brief-secret", "usage:read"),
+      reporter("metrics-scraper", "metrics-scraper-secret", "metrics:read"),
     ],
     async findAccount(ctx, id) {
       return {
@@ -146,13 +163,19 @@ function configuration(keys) {
         // of the ID token).
         async claims(use) {
           const groups = id.startsWith("carol") ? (use === "userinfo" ? ["billing"] : undefined) : groupsOf(id);
-          return { sub: id, email: `${id}@example.test`, email_verified: true, groups };
+          const hd = id.startsWith("gina") ? "acme.example" : undefined;
+          const tid = id.startsWith("erin") ? "tenant-42" : undefined;
+          const own = { sub: id, email: `${id}@example.test`, email_verified: !id.startsWith("uma"), groups, hd, tid };
+          return { ...own, ...(peopleOverrides()[id] ?? {}) };
         },
       };
     },
     // usage:read and other:read are listed here too, so that a client's `scope` limits which it may ask for.
-    scopes: ["openid", "email", "groups", "usage:read", "other:read"],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], groups: ["groups"] },
+    scopes: ["openid", "email", "groups", "usage:read", "other:read", "metrics:read"],
+    claims: { openid: ["sub", "hd", "tid"], email: ["email", "email_verified"], groups: ["groups"] },
+    // The dashboard gets a refresh token at sign-in (without offline_access, which would need a consent page),
+    // to check the person's groups again while the session lasts.
+    issueRefreshToken: (ctx, client) => client.grantTypeAllowed("refresh_token"),
     // The granted claims go into the ID token too: the dashboard reads the groups there, not from userinfo.
     conformIdTokenClaims: false,
     loadExistingGrant,
@@ -171,7 +194,7 @@ function configuration(keys) {
           client?.clientId === "dashboard" ? undefined : oneOf ? (oneOf.includes(audience) ? audience : oneOf[0]) : audience,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource, client) => ({
-          scope: "usage:read other:read",
+          scope: "usage:read other:read metrics:read",
           audience: resource,
           accessTokenFormat: "jwt",
           accessTokenTTL: client?.clientId === "reporter-brief" ? 2 : 600,
@@ -184,6 +207,7 @@ function configuration(keys) {
       ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
       AuthorizationCode: 60,
       IdToken: 600,
+      RefreshToken: 3600,
       Interaction: 600,
       Session: 3600,
       Grant: 3600,

@@ -6,8 +6,10 @@ import { defineConfig } from "@playwright/test";
 // keeps nothing, on a 250-message fake upstream the tests can make fail and heal, and one that keeps a history
 // (a SQLite file of this run) of a 150-message fake upstream the tests move on to its next period, and one whose
 // 30-day billing cycle started ten days ago, on a fake upstream of the ten days before now. The others keep no
-// history; the large one has no billing cycle or budget, the others the sample's (Leptos.toml). A seventh, on the
-// sample upstream, is behind access control, with a real OpenID provider (oidc-provider.mjs) to sign in at.
+// history; the large one has no billing cycle or budget, the others the sample's (Leptos.toml). A seventh, on a
+// 120-message fake upstream, is behind access control, with a real OpenID provider (oidc-provider.mjs) to sign
+// in at; an eighth is the same behind an https front (https-proxy.mjs, a certificate made for the run), so that
+// its cookies are Secure and `__Host-` ones.
 // Chromium comes from Debian (Playwright cannot download its own here).
 const binary = process.env.DASHBOARD_BINARY ?? "target/debug/credit-dashboard";
 const serverEnv = (addr: string, upstream = "", extra: Record<string, string> = {}) => ({
@@ -33,6 +35,8 @@ export const HISTORY_UPSTREAM_URL = "http://127.0.0.1:3192";
 export const LIVE_URL = "http://127.0.0.1:3105";
 export const LIVE_UPSTREAM_URL = "http://127.0.0.1:3193";
 export const AUTH_URL = "http://127.0.0.1:3106";
+export const AUTH_UPSTREAM_URL = "http://127.0.0.1:3195";
+export const AUTH_HTTPS_URL = "https://127.0.0.1:3197";
 export const OIDC_URL = "http://127.0.0.1:3194";
 /// The live server's cycle: ten days ago, 00:00 UTC.
 export const LIVE_CYCLE_START = new Date(new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime() - 10 * 86400_000);
@@ -40,6 +44,16 @@ export const LIVE_CYCLE_START = new Date(new Date(new Date().toISOString().slice
 const historyFile = `target/e2e-history/${process.pid}-${Date.now()}.sqlite3`;
 // The test provider's signing keys, new each run.
 const oidcKeys = `target/e2e-oidc/${process.pid}-${Date.now()}`;
+
+/// A server behind access control at `publicUrl`, signing in at the test provider.
+const authEnv = (publicUrl: string) => ({
+  AUTH_ISSUER: OIDC_URL,
+  AUTH_CLIENT_ID: "dashboard",
+  AUTH_CLIENT_SECRET: "dashboard-secret-of-at-least-32-bytes!!",
+  PUBLIC_URL: publicUrl,
+  AUTH_SESSION_SECRET: "a-session-secret-of-at-least-32-bytes-long",
+  AUTH_ALLOWED_GROUPS: "billing",
+});
 
 export default defineConfig({
   testDir: "./tests",
@@ -136,7 +150,13 @@ export default defineConfig({
       // A real OpenID provider (oidc-provider.mjs) for the server behind access control.
       command: "node oidc-provider.mjs",
       url: `${OIDC_URL}/.well-known/openid-configuration`,
-      env: { OIDC_PORT: "3194", OIDC_DASHBOARD_URL: AUTH_URL, OIDC_KEYS_DIR: `../${oidcKeys}` },
+      env: { OIDC_PORT: "3194", OIDC_DASHBOARD_URLS: `${AUTH_URL},${AUTH_HTTPS_URL}`, OIDC_KEYS_DIR: `../${oidcKeys}` },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: "node fake-upstream.mjs 3195 120",
+      url: `${AUTH_UPSTREAM_URL}/messages/current-period`,
       reuseExistingServer: false,
       timeout: 30_000,
     },
@@ -144,16 +164,24 @@ export default defineConfig({
       command: binary,
       cwd: "..",
       url: `${AUTH_URL}/healthz`,
-      env: serverEnv("127.0.0.1:3106", "", {
-        AUTH_ISSUER: OIDC_URL,
-        AUTH_CLIENT_ID: "dashboard",
-        AUTH_CLIENT_SECRET: "dashboard-secret-of-at-least-32-bytes!!",
-        PUBLIC_URL: AUTH_URL,
-        AUTH_SESSION_SECRET: "a-session-secret-of-at-least-32-bytes-long",
-        AUTH_ALLOWED_GROUPS: "billing",
-      }),
+      env: serverEnv("127.0.0.1:3106", AUTH_UPSTREAM_URL, authEnv(AUTH_URL)),
       reuseExistingServer: false,
       timeout: 60_000,
+    },
+    {
+      command: binary,
+      cwd: "..",
+      url: "http://127.0.0.1:3107/healthz",
+      env: serverEnv("127.0.0.1:3107", AUTH_UPSTREAM_URL, authEnv(AUTH_HTTPS_URL)),
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "node https-proxy.mjs 3197 127.0.0.1:3107",
+      url: `${AUTH_HTTPS_URL}/healthz`,
+      ignoreHTTPSErrors: true,
+      reuseExistingServer: false,
+      timeout: 30_000,
     },
   ],
 });

@@ -20,10 +20,10 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The in-process dashboard's public URL: never listened on, the browser sends its requests to the router.
-const DASHBOARD: &str = "http://127.0.0.1:9";
-const VIEW: &str = "/?tz=Europe%2FBerlin&sort=credits_used%3Adesc";
+pub const DASHBOARD: &str = "http://127.0.0.1:9";
+pub const VIEW: &str = "/?tz=Europe%2FBerlin&sort=credits_used%3Adesc";
 
-async fn upstream() -> MockServer {
+pub async fn upstream() -> MockServer {
     let upstream = MockServer::start().await;
     serve_messages(
         &upstream,
@@ -40,7 +40,7 @@ async fn upstream() -> MockServer {
     upstream
 }
 
-fn auth_config(upstream: &MockServer, provider: &Provider) -> Config {
+pub fn auth_config(upstream: &MockServer, provider: &Provider) -> Config {
     Config {
         auth_issuer: provider.issuer.clone(),
         auth_client_id: "dashboard".into(),
@@ -53,7 +53,7 @@ fn auth_config(upstream: &MockServer, provider: &Provider) -> Config {
 }
 
 /// The router and its state once it has read the provider.
-async fn dashboard(config: &Config) -> (Router, AppState) {
+pub async fn dashboard(config: &Config) -> (Router, AppState) {
     let (app, state) = app_and_state(config);
     let access = state.access.clone().expect("access control is on");
     eventually("the provider was read", || {
@@ -64,12 +64,12 @@ async fn dashboard(config: &Config) -> (Router, AppState) {
     (app, state)
 }
 
-async fn with_token(app: &Router, uri: &str, token: &str) -> Seen {
+pub async fn with_token(app: &Router, uri: &str, token: &str) -> Seen {
     let mut browser = Browser::for_app(app.clone(), DASHBOARD);
     browser.send("GET", uri, None, &[("authorization", &format!("Bearer {token}"))]).await
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
@@ -407,12 +407,11 @@ async fn a_token_signed_by_a_new_key_is_accepted_after_one_refetch_of_the_keys()
         after.replacen(after.split('.').next().unwrap(), &encode64(&serde_json::to_string(&header).unwrap()), 1);
     assert_eq!(with_token(&app, "/usage", &forged).await.status, StatusCode::UNAUTHORIZED);
 
-    // The keys are read again on an unknown key at most once a minute: a third key, a moment later, is not
-    // known yet (a stream of forged key ids is not a stream of requests to the provider).
+    // The keys are read again once a minute per unknown key id: a third key, a moment later, has its own chance.
     provider.restart(true);
     let third = provider.client_token("reporter", "reporter-secret", "usage:read", None).await;
     assert_ne!(kid(&third), kid(&after));
-    assert_eq!(with_token(&app, "/usage", &third).await.status, StatusCode::UNAUTHORIZED, "not read again yet");
+    assert_eq!(with_token(&app, "/usage", &third).await.status, StatusCode::OK, "its own id, its own refetch");
 }
 
 #[tokio::test]
@@ -512,7 +511,7 @@ async fn without_access_control_a_public_address_refuses_to_start_unless_anonymo
     assert_eq!(answer.status(), 200, "{}", allowed.log());
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -521,7 +520,7 @@ fn base64url(text: &str) -> Vec<u8> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
 }
 
-fn encode64(text: &str) -> String {
+pub fn encode64(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }

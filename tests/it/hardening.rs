@@ -279,12 +279,12 @@ async fn hashed_assets_are_cached_for_good_and_pages_are_revalidated() {
     let icon = response_to(&app, Request::get("/favicon.svg").body(Body::empty()).unwrap()).await;
     assert_eq!(cache_control(&icon), "no-cache", "a name that does not change with its content");
     let page = response_to(&app, Request::get("/").body(Body::empty()).unwrap()).await;
-    assert_eq!(cache_control(&page), "no-cache");
+    assert_eq!(cache_control(&page), "private, no-cache", "its caller's, revalidated");
     let html = String::from_utf8(page.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(html.contains("href=\"/pkg/credit-dashboard.Xy9abc.css\""), "the page names the hashed stylesheet");
     assert!(html.contains("credit-dashboard.Aa1.js"), "and the hashed script");
     let usage = response_to(&app, Request::get("/usage").body(Body::empty()).unwrap()).await;
-    assert_eq!(cache_control(&usage), "no-cache", "revalidated, with its ETag");
+    assert_eq!(cache_control(&usage), "private, no-cache", "its caller's, revalidated with its ETag");
     std::fs::remove_dir_all(&site).unwrap();
     std::fs::remove_file(&hash_path).unwrap();
 }
@@ -304,7 +304,10 @@ async fn usage_and_its_csv_are_revalidated_by_etag_and_answered_304_without_a_bo
     };
     for uri in ["/usage", "/usage.csv?sort=credits_used:desc"] {
         let first = response_to(&app, conditional(uri, None)).await;
-        assert_eq!((first.status(), first.headers()["cache-control"].to_str().unwrap()), (StatusCode::OK, "no-cache"));
+        assert_eq!(
+            (first.status(), first.headers()["cache-control"].to_str().unwrap()),
+            (StatusCode::OK, "private, no-cache")
+        );
         let tag = first.headers()["etag"].to_str().unwrap().to_owned();
         // Recomputed from the upstream (nothing is kept): the same data, the same tag, and no body.
         let again = response_to(&app, conditional(uri, Some(&tag))).await;

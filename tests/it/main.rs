@@ -6,6 +6,7 @@
 mod support;
 
 mod access_control;
+mod access_rules;
 mod alerts;
 mod budget;
 mod customer_questions;

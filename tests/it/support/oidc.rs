@@ -23,6 +23,8 @@ pub struct Provider {
     audience: String,
     keys: tempfile::TempDir,
     log: tempfile::NamedTempFile,
+    /// What the tests change of people (`OIDC_PEOPLE_FILE`).
+    people: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Provider {
@@ -37,6 +39,7 @@ impl Provider {
             audience: audience.to_owned(),
             keys: tempfile::tempdir().unwrap(),
             log: tempfile::NamedTempFile::new().unwrap(),
+            people: serde_json::Map::new(),
         };
         provider.run(false);
         provider
@@ -51,6 +54,7 @@ impl Provider {
             .env("OIDC_AUDIENCE", &self.audience)
             .env("OIDC_KEYS_DIR", self.keys.path())
             .env("OIDC_ROTATE", if rotate { "1" } else { "0" })
+            .env("OIDC_PEOPLE_FILE", self.people_file())
             .stdout(Stdio::piped())
             .stderr(std::fs::OpenOptions::new().append(true).open(self.log.path()).unwrap())
             .spawn()
@@ -63,6 +67,24 @@ impl Provider {
         self.issuer = issuer.to_owned();
         self.port = issuer.rsplit(':').next().unwrap().parse().unwrap();
         self.child = Some(child);
+    }
+
+    fn people_file(&self) -> std::path::PathBuf {
+        self.keys.path().join("people.json")
+    }
+
+    /// From now on, the claims of `login` include these (its groups, say), in every ID token and UserInfo answer.
+    pub fn change_person(&mut self, login: &str, claims: serde_json::Value) {
+        self.people.insert(login.to_owned(), claims);
+        let file = self.people_file();
+        let temporary = file.with_extension("tmp");
+        std::fs::write(&temporary, serde_json::Value::Object(self.people.clone()).to_string()).unwrap();
+        std::fs::rename(temporary, file).unwrap();
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Stops it: its port stops answering.
