@@ -49,6 +49,7 @@ fn large_period(count: i64) -> credit_dashboard::server::pricing::priced_period:
 /// Recording a 100 000-message period in each engine: the first refresh (every row), a later one (1 % of the
 /// rows changed, which is all the recorder writes), and the size on disk.
 pub async fn figures() {
+    use credit_dashboard::server::database::Database;
     use credit_dashboard::server::history::archive::stored_rows;
     use credit_dashboard::server::history::store::{Delta, HistoryStore, Refresh};
     println!("\n## The history store\n");
@@ -75,8 +76,9 @@ pub async fn figures() {
                 "SQLite" => format!("sqlite://{}/history.sqlite3", directory.path().display()),
                 _ => postgres.database(&format!("bench_{run}")).await,
             };
-            let store = HistoryStore::open(&url, "bench", Duration::from_secs(30)).unwrap();
-            store.migrate().await.unwrap();
+            let db = Database::open(&url, Duration::from_secs(30), Duration::from_secs(300)).unwrap();
+            db.ensure_schema().await.unwrap();
+            let store = HistoryStore::new(std::sync::Arc::new(db), "bench");
             let refresh = |rows, seen_ms, version, delta| Refresh {
                 id: "2024-04-29",
                 first_message_ms: 0,

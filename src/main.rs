@@ -6,7 +6,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use credit_dashboard::routes::build_router;
-    use credit_dashboard::server::history::schema::SchemaError;
+    use credit_dashboard::server::database::schema::SchemaError;
     use credit_dashboard::server::http::{logs, metrics};
     use credit_dashboard::server::{config::Config, http::server::serve, AppState};
 
@@ -70,7 +70,7 @@ async fn main() -> std::process::ExitCode {
         // A database a newer binary migrated stops the server; one that does not answer yet does not (the
         // current period needs none, and recording starts when it answers).
         let checked = tokio::time::timeout(config.history_timeout() * 5, history.ensure_schema()).await;
-        let database = history.store().shown();
+        let database = history.shown();
         match checked {
             Ok(Ok(())) => tracing::info!(database, upstream = config.upstream_identity(), "history store ready"),
             Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => {

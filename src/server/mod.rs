@@ -7,6 +7,7 @@
 pub mod access;
 pub mod billing;
 pub mod config;
+pub mod database;
 pub mod error;
 pub mod history;
 pub mod http;
@@ -18,10 +19,12 @@ pub mod views;
 
 use crate::view_query::ViewQuery;
 use axum::extract::FromRef;
+use billing::alert_ledger::AlertLedger;
 use billing::alert_sender::WebhookSender;
 use billing::alerts::{AlertChecker, AlertSettings};
 use billing::webhook_signature::WebhookSecrets;
 use billing::BudgetSettings;
+use database::Database;
 use error::UsageError;
 use history::archive::period_id;
 use history::store::HistoryStore;
@@ -77,20 +80,21 @@ impl AppState {
             Err(_) => None,
         };
         let periods = Arc::new(PeriodKeeper::new(config, shared.clone()));
-        let history = match config.database_url.as_str() {
+        let db = match config.database_url.as_str() {
             "" => None,
-            url => {
-                let store = HistoryStore::open(url, &config.upstream_identity(), config.history_timeout())
-                    .map_err(|reason| format!("database_url: {reason}"))?;
-                let retention = config.history_retention_periods as usize;
-                let (timeout, work_timeout) = (config.history_timeout(), config.history_work_timeout());
-                Some(Arc::new(History::new(store, retention, timeout, work_timeout)))
-            }
+            url => Some(Arc::new(
+                Database::open(url, config.history_timeout(), config.history_work_timeout())
+                    .map_err(|reason| format!("database_url: {reason}"))?,
+            )),
         };
+        let history = db.as_ref().map(|db| {
+            let store = HistoryStore::new(db.clone(), &config.upstream_identity());
+            Arc::new(History::new(store, config.history_retention_periods as usize))
+        });
         let budget = BudgetSettings { cycle: config.billing_cycle(), budget: config.budget().ok().flatten() };
         let secrets = WebhookSecrets::parse(&config.alert_webhook_secret);
-        let alerts = match (&history, reqwest::Url::parse(&config.alert_webhook_url), secrets) {
-            (Some(history), Ok(url), Ok(secrets)) => {
+        let alerts = match (&db, reqwest::Url::parse(&config.alert_webhook_url), secrets) {
+            (Some(db), Ok(url), Ok(secrets)) => {
                 let timeout = Duration::from_millis(config.alert_webhook_timeout_ms);
                 let settings = AlertSettings {
                     sender: WebhookSender::new(url, secrets, timeout),
@@ -99,7 +103,8 @@ impl AppState {
                     retry_window: Duration::from_secs(config.alert_retry_window_secs),
                     timeout,
                 };
-                Some(Arc::new(AlertChecker::new(history.clone(), settings, budget.clone())))
+                let ledger = AlertLedger::new(db.clone(), &config.upstream_identity());
+                Some(Arc::new(AlertChecker::new(ledger, settings, budget.clone())))
             }
             _ => None,
         };
@@ -115,7 +120,7 @@ impl AppState {
                 runtime.spawn(alerts.clone().run(Arc::downgrade(&periods)));
             }
         }
-        let access = access::AccessControl::new(config, shared, history.clone())?;
+        let access = access::AccessControl::new(config, shared, db)?;
         Ok(AppState {
             access,
             stylesheet: http::assets::stylesheet_href(&leptos_options).into(),

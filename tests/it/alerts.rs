@@ -9,9 +9,9 @@ use crate::support::*;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use credit_dashboard::server::billing::alert_ledger::{AlertKey, AlertKind, AlertLedger, AttemptOutcome};
 use credit_dashboard::server::config::Config;
-use credit_dashboard::server::history::alert_ledger::{AlertKey, AlertKind, AttemptOutcome};
-use credit_dashboard::server::history::store::HistoryStore;
+use credit_dashboard::server::database::Database;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -259,10 +259,10 @@ fn threshold(period: &str, permille: i64) -> AlertKey {
     AlertKey { period_id: period.into(), kind: AlertKind::Threshold, threshold_permille: permille }
 }
 
-async fn ledger(config: &Config) -> HistoryStore {
-    let store = HistoryStore::open(&config.database_url, &config.upstream_identity(), Duration::from_secs(5)).unwrap();
-    store.migrate().await.unwrap();
-    store
+async fn ledger(config: &Config) -> AlertLedger {
+    let db = Database::open(&config.database_url, Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+    db.ensure_schema().await.unwrap();
+    AlertLedger::new(Arc::new(db), &config.upstream_identity())
 }
 
 #[tokio::test]
@@ -293,8 +293,7 @@ async fn an_abandoned_claim_is_taken_over_and_delivered_once_and_a_live_one_is_l
 async fn a_sender_whose_claim_was_taken_over_cannot_record_and_so_stops() {
     let directory = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
-    let store = HistoryStore::open(&url, "an upstream", Duration::from_secs(5)).unwrap();
-    store.migrate().await.unwrap();
+    let store = ledger(&Config { database_url: url, ..Config::default() }).await;
     let key = threshold("2024-05-02", 500);
     assert!(store.claim_alert(&key, "{}", "slow-server", 0).await.unwrap());
     assert!(!store.claim_retry(&key, "other-server", 1_000, 60_000).await.unwrap(), "a live claim is kept");

@@ -8,7 +8,6 @@ use crate::support::*;
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::history::{History, Listing};
 use serde_json::{json, Value};
-use std::time::Duration;
 use wiremock::MockServer;
 
 /// `count` messages a day apart from `first_day` at 06:00 UTC, every third priced by report 1.
@@ -248,17 +247,14 @@ async fn retention_keeps_the_most_recent_periods() {
     .await;
     assert_eq!(get(&app, "/usage.csv?period=2024-01-01").await.0, 404);
     assert_eq!(get(&app, "/usage.csv?period=2024-02-01").await.0, 200);
-    assert!(history.store().rows_of("2024-01-01").await.unwrap().is_empty(), "its rows went too");
+    assert!(history.rows_of("2024-01-01").await.unwrap().is_empty(), "its rows went too");
 }
 
 #[tokio::test]
 async fn retention_deletes_rows_in_batches_and_clears_what_a_crash_left() {
     let directory = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
-    let store =
-        credit_dashboard::server::history::store::HistoryStore::open(&url, "an upstream", Duration::from_secs(5))
-            .unwrap();
-    store.migrate().await.unwrap();
+    let store = crate::support::store_semantics::store(&url).await;
     let rows: Vec<_> = (0..7)
         .map(|id| credit_dashboard::server::history::store::StoredRow {
             message_id: id,

@@ -180,12 +180,15 @@ async fn postgres_schema_is_the_expected_one_and_a_newer_database_is_refused() {
 
 #[tokio::test]
 async fn the_alert_ledger_claims_once_and_records_attempts_on_postgres() {
-    use credit_dashboard::server::history::alert_ledger::{AlertKey, AlertKind, AlertState, AttemptOutcome};
-    use credit_dashboard::server::history::store::HistoryStore;
+    use credit_dashboard::server::billing::alert_ledger::AlertLedger;
+    use credit_dashboard::server::billing::alert_ledger::{AlertKey, AlertKind, AlertState, AttemptOutcome};
+    use credit_dashboard::server::database::Database;
     let database = Postgres::start();
     let url = database.database("ledger").await;
-    let store = HistoryStore::open(&url, "an upstream", std::time::Duration::from_secs(5)).unwrap();
-    store.migrate().await.unwrap();
+    let timeout = std::time::Duration::from_secs(5);
+    let db = std::sync::Arc::new(Database::open(&url, timeout, timeout * 6).unwrap());
+    db.ensure_schema().await.unwrap();
+    let store = AlertLedger::new(db, "an upstream");
     let key = AlertKey { period_id: "2024-05-01".into(), kind: AlertKind::Threshold, threshold_permille: 500 };
     assert!(store.claim_alert(&key, "{}", "one", 1_000).await.unwrap());
     assert!(!store.claim_alert(&key, "{}", "two", 1_001).await.unwrap(), "claimed once");

@@ -13,7 +13,7 @@ pub mod sessions;
 pub mod tokens;
 
 use crate::server::config::Config;
-use crate::server::history::History;
+use crate::server::database::Database;
 use crate::server::shared_cache::seal::SealingKeys;
 use crate::server::shared_cache::SharedCache;
 use crate::view_query::ViewQuery;
@@ -130,7 +130,7 @@ impl AccessControl {
     pub fn new(
         config: &Config,
         shared: Option<Arc<SharedCache>>,
-        history: Option<Arc<History>>,
+        db: Option<Arc<Database>>,
     ) -> Result<Option<Arc<AccessControl>>, String> {
         if !config.access_controlled() {
             return Ok(None);
@@ -141,7 +141,7 @@ impl AccessControl {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(provider::keep_refreshed(Arc::downgrade(&provider)));
         }
-        let keeping = Keeping::choose(shared, history, config.history_timeout(), config.auth_memory_sessions as usize);
+        let keeping = Keeping::choose(shared, db, config.auth_memory_sessions as usize);
         let sessions = SessionStore::new(keys, keeping);
         tracing::info!(issuer = config.auth_issuer.trim(), sessions = sessions.kind(), "access control on");
         Ok(Some(Arc::new(AccessControl {

@@ -10,7 +10,7 @@
 //!   interval, at most an hour) until the retry window from its first claim is over; then it has failed.
 
 use crate::money::Credits;
-use crate::server::history::alert_ledger::{AlertKey, AlertKind};
+use crate::server::billing::alert_ledger::{AlertKey, AlertKind};
 use std::collections::HashSet;
 use std::time::Duration;
 

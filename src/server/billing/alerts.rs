@@ -1,18 +1,17 @@
 //! Budget alerts, delivered to a webhook exactly once. A background task checks the latest priced period every
 //! `alert_check_interval_secs` (reading what the kept period already holds: no upstream traffic of its own):
 //! which alerts are due is `alert_policy`'s (every billing period with usage, every threshold reached, the
-//! projected overrun), the ledger (`history::alert_ledger`) makes each fire once across restarts and replicas by
+//! projected overrun), the ledger (`alert_ledger`) makes each fire once across restarts and replicas by
 //! being claimed before it is sent, and `alert_sender` posts it, signed. A delivery is tried a few times within
 //! a check, then again with backoff at later checks until the retry window ends or the receiver refuses it for
 //! good; either way it ends failed, on the page and in `/metrics`.
 
+use super::alert_ledger::{AlertKey, AlertLedger, AlertRecord, AlertState, AttemptOutcome};
 use super::alert_policy::{alerts_due, next_attempt_ms, PeriodUsage};
 use super::alert_sender::{Delivery, WebhookSender};
 use super::projection::Projection;
 use super::{periods_with_usage, Bounded, BudgetSettings};
 use crate::money::Credits;
-use crate::server::history::alert_ledger::{AlertKey, AlertRecord, AlertState, AttemptOutcome};
-use crate::server::history::History;
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
 use jiff::Timestamp;
@@ -43,7 +42,7 @@ pub struct AlertsShown {
 }
 
 pub struct AlertChecker {
-    history: Arc<History>,
+    ledger: AlertLedger,
     settings: AlertSettings,
     budget: BudgetSettings,
     /// This process, in the ledger's claims.
@@ -52,9 +51,9 @@ pub struct AlertChecker {
 }
 
 impl AlertChecker {
-    pub fn new(history: Arc<History>, settings: AlertSettings, budget: BudgetSettings) -> Self {
+    pub fn new(ledger: AlertLedger, settings: AlertSettings, budget: BudgetSettings) -> Self {
         let claimer = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
-        AlertChecker { history, settings, budget, claimer, shown: RwLock::default() }
+        AlertChecker { ledger, settings, budget, claimer, shown: RwLock::default() }
     }
 
     /// The current period's alerts as of the last check.
@@ -83,15 +82,13 @@ impl AlertChecker {
         let periods = periods_with_usage(period, &self.budget);
         let Some((current, _)) = periods.last() else { return Ok(()) };
         let current = current.clone();
-        if let Err(error) = self.history.ensure_schema().await {
+        if let Err(error) = self.ledger.database().ensure_schema().await {
             tracing::warn!(%error, "the alert ledger is not ready; checking again at the next interval");
             return Ok(());
         }
-        let store = self.history.store();
+        let store = &self.ledger;
         let ids: Vec<&str> = periods.iter().map(|(id, _)| id.as_str()).collect();
-        let history = &self.history;
-        let ledger: HashSet<AlertKey> =
-            history.bounded(store.alerts_of(&ids)).await?.into_iter().map(|alert| alert.key).collect();
+        let ledger: HashSet<AlertKey> = store.alerts_of(&ids).await?.into_iter().map(|alert| alert.key).collect();
         let usage: Vec<PeriodUsage> = periods
             .iter()
             .map(|(id, bounded)| PeriodUsage {
@@ -104,7 +101,7 @@ impl AlertChecker {
             let Some((_, bounded)) = periods.iter().find(|(id, _)| *id == key.period_id) else { continue };
             let body = payload(&key, budget, bounded);
             let now = now_ms();
-            if history.bounded(store.claim_alert(&key, &body, &self.claimer, now)).await? {
+            if store.claim_alert(&key, &body, &self.claimer, now).await? {
                 let alert = AlertRecord {
                     key,
                     body,
@@ -120,13 +117,13 @@ impl AlertChecker {
         }
         // Every delivery still to be made, of this period or an earlier one, once its next attempt is due and no
         // live claim holds it.
-        for alert in history.bounded(store.undelivered_alerts()).await? {
+        for alert in store.undelivered_alerts().await? {
             let lease_ms = self.lease().as_millis() as i64;
-            if history.bounded(store.claim_retry(&alert.key, &self.claimer, now_ms(), lease_ms)).await? {
+            if store.claim_retry(&alert.key, &self.claimer, now_ms(), lease_ms).await? {
                 self.deliver(&alert).await?;
             }
         }
-        let alerts = history.bounded(store.alerts_of(&[current.as_str()])).await?;
+        let alerts = store.alerts_of(&[current.as_str()]).await?;
         *self.shown.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             AlertsShown { period: Some(current), alerts };
         Ok(())
@@ -167,8 +164,7 @@ impl AlertChecker {
                     }
                 }
             };
-            let store = self.history.store();
-            if !self.history.bounded(store.record_attempt(&alert.key, &self.claimer, now, &outcome)).await? {
+            if !self.ledger.record_attempt(&alert.key, &self.claimer, now, &outcome).await? {
                 tracing::warn!(alert = id, "alert taken over by another server; this one stops");
                 return Ok(());
             }

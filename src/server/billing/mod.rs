@@ -2,6 +2,7 @@
 //! projection of the period's end from its pace, with a range, and the alerts that warn before the budget is
 //! gone.
 
+pub mod alert_ledger;
 pub mod alert_policy;
 pub mod alert_sender;
 pub mod alerts;

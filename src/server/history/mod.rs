@@ -3,17 +3,16 @@
 //! exported. The current period's numbers always come from the upstream; the store serves the periods before
 //! it, and its being down never makes a page of the current period fail.
 
-pub mod alert_ledger;
 pub mod archive;
 pub mod recorder;
-pub mod schema;
 pub mod store;
 
+use crate::server::database::schema::SchemaError;
+use crate::server::database::{within, Database};
 use crate::server::error::UsageError;
 use crate::server::pricing::priced_period::PricedPeriod;
 use archive::restored_period;
 use moka::future::Cache;
-use schema::SchemaError;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -39,17 +38,10 @@ pub enum Listing {
 
 pub struct History {
     store: Arc<HistoryStore>,
-    /// Set once the schema is this binary's; concurrent callers wait for the one migration.
-    schema: tokio::sync::OnceCell<()>,
     listing: RwLock<Listing>,
     past: Cache<String, Arc<PricedPeriod>>,
     /// How many periods to keep; 0 keeps all.
     retention: usize,
-    /// The longest a request waits on the store.
-    timeout: Duration,
-    /// The longest one piece of the store's own work may take: a write, a batch of the retention, the load of a
-    /// past period. A hung connection then fails it, and the next tick tries again.
-    work_timeout: Duration,
     /// Refreshes this server has written (for the tests, and the operator's logs).
     writes: AtomicU64,
     /// Whether this process has looked for rows left without their period.
@@ -57,34 +49,40 @@ pub struct History {
 }
 
 impl History {
-    pub fn new(store: HistoryStore, retention: usize, timeout: Duration, work_timeout: Duration) -> Self {
+    pub fn new(store: HistoryStore, retention: usize) -> Self {
         History {
             store: Arc::new(store),
-            schema: tokio::sync::OnceCell::new(),
             listing: RwLock::new(Listing::Pending),
             past: Cache::builder().max_capacity(KEPT_PAST_PERIODS).time_to_live(PAST_PERIOD_TTL).build(),
             retention,
-            timeout,
-            work_timeout,
             writes: AtomicU64::new(0),
             orphans_checked: AtomicBool::new(false),
         }
     }
 
-    pub fn store(&self) -> &HistoryStore {
-        &self.store
+    fn db(&self) -> &Database {
+        self.store.database()
+    }
+
+    /// The database without credentials, for the logs.
+    pub fn shown(&self) -> &str {
+        self.db().shown()
+    }
+
+    /// Records one fetch of a period (the recorder's work, bounded by the work timeout).
+    pub async fn record(&self, refresh: &store::Refresh<'_>) -> Result<store::Recorded, sqlx::Error> {
+        self.bounded(self.store.record(refresh)).await
+    }
+
+    /// A period's rows, as the store holds them.
+    pub async fn rows_of(&self, id: &str) -> Result<Vec<store::StoredRow>, sqlx::Error> {
+        self.bounded(self.store.rows_of(id)).await
     }
 
     /// Brings the store to this binary's schema, once. A database a newer binary migrated is refused: the store is
     /// then left alone for good, and the error says why.
     pub async fn ensure_schema(&self) -> Result<(), SchemaError> {
-        let migrate = || async {
-            tokio::time::timeout(self.work_timeout, self.store.migrate()).await.unwrap_or_else(|_| {
-                let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "the migration did not end in time");
-                Err(SchemaError::Unavailable(sqlx::Error::Io(timeout)))
-            })
-        };
-        let outcome = self.schema.get_or_try_init(migrate).await.map(|_| ());
+        let outcome = self.db().ensure_schema().await;
         if let Err(refused @ SchemaError::NewerThanBinary { .. }) = &outcome {
             self.refuse(refused.to_string());
         }
@@ -107,7 +105,7 @@ impl History {
         if matches!(self.listing(), Listing::Refused(_)) {
             return Ok(());
         }
-        let (listing, outcome) = match self.with_timeout(self.store.periods()).await {
+        let (listing, outcome) = match self.db().waited(self.store.periods()).await.map_err(|error| error.to_string()) {
             Ok(periods) => {
                 for (id, _) in self.past.iter() {
                     if !periods.iter().any(|period| period.id == *id) {
@@ -142,7 +140,8 @@ impl History {
         if let Some(period) = self.past.get(id).await {
             return Ok(Some(period));
         }
-        let (store, past, budget, key) = (self.store.clone(), self.past.clone(), self.work_timeout, id.to_owned());
+        let (store, past, budget, key) =
+            (self.store.clone(), self.past.clone(), self.db().work_timeout(), id.to_owned());
         let read =
             tokio::spawn(async move { past.try_get_with(key.clone(), read_past_period(store, key, budget)).await });
         let outcome = match read.await {
@@ -165,8 +164,8 @@ impl History {
 
     /// A call of the store's own work (a write, a ledger update, a batch of the retention), bounded by the work
     /// timeout: one that does not end in time fails as a store error does.
-    pub async fn bounded<T>(&self, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
-        bounded(self.work_timeout, call).await
+    async fn bounded<T>(&self, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
+        self.db().bounded(call).await
     }
 
     /// Deletes the periods past the retention, the most recent `retention` kept: each leaves the listing first,
@@ -187,15 +186,6 @@ impl History {
             while self.bounded(self.store.delete_row_batch(&id, RETENTION_BATCH_ROWS)).await? > 0 {}
         }
         Ok(deleted)
-    }
-
-    /// A store call, bounded by the store's timeout.
-    async fn with_timeout<T>(&self, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, String> {
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(format!("the history store does not answer: {error}")),
-            Err(_) => Err(format!("the history store did not answer within {} ms", self.timeout.as_millis())),
-        }
     }
 
     /// The closed period just before the one named `id` (by id, which orders by date), from the listing.
@@ -236,21 +226,11 @@ async fn read_past_period(
         let rows = store.rows_of(&id).await?;
         Ok(Some((stored, rows)))
     };
-    match bounded(budget, read).await {
+    match within(budget, read).await {
         Ok(Some((stored, rows))) => restored_period(&stored, rows).map(Arc::new).map_err(ReadError::Failed),
         Ok(None) => Err(ReadError::NotKept),
         Err(error) => Err(ReadError::Failed(format!("the history store does not answer: {error}"))),
     }
-}
-
-/// `call`, failing as a store error (a timeout) when it has not ended within `budget`.
-async fn bounded<T>(budget: Duration, call: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
-    tokio::time::timeout(budget, call).await.unwrap_or_else(|_| {
-        Err(sqlx::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no answer within {} ms", budget.as_millis()),
-        )))
-    })
 }
 
 /// Why a past period could not be read: not kept (an answer), or the store failed (never cached).

@@ -5,9 +5,9 @@
 //! one, since it holds all its rows. A period without messages is not recorded, and closes nothing.
 
 use super::archive::{message_bounds_ms, period_id, stored_rows};
-use super::schema::SchemaError;
 use super::store::{Delta, Recorded, Refresh, StoredRow};
 use super::History;
+use crate::server::database::schema::SchemaError;
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
 use std::collections::hash_map::DefaultHasher;
@@ -106,7 +106,7 @@ pub async fn record_periods(history: Arc<History>, keeper: Weak<PeriodKeeper>, t
     let mut pending = Pending::default();
     let mut migrated = false;
     let mut health = Health { up: true };
-    let shown = history.store().shown().to_owned();
+    let shown = history.shown().to_owned();
     loop {
         if !migrated {
             match history.ensure_schema().await {
@@ -165,7 +165,7 @@ async fn write_pending(
 ) -> bool {
     let mut wrote = false;
     while let Some((id, period)) = pending.periods.pop_first() {
-        match history.bounded(record(history, &period, written)).await {
+        match record(history, &period, written).await {
             Ok(()) => {
                 health.succeeded(shown);
                 history.recorded();
@@ -202,7 +202,7 @@ async fn record(history: &History, period: &PricedPeriod, written: &mut Written)
         delta: written.delta(&id, &rows),
     };
     let started = std::time::Instant::now();
-    let recorded = history.store().record(&refresh).await?;
+    let recorded = history.record(&refresh).await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match recorded {
         Recorded::Rows(rows_written) => {

@@ -8,12 +8,11 @@
 //! reopens it; an empty answer closes nothing. Written twice — by two replicas, or again after a restart — a
 //! fetch is one period with one row per message.
 
-use super::schema::{begin_writing, migrate, SchemaError};
-use crate::server::upstream::urls::redacted;
-use sqlx::any::AnyPoolOptions;
+use crate::server::database::schema::begin_writing;
+use crate::server::database::Database;
 use sqlx::AnyPool;
-use sqlx::{Executor, Row};
-use std::time::Duration;
+use sqlx::Row;
+use std::sync::Arc;
 
 /// Rows per INSERT (9 parameters each, well under both engines' limits on parameters per statement). Measured
 /// on 100 000 rows (`bench/RESULTS.md`): SQLite through sqlx binds a large statement's parameters slowly (500
@@ -88,62 +87,30 @@ pub enum Recorded {
 }
 
 pub struct HistoryStore {
-    pool: AnyPool,
-    sqlite: bool,
+    db: Arc<Database>,
     /// The upstream whose periods this store reads and writes: every row is keyed by it.
     upstream: String,
     rows_per_statement: usize,
-    /// The database URL without credentials, for the logs.
-    shown: String,
 }
 
 impl HistoryStore {
-    /// A pool that connects on first use (and again after an outage), each connection waiting at most
-    /// `timeout`: the store being down never holds a page up. A SQLite file's folder is created. `upstream`:
-    /// the identity of the upstream whose periods it keeps (`Config::upstream_identity`).
-    pub fn open(url: &str, upstream: &str, timeout: Duration) -> Result<Self, String> {
-        sqlx::any::install_default_drivers();
-        let (url, sqlite) = prepared_url(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { 4 } else { 8 })
-            .acquire_timeout(timeout)
-            .after_connect(|connection, _| {
-                Box::pin(async move {
-                    if connection.backend_name().eq_ignore_ascii_case("sqlite") {
-                        // Readers do not wait for the writer; a second process writing waits its turn.
-                        connection.execute("PRAGMA journal_mode = WAL").await?;
-                        connection.execute("PRAGMA busy_timeout = 5000").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_lazy(&url)
-            .map_err(|error| format!("not a database URL: {error}"))?;
-        let rows_per_statement = if sqlite { SQLITE_ROWS_PER_STATEMENT } else { POSTGRES_ROWS_PER_STATEMENT };
-        Ok(HistoryStore { pool, sqlite, upstream: upstream.to_owned(), rows_per_statement, shown: shown_url(&url) })
+    /// The periods of the upstream `upstream` (its identity, `UpstreamUrls::identity`) in `db`.
+    pub fn new(db: Arc<Database>, upstream: &str) -> Self {
+        let rows_per_statement = if db.is_sqlite() { SQLITE_ROWS_PER_STATEMENT } else { POSTGRES_ROWS_PER_STATEMENT };
+        HistoryStore { db, upstream: upstream.to_owned(), rows_per_statement }
     }
 
-    pub(super) fn pool(&self) -> &AnyPool {
-        &self.pool
+    fn pool(&self) -> &AnyPool {
+        self.db.pool()
     }
 
-    /// The upstream this store keeps the periods of.
-    pub(super) fn upstream(&self) -> &str {
-        &self.upstream
-    }
-
-    /// The URL without credentials.
-    pub fn shown(&self) -> &str {
-        &self.shown
-    }
-
-    pub async fn migrate(&self) -> Result<(), SchemaError> {
-        migrate(&self.pool, self.sqlite).await
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
     }
 
     /// Records one fetch of the period `refresh.id`, in one transaction (see the module comment).
     pub async fn record(&self, refresh: &Refresh<'_>) -> Result<Recorded, sqlx::Error> {
-        let mut transaction = begin_writing(&self.pool, self.sqlite).await?;
+        let mut transaction = begin_writing(self.pool(), self.db.is_sqlite()).await?;
         // The period's row, created empty (never written: -1) when new; PostgreSQL then locks it (SQLite's write
         // lock is the transaction's already), so that what is read next cannot change before this commits.
         sqlx::query(
@@ -158,7 +125,7 @@ impl HistoryStore {
         .bind(refresh.seen_ms)
         .execute(&mut *transaction)
         .await?;
-        let lock = if self.sqlite { "" } else { " FOR UPDATE" };
+        let lock = if self.db.is_sqlite() { "" } else { " FOR UPDATE" };
         let sql =
             format!("SELECT version, last_seen_ms FROM credit_dashboard_periods WHERE upstream = $1 AND id = $2{lock}");
         let stored =
@@ -262,56 +229,6 @@ impl HistoryStore {
         Ok(())
     }
 
-    /// Keeps a session (sealed by its owner) until `expires_ms`, replacing the one of that name.
-    pub async fn put_session(&self, name: &str, value: &str, expires_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO credit_dashboard_sessions (name, value, expires_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(expires_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// A session that has not expired by `now_ms`.
-    pub async fn get_session(&self, name: &str, now_ms: i64) -> Result<Option<String>, sqlx::Error> {
-        let row = sqlx::query("SELECT value, expires_ms FROM credit_dashboard_sessions WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let expires_ms: i64 = row.try_get("expires_ms")?;
-        Ok(if expires_ms > now_ms { Some(row.try_get("value")?) } else { None })
-    }
-
-    /// Replaces a session that is still there (one deleted meanwhile stays deleted).
-    pub async fn update_session(&self, name: &str, value: &str, expires_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE credit_dashboard_sessions SET value = $2, expires_ms = $3 WHERE name = $1")
-            .bind(name)
-            .bind(value)
-            .bind(expires_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_session(&self, name: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM credit_dashboard_sessions WHERE name = $1").bind(name).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Removes the sessions that ended before `now_ms`.
-    pub async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, sqlx::Error> {
-        let deleted = sqlx::query("DELETE FROM credit_dashboard_sessions WHERE expires_ms <= $1")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(deleted.rows_affected())
-    }
-
     /// Every period of this upstream, the most recent first.
     pub async fn periods(&self) -> Result<Vec<StoredPeriod>, sqlx::Error> {
         let rows = sqlx::query(
@@ -319,7 +236,7 @@ impl HistoryStore {
              total_hundredths FROM credit_dashboard_periods WHERE upstream = $1 AND last_seen_ms >= 0 ORDER BY id DESC",
         )
         .bind(self.upstream.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|row| {
@@ -345,7 +262,7 @@ impl HistoryStore {
         )
         .bind(self.upstream.as_str())
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|row| {
@@ -370,7 +287,7 @@ impl HistoryStore {
             sqlx::query("DELETE FROM credit_dashboard_periods WHERE upstream = $1 AND id = $2")
                 .bind(self.upstream.as_str())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
         }
         Ok(older)
@@ -383,7 +300,7 @@ impl HistoryStore {
              AND period_id NOT IN (SELECT id FROM credit_dashboard_periods WHERE upstream = $1)",
         )
         .bind(self.upstream.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?
         .iter()
         .map(|row| row.try_get(0))
@@ -399,7 +316,7 @@ impl HistoryStore {
         .bind(self.upstream.as_str())
         .bind(id)
         .bind(batch as i64)
-        .execute(&self.pool)
+        .execute(self.pool())
         .await?;
         Ok(deleted.rows_affected())
     }
@@ -424,34 +341,6 @@ fn upsert_rows_sql(rows: usize) -> String {
     )
 }
 
-/// The URL sqlx is given: a SQLite file is opened read-write and created with its folder when missing.
-fn prepared_url(url: &str) -> Result<(String, bool), String> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let (file, query) = path.split_once('?').unwrap_or((path, ""));
-        if file.is_empty() {
-            return Err("a sqlite:// URL names a file: sqlite://data/history.sqlite3".into());
-        }
-        if let Some(folder) = std::path::Path::new(file).parent().filter(|folder| !folder.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder)
-                .map_err(|error| format!("cannot create the folder {}: {error}", folder.display()))?;
-        }
-        let query = if query.is_empty() { "mode=rwc".to_owned() } else { query.to_owned() };
-        return Ok((format!("sqlite://{file}?{query}"), true));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok((url.to_owned(), false));
-    }
-    Err("must start with sqlite:// or postgres://".into())
-}
-
-/// The database URL without credentials: a file's path, or a server's scheme, host, port and database.
-fn shown_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(parsed) if parsed.scheme() != "sqlite" => redacted(&parsed),
-        _ => url.split('?').next().unwrap_or_default().to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,14 +351,5 @@ mod tests {
         assert!(sql.contains(
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT"
         ));
-    }
-
-    #[test]
-    fn database_urls_are_shown_without_credentials() {
-        assert_eq!(
-            shown_url("postgres://dash:s3cret@db.test:5433/history?sslmode=require"),
-            "postgres://db.test:5433/history?…"
-        );
-        assert_eq!(shown_url("sqlite://data/history.sqlite3?mode=rwc"), "sqlite://data/history.sqlite3");
     }
 }

@@ -13,8 +13,8 @@
 pub mod scripts;
 pub mod seal;
 
+use crate::server::config::redacted;
 use crate::server::config::Config;
-use crate::server::upstream::urls::redacted;
 use axum::body::Bytes;
 use fred::prelude::{ClientLike, Expiration, KeysInterface, LuaInterface};
 use fred::types::config::{Options, ReconnectPolicy};

@@ -2,9 +2,10 @@
 //! a body size limit; each answer decoded into the wire types or turned into a `UsageError`.
 
 use super::retry::{CallBudget, RetryPolicy};
-use super::urls::{redacted, UpstreamUrls};
+use super::urls::UpstreamUrls;
 use super::wire::{Message, MessagesBody, Report, ReportLookup};
 use crate::money::Credits;
+use crate::server::config::redacted;
 use crate::server::error::UsageError;
 use reqwest::{StatusCode, Url};
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! credentials (userinfo, or a signed query such as a blob store's `?sv=…&sig=…`): the endpoints keep them,
 //! and nothing that is logged or shown to a client ever contains them.
 
+use crate::server::config::redacted;
 use reqwest::Url;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,19 +47,6 @@ impl UpstreamUrls {
     pub fn redacted_base(&self) -> String {
         redacted(&self.base)
     }
-}
-
-/// Scheme, host, port and path: no userinfo and no query, which is where credentials travel.
-pub fn redacted(url: &Url) -> String {
-    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
-    if let Some(port) = url.port() {
-        shown.push_str(&format!(":{port}"));
-    }
-    shown.push_str(url.path());
-    if url.query().is_some() {
-        shown.push_str("?…");
-    }
-    shown
 }
 
 #[cfg(test)]

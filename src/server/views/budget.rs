@@ -5,10 +5,10 @@ use super::overview::Forecast;
 use super::period_views::PeriodViews;
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
+use crate::server::billing::alert_ledger::{AlertKind, AlertRecord, AlertState};
 use crate::server::billing::cycle::CyclePeriod;
 use crate::server::billing::projection::{RunOut, MEANINGFUL_FULL_DAYS};
 use crate::server::billing::{Bounded, BudgetSettings};
-use crate::server::history::alert_ledger::{AlertKind, AlertRecord, AlertState};
 use crate::view::{AlertLine, BudgetView};
 use jiff::Timestamp;
 

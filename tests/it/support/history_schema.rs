@@ -2,7 +2,8 @@
 //! too is the one the code expects, applying it again changes nothing, a newer binary's additive migration is
 //! accepted, and a database a newer binary changed otherwise is refused, untouched.
 
-use credit_dashboard::server::history::schema::{known_version, SchemaError, EXPECTED_COLUMNS};
+use credit_dashboard::server::database::schema::{known_version, SchemaError, EXPECTED_COLUMNS};
+use credit_dashboard::server::database::Database;
 use credit_dashboard::server::history::store::HistoryStore;
 use credit_dashboard::server::history::{History, Listing};
 use std::time::Duration;
@@ -67,8 +68,8 @@ async fn applied(url: &str) -> Vec<(i64, String)> {
 }
 
 fn history(url: &str) -> History {
-    let store = HistoryStore::open(url, "an upstream", Duration::from_secs(5)).unwrap();
-    History::new(store, 0, Duration::from_secs(5), Duration::from_secs(30))
+    let db = Database::open(url, Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+    History::new(HistoryStore::new(std::sync::Arc::new(db), "an upstream"), 0)
 }
 
 /// The same schema checks for both engines.

@@ -3,6 +3,7 @@
 //! assumes a version the store no longer holds replaces the rows whole); a period is closed only by a newer fetch
 //! of another, a slower writer's older fetch does not reopen it, and a newer sighting does.
 
+use credit_dashboard::server::database::Database;
 use credit_dashboard::server::history::store::{Delta, HistoryStore, Recorded, Refresh, StoredRow};
 use std::time::Duration;
 
@@ -38,10 +39,11 @@ fn fetch<'a>(
     }
 }
 
-async fn store(url: &str) -> HistoryStore {
-    let store = HistoryStore::open(url, "an upstream", Duration::from_secs(10)).unwrap();
-    store.migrate().await.unwrap();
-    store
+/// The store of the upstream "an upstream" at `url`, its schema this binary's.
+pub async fn store(url: &str) -> HistoryStore {
+    let db = Database::open(url, Duration::from_secs(10), Duration::from_secs(30)).unwrap();
+    db.ensure_schema().await.unwrap();
+    HistoryStore::new(std::sync::Arc::new(db), "an upstream")
 }
 
 /// `(message id, hundredths)` of each row the store holds for `id`, and its count and total.

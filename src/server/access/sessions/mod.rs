@@ -14,7 +14,7 @@ mod sql;
 
 use super::admission::Facts;
 use super::encryption::Encryption;
-use crate::server::history::History;
+use crate::server::database::Database;
 use crate::server::shared_cache::seal::SealingKeys;
 use crate::server::shared_cache::SharedCache;
 use futures::future::BoxFuture;
@@ -132,24 +132,19 @@ pub struct SessionStore {
     encryption: Encryption,
 }
 
-/// Where to keep sessions: the shared cache, else the history store's database, else memory (at most
+/// Where to keep sessions: the shared cache, else the dashboard's database, else memory (at most
 /// `memory_capacity`).
 pub enum Keeping {
     Shared(Arc<SharedCache>),
-    Database(Arc<History>, Duration),
+    Database(Arc<Database>),
     Memory(usize),
 }
 
 impl Keeping {
-    pub fn choose(
-        shared: Option<Arc<SharedCache>>,
-        history: Option<Arc<History>>,
-        timeout: Duration,
-        memory_capacity: usize,
-    ) -> Keeping {
-        match (shared, history) {
+    pub fn choose(shared: Option<Arc<SharedCache>>, db: Option<Arc<Database>>, memory_capacity: usize) -> Keeping {
+        match (shared, db) {
             (Some(shared), _) => Keeping::Shared(shared),
-            (None, Some(history)) => Keeping::Database(history, timeout),
+            (None, Some(db)) => Keeping::Database(db),
             (None, None) => Keeping::Memory(memory_capacity),
         }
     }
@@ -159,7 +154,7 @@ impl SessionStore {
     pub fn new(keys: SealingKeys, keeping: Keeping) -> Self {
         let backend: Box<dyn SessionBackend> = match keeping {
             Keeping::Shared(shared) => Box::new(redis::RedisSessions::new(shared, LARGEST_VALUE)),
-            Keeping::Database(history, timeout) => Box::new(sql::SqlSessions::new(history, timeout)),
+            Keeping::Database(db) => Box::new(sql::SqlSessions::new(db)),
             Keeping::Memory(capacity) => Box::new(memory::MemorySessions::new(capacity)),
         };
         SessionStore { backend, encryption: Encryption::new(&keys), macs: keys }
@@ -245,19 +240,6 @@ impl SessionStore {
         serde_json::from_slice(&json)
             .inspect_err(|error| tracing::warn!(%error, "a sealed session has an unknown shape: ignored"))
             .ok()
-    }
-}
-
-/// A store call bounded by `timeout`; a failure or no answer is the store being unavailable.
-async fn bounded<T, E: std::fmt::Display>(
-    timeout: Duration,
-    what: &str,
-    call: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, SessionError> {
-    match tokio::time::timeout(timeout, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(reason)) => Err(SessionError::Unavailable(format!("{what} failed: {reason}"))),
-        Err(_) => Err(SessionError::Unavailable(format!("{what} did not answer in time"))),
     }
 }
 

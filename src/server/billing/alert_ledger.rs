@@ -1,12 +1,15 @@
-//! The alert ledger, in the history store: each alert (a period, a kind, a threshold) is a row, inserted —
+//! The alert ledger, a table of the dashboard's database (`credit_dashboard_alerts`), each call bounded by the
+//! database's work timeout: each alert (a period, a kind, a threshold) is a row, inserted —
 //! claimed — before it is sent, with its payload. The primary key makes the claim exclusive: of two servers,
 //! or the same one before and after a restart, one inserts the row and sends; the others see it there. A
 //! delivery that has not succeeded is taken over by one server at a time (an update of the claim) once its next
 //! attempt is due, and every attempt is recorded. What is read back is checked: a state or kind this binary
 //! does not know is an error, never a guess.
 
-use super::store::HistoryStore;
+use crate::server::database::Database;
+use sqlx::AnyPool;
 use sqlx::Row;
+use std::sync::Arc;
 
 /// What an alert is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,7 +115,29 @@ pub enum AttemptOutcome<'a> {
     },
 }
 
-impl HistoryStore {
+/// The alerts of one upstream, in the database.
+pub struct AlertLedger {
+    db: Arc<Database>,
+    upstream: String,
+}
+
+impl AlertLedger {
+    pub fn new(db: Arc<Database>, upstream: &str) -> Self {
+        AlertLedger { db, upstream: upstream.to_owned() }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    fn pool(&self) -> &AnyPool {
+        self.db.pool()
+    }
+
+    fn upstream(&self) -> &str {
+        &self.upstream
+    }
+
     /// Inserts the alert if no server has; `true` when this call did, and so is to send it.
     pub async fn claim_alert(
         &self,
@@ -121,22 +146,25 @@ impl HistoryStore {
         claimer: &str,
         now_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let inserted = sqlx::query(
-            "INSERT INTO credit_dashboard_alerts (upstream, period_id, kind, threshold_permille, body, claimed_by, \
-             claimed_ms, state, attempts, raised_ms, next_attempt_ms) VALUES ($8, $1, $2, $3, $4, $5, $6, $7, 0, $6, $6) \
-             ON CONFLICT (upstream, period_id, kind, threshold_permille) DO NOTHING",
-        )
-        .bind(key.period_id.as_str())
-        .bind(key.kind.as_str())
-        .bind(key.threshold_permille)
-        .bind(body)
-        .bind(claimer)
-        .bind(now_ms)
-        .bind(AlertState::Sending.as_str())
-        .bind(self.upstream())
-        .execute(self.pool())
-        .await?;
-        Ok(inserted.rows_affected() == 1)
+        self.db.bounded(async move {
+            let inserted = sqlx::query(
+                "INSERT INTO credit_dashboard_alerts (upstream, period_id, kind, threshold_permille, body, claimed_by, \
+                 claimed_ms, state, attempts, raised_ms, next_attempt_ms) VALUES ($8, $1, $2, $3, $4, $5, $6, $7, 0, $6, $6) \
+                 ON CONFLICT (upstream, period_id, kind, threshold_permille) DO NOTHING",
+            )
+            .bind(key.period_id.as_str())
+            .bind(key.kind.as_str())
+            .bind(key.threshold_permille)
+            .bind(body)
+            .bind(claimer)
+            .bind(now_ms)
+            .bind(AlertState::Sending.as_str())
+            .bind(self.upstream())
+            .execute(self.pool())
+            .await?;
+            Ok(inserted.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Takes over an alert that is neither delivered nor failed for good, whose next attempt is due and whose
@@ -149,23 +177,26 @@ impl HistoryStore {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let updated = sqlx::query(
-            "UPDATE credit_dashboard_alerts SET claimed_by = $1, claimed_ms = $2 \
-             WHERE upstream = $9 AND period_id = $3 AND kind = $4 AND threshold_permille = $5 AND state IN ($6, $7) \
-             AND claimed_ms <= $8 AND COALESCE(next_attempt_ms, 0) <= $2",
-        )
-        .bind(claimer)
-        .bind(now_ms)
-        .bind(key.period_id.as_str())
-        .bind(key.kind.as_str())
-        .bind(key.threshold_permille)
-        .bind(AlertState::Sending.as_str())
-        .bind(AlertState::Failing.as_str())
-        .bind(now_ms - lease_ms)
-        .bind(self.upstream())
-        .execute(self.pool())
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        self.db.bounded(async move {
+            let updated = sqlx::query(
+                "UPDATE credit_dashboard_alerts SET claimed_by = $1, claimed_ms = $2 \
+                 WHERE upstream = $9 AND period_id = $3 AND kind = $4 AND threshold_permille = $5 AND state IN ($6, $7) \
+                 AND claimed_ms <= $8 AND COALESCE(next_attempt_ms, 0) <= $2",
+            )
+            .bind(claimer)
+            .bind(now_ms)
+            .bind(key.period_id.as_str())
+            .bind(key.kind.as_str())
+            .bind(key.threshold_permille)
+            .bind(AlertState::Sending.as_str())
+            .bind(AlertState::Failing.as_str())
+            .bind(now_ms - lease_ms)
+            .bind(self.upstream())
+            .execute(self.pool())
+            .await?;
+            Ok(updated.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Records a delivery attempt by `claimer`. The attempt renews the claim, so another server takes the alert
@@ -178,46 +209,59 @@ impl HistoryStore {
         now_ms: i64,
         outcome: &AttemptOutcome<'_>,
     ) -> Result<bool, sqlx::Error> {
-        let (state, error, next_attempt_ms) = match outcome {
-            AttemptOutcome::Delivered => (AlertState::Delivered, None, None),
-            AttemptOutcome::Failing { error, next_attempt_ms } => {
-                (AlertState::Failing, Some(*error), Some(*next_attempt_ms))
-            }
-            AttemptOutcome::Failed { error } => (AlertState::Failed, Some(*error), None),
-        };
-        let updated = sqlx::query(
-            "UPDATE credit_dashboard_alerts SET attempts = attempts + 1, last_attempt_ms = $1, claimed_ms = $1, \
-             state = $2, last_error = $3, delivered_ms = $4, next_attempt_ms = $5 \
-             WHERE upstream = $10 AND period_id = $6 AND kind = $7 AND threshold_permille = $8 AND claimed_by = $9",
-        )
-        .bind(now_ms)
-        .bind(state.as_str())
-        .bind(error)
-        .bind((state == AlertState::Delivered).then_some(now_ms))
-        .bind(next_attempt_ms)
-        .bind(key.period_id.as_str())
-        .bind(key.kind.as_str())
-        .bind(key.threshold_permille)
-        .bind(claimer)
-        .bind(self.upstream())
-        .execute(self.pool())
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        self.db
+            .bounded(async move {
+                let (state, error, next_attempt_ms) = match outcome {
+                    AttemptOutcome::Delivered => (AlertState::Delivered, None, None),
+                    AttemptOutcome::Failing { error, next_attempt_ms } => {
+                        (AlertState::Failing, Some(*error), Some(*next_attempt_ms))
+                    }
+                    AttemptOutcome::Failed { error } => (AlertState::Failed, Some(*error), None),
+                };
+                let updated = sqlx::query(
+                "UPDATE credit_dashboard_alerts SET attempts = attempts + 1, last_attempt_ms = $1, claimed_ms = $1, \
+                 state = $2, last_error = $3, delivered_ms = $4, next_attempt_ms = $5 \
+                 WHERE upstream = $10 AND period_id = $6 AND kind = $7 AND threshold_permille = $8 AND claimed_by = $9",
+            )
+            .bind(now_ms)
+            .bind(state.as_str())
+            .bind(error)
+            .bind((state == AlertState::Delivered).then_some(now_ms))
+            .bind(next_attempt_ms)
+            .bind(key.period_id.as_str())
+            .bind(key.kind.as_str())
+            .bind(key.threshold_permille)
+            .bind(claimer)
+            .bind(self.upstream())
+            .execute(self.pool())
+            .await?;
+                Ok(updated.rows_affected() == 1)
+            })
+            .await
     }
 
     /// Every alert still to be delivered (sending or failing), of any period: each is retried until it is
     /// delivered or fails for good.
     pub async fn undelivered_alerts(&self) -> Result<Vec<AlertRecord>, sqlx::Error> {
-        self.alerts_where("state IN ($2, $3)", &[AlertState::Sending.as_str(), AlertState::Failing.as_str()]).await
+        self.db
+            .bounded(async move {
+                self.alerts_where("state IN ($2, $3)", &[AlertState::Sending.as_str(), AlertState::Failing.as_str()])
+                    .await
+            })
+            .await
     }
 
     /// The alerts of these periods: by period, the thresholds, lowest first, then the projected overrun.
     pub async fn alerts_of(&self, period_ids: &[&str]) -> Result<Vec<AlertRecord>, sqlx::Error> {
-        if period_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let placeholders: Vec<String> = (2..period_ids.len() + 2).map(|n| format!("${n}")).collect();
-        self.alerts_where(&format!("period_id IN ({})", placeholders.join(", ")), period_ids).await
+        self.db
+            .bounded(async move {
+                if period_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> = (2..period_ids.len() + 2).map(|n| format!("${n}")).collect();
+                self.alerts_where(&format!("period_id IN ({})", placeholders.join(", ")), period_ids).await
+            })
+            .await
     }
 
     async fn alerts_where(&self, condition: &str, values: &[&str]) -> Result<Vec<AlertRecord>, sqlx::Error> {
