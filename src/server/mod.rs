@@ -75,9 +75,14 @@ impl AppState {
     /// created, say); a database that does not answer yet is not a failure.
     pub fn try_new(leptos_options: LeptosOptions, config: &config::Config) -> Result<Self, String> {
         // The connection is a task: within a Tokio runtime only, as the history's recorder.
-        let shared = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => shared_cache::SharedCache::connect(config, &runtime)?,
-            Err(_) => None,
+        let rules = pricing::credit_rules::RULES_VERSION;
+        let settings = shared_cache::SharedSettings::from_config(config, &config.upstream_identity(), rules)
+            .map_err(|reason| format!("shared_cache_secret: {reason}"))?;
+        let shared = match (tokio::runtime::Handle::try_current(), settings) {
+            (Ok(runtime), Some(settings)) => {
+                Some(shared_cache::SharedCache::connect(settings, &runtime).map_err(|error| error.to_string())?)
+            }
+            _ => None,
         };
         let periods = Arc::new(PeriodKeeper::new(config, shared.clone()));
         let db = match config.database_url.as_str() {

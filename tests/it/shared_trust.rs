@@ -144,10 +144,11 @@ async fn an_oversized_value_under_a_report_key_is_never_read() {
 #[tokio::test]
 async fn a_lease_whose_take_timed_out_here_is_given_back_when_redis_answers() {
     use credit_dashboard::server::config::Config;
-    use credit_dashboard::server::shared_cache::SharedCache;
+    use credit_dashboard::server::shared_cache::{SharedCache, SharedSettings};
     let redis = Redis::start();
     let config = Config { shared_cache_url: redis.url(), shared_cache_timeout_ms: 300, ..Config::default() };
-    let cache = SharedCache::connect(&config, &tokio::runtime::Handle::current()).unwrap().unwrap();
+    let settings = SharedSettings::from_config(&config, "an upstream", 1).unwrap().unwrap();
+    let cache = SharedCache::connect(settings, &tokio::runtime::Handle::current()).unwrap();
     eventually("the cache shares", || async { cache.is_sharing() }).await;
     redis.pause();
     // Redis sets the key once it runs again; this replica has given up on the answer by then.

@@ -5,6 +5,7 @@ use super::store::{StoredPeriod, StoredRow};
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::pricing::credit_rules::PriceBasis;
+use crate::server::pricing::inconsistent::Inconsistent;
 use crate::server::pricing::period_checks::parse_timestamp;
 use crate::server::pricing::priced_period::PricedPeriod;
 use jiff::Timestamp;
@@ -48,7 +49,7 @@ pub fn stored_rows(period: &PricedPeriod) -> Vec<StoredRow> {
 }
 
 /// The period the store kept, priced as it was; an error names what in the store cannot be read.
-pub fn restored_period(period: &StoredPeriod, rows: Vec<StoredRow>) -> Result<PricedPeriod, String> {
+pub fn restored_period(period: &StoredPeriod, rows: Vec<StoredRow>) -> Result<PricedPeriod, Inconsistent> {
     let mut usage_rows = Vec::with_capacity(rows.len());
     let mut bases = Vec::with_capacity(rows.len());
     let mut times = Vec::with_capacity(rows.len());
@@ -163,6 +164,6 @@ mod tests {
             total_hundredths: 0,
         };
         let error = restored_period(&stored, rows).unwrap_err();
-        assert!(error.starts_with("message 7 of period 2024-04-30: its price basis"), "{error}");
+        assert!(error.0.starts_with("message 7 of period 2024-04-30: its price basis"), "{error}");
     }
 }

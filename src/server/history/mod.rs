@@ -227,7 +227,9 @@ async fn read_past_period(
         Ok(Some((stored, rows)))
     };
     match within(budget, read).await {
-        Ok(Some((stored, rows))) => restored_period(&stored, rows).map(Arc::new).map_err(ReadError::Failed),
+        Ok(Some((stored, rows))) => {
+            restored_period(&stored, rows).map(Arc::new).map_err(|error| ReadError::Failed(error.0))
+        }
         Ok(None) => Err(ReadError::NotKept),
         Err(error) => Err(ReadError::Failed(format!("the history store does not answer: {error}"))),
     }

@@ -4,6 +4,7 @@
 //! message is priced by its text: tokens = ⌈characters ÷ 4⌉ (Unicode scalar values), 0.40 credits per token,
 //! at least 1.00. The basis is returned as data so that every view explains the same arithmetic it charged.
 
+use super::inconsistent::Inconsistent;
 use crate::money::Credits;
 use crate::server::upstream::wire::{Message, ReportId, ReportLookup};
 use serde::{Deserialize, Serialize};
@@ -146,20 +147,24 @@ fn price_characters(characters: u64) -> (Credits, TextCharge) {
 
 /// Checks a priced row read back from outside this process (another replica's value in Redis): its name is the
 /// one its basis gives, a report's cost is not negative, and a text price is exactly the text rule's arithmetic.
-pub fn check_charged(credits: Credits, report_name: Option<&str>, basis: &PriceBasis) -> Result<(), String> {
+pub fn check_charged(credits: Credits, report_name: Option<&str>, basis: &PriceBasis) -> Result<(), Inconsistent> {
     match basis {
         PriceBasis::Report { name, .. } if report_name != Some(name.as_str()) => {
-            Err("its report name is not the one its price names".to_owned())
+            Err(Inconsistent::from("its report name is not the one its price names".to_owned()))
         }
-        PriceBasis::Report { .. } if credits < Credits::ZERO => Err(format!("a negative cost {credits}")),
+        PriceBasis::Report { .. } if credits < Credits::ZERO => {
+            Err(Inconsistent::from(format!("a negative cost {credits}")))
+        }
         PriceBasis::Report { .. } => Ok(()),
-        PriceBasis::Text { .. } if report_name.is_some() => Err("a report name on a text price".to_owned()),
+        PriceBasis::Text { .. } if report_name.is_some() => {
+            Err(Inconsistent::from("a report name on a text price".to_owned()))
+        }
         PriceBasis::Text { charge, .. } => match price_characters(charge.characters) {
             (expected, computed) if expected == credits && computed == *charge => Ok(()),
-            (expected, _) => Err(format!(
+            (expected, _) => Err(Inconsistent::from(format!(
                 "{} characters cost {expected} by the text rule, not {credits} ({} tokens)",
                 charge.characters, charge.tokens
-            )),
+            ))),
         },
     }
 }
@@ -206,13 +211,16 @@ mod tests {
         let (price, charge) = price_text("Summarise the lease");
         let text = PriceBasis::Text { charge, fallback: None };
         assert_eq!(check_charged(price, None, &text), Ok(()));
-        assert!(check_charged(Credits::from_hundredths(1), None, &text).unwrap_err().contains("text rule"));
+        assert!(check_charged(Credits::from_hundredths(1), None, &text).unwrap_err().0.contains("text rule"));
         let wrong_tokens = PriceBasis::Text { charge: TextCharge { tokens: 1, ..charge }, fallback: None };
         assert!(check_charged(price, None, &wrong_tokens).is_err());
         let report = PriceBasis::Report { report_id: 5, name: "Lease".into() };
         assert_eq!(check_charged(Credits::from_hundredths(7900), Some("Lease"), &report), Ok(()));
         assert!(check_charged(Credits::from_hundredths(7900), None, &report).is_err());
-        assert!(check_charged(Credits::from_hundredths(-1), Some("Lease"), &report).unwrap_err().contains("negative"));
+        assert!(check_charged(Credits::from_hundredths(-1), Some("Lease"), &report)
+            .unwrap_err()
+            .0
+            .contains("negative"));
     }
 
     fn message(text: &str, report_id: serde_json::Value) -> Message {

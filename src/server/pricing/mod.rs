@@ -4,6 +4,7 @@
 
 pub mod collation;
 pub mod credit_rules;
+pub mod inconsistent;
 pub mod period_checks;
 pub mod period_keeper;
 pub mod priced_period;

@@ -3,6 +3,7 @@
 //! sums that fit the money type. Checked once, when a period is priced, so that the views built from it can rely on it.
 
 use super::credit_rules::{check_charged, PriceBasis};
+use super::inconsistent::Inconsistent;
 use crate::contract::UsageRow;
 use crate::server::error::UsageError;
 use crate::server::upstream::wire::Message;
@@ -22,7 +23,7 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
 /// one, and timestamps no billing period can span would make a chart of millions of days.
 pub fn parse_times(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
     check_unique_ids(messages.iter().map(|message| message.id))
-        .map_err(|cause| UsageError::UpstreamMalformed { resource: "messages".into(), cause })?;
+        .map_err(|cause| UsageError::UpstreamMalformed { resource: "messages".into(), cause: cause.0 })?;
     let times = messages
         .iter()
         .map(|message| {
@@ -38,10 +39,10 @@ pub fn parse_times(messages: &[Message]) -> Result<Vec<Timestamp>, UsageError> {
 
 /// A message is billed once: a period listing one id twice has no one total (which of the two is billed?),
 /// and the history store keys its rows by the id. The error names the first id seen twice.
-pub fn check_unique_ids(ids: impl IntoIterator<Item = i64>) -> Result<(), String> {
+pub fn check_unique_ids(ids: impl IntoIterator<Item = i64>) -> Result<(), Inconsistent> {
     let mut seen = HashSet::new();
     match ids.into_iter().find(|id| !seen.insert(*id)) {
-        Some(id) => Err(format!("message {id} is listed more than once")),
+        Some(id) => Err(Inconsistent::from(format!("message {id} is listed more than once"))),
         None => Ok(()),
     }
 }
@@ -49,9 +50,9 @@ pub fn check_unique_ids(ids: impl IntoIterator<Item = i64>) -> Result<(), String
 /// Checks a priced period read back from outside this process (another replica's value in Redis) as an upstream
 /// answer is checked: one basis per row, each id once, readable timestamps within one period's span, and every
 /// price what the credit rules give for its basis. Returns the rows' instants.
-pub fn check_priced_rows(rows: &[UsageRow], bases: &[PriceBasis]) -> Result<Vec<Timestamp>, String> {
+pub fn check_priced_rows(rows: &[UsageRow], bases: &[PriceBasis]) -> Result<Vec<Timestamp>, Inconsistent> {
     if rows.len() != bases.len() {
-        return Err(format!("{} rows but {} prices", rows.len(), bases.len()));
+        return Err(Inconsistent::from(format!("{} rows but {} prices", rows.len(), bases.len())));
     }
     check_unique_ids(rows.iter().map(|row| row.message_id))?;
     let times = rows

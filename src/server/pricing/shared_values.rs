@@ -4,6 +4,7 @@
 //! one that does not add up is refused with the reason: the caller logs it and computes, it is never served.
 
 use super::credit_rules::PriceBasis;
+use super::inconsistent::Inconsistent;
 use super::period_checks::check_priced_rows;
 use super::priced_period::PricedPeriod;
 use crate::contract::UsageRow;
@@ -46,10 +47,10 @@ pub fn encode_period(period: &PricedPeriod) -> Bytes {
 }
 
 /// The period in `bytes`, which must be the version `expected` names.
-pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, String> {
+pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, Inconsistent> {
     let value: PeriodIn = unframed(bytes, PERIOD_FORMAT, "period")?;
     if value.version != expected {
-        return Err(format!("holds version {}, not {expected}", shorten(&value.version)));
+        return Err(Inconsistent::from(format!("holds version {}, not {expected}", shorten(&value.version))));
     }
     // Checked as an upstream answer is: what Redis holds is input, whoever wrote it.
     let times = check_priced_rows(&value.rows, &value.bases)?;
@@ -59,7 +60,7 @@ pub fn decode_period(bytes: &[u8], expected: &str) -> Result<PricedPeriod, Strin
     let period = PricedPeriod::new(value.rows, value.bases, times, total, fetched_at);
     // The version is a digest of the rows and prices: a value edited (or cut) inside valid JSON shows here.
     if period.version_tag() != expected {
-        return Err(format!("its rows are not those of version {expected}"));
+        return Err(Inconsistent::from(format!("its rows are not those of version {expected}")));
     }
     Ok(period)
 }
@@ -95,7 +96,7 @@ pub fn encode_lookup(lookup: &ReportLookup, lives: Duration) -> Bytes {
 }
 
 /// The lookup of report `id` in `bytes`, and how much longer it holds; `Err` for a value that is not one.
-pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Duration)>, String> {
+pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Duration)>, Inconsistent> {
     let value: SharedLookup = unframed(bytes, REPORT_FORMAT, "report lookup")?;
     let left = value.expires_at_ms.saturating_sub(jiff::Timestamp::now().as_millisecond());
     if left <= 0 {
@@ -104,16 +105,16 @@ pub fn decode_lookup(bytes: &[u8], id: u64) -> Result<Option<(ReportLookup, Dura
     // Checked as the upstream's answer is (`UpstreamClient::fetch_report`).
     let lookup = match value.answer {
         Answer::Found { id: found, .. } if found != id => {
-            return Err(format!("report {found} is stored as report {id}"))
+            return Err(Inconsistent::from(format!("report {found} is stored as report {id}")))
         }
         Answer::Found { credit_cost, .. } if credit_cost < Credits::ZERO => {
-            return Err(format!("report {id} has a negative credit_cost {credit_cost}"))
+            return Err(Inconsistent::from(format!("report {id} has a negative credit_cost {credit_cost}")))
         }
         Answer::Found { name, credit_cost, .. } => ReportLookup::Found(Report { id, name, credit_cost }),
         Answer::NotFound => ReportLookup::NotFound,
         Answer::Refused { status: status @ (400 | 422) } => ReportLookup::Refused(status),
         Answer::Refused { status } => {
-            return Err(format!("report {id} refused with HTTP {status}, which is no refusal"))
+            return Err(Inconsistent::from(format!("report {id} refused with HTTP {status}, which is no refusal")))
         }
     };
     Ok(Some((lookup, Duration::from_millis(left as u64))))
@@ -131,7 +132,7 @@ pub fn encode_outcome(outcome: &Outcome) -> Bytes {
     framed(OUTCOME_FORMAT, outcome)
 }
 
-pub fn decode_outcome(bytes: &[u8]) -> Result<Outcome, String> {
+pub fn decode_outcome(bytes: &[u8]) -> Result<Outcome, Inconsistent> {
     unframed(bytes, OUTCOME_FORMAT, "outcome")
 }
 
@@ -143,9 +144,9 @@ fn framed(format: &[u8], value: &impl Serialize) -> Bytes {
 }
 
 /// The JSON after the format line `format`; a value without that line is not a `what` of ours.
-fn unframed<T: DeserializeOwned>(bytes: &[u8], format: &[u8], what: &str) -> Result<T, String> {
+fn unframed<T: DeserializeOwned>(bytes: &[u8], format: &[u8], what: &str) -> Result<T, Inconsistent> {
     let json = bytes.strip_prefix(format).ok_or_else(|| not_ours(bytes, what))?;
-    serde_json::from_slice(json).map_err(|error| format!("unreadable: {error}"))
+    serde_json::from_slice(json).map_err(|error| Inconsistent(format!("unreadable: {error}")))
 }
 
 /// Why a value is refused that does not start as ours: what it starts with, shortened and escaped.
@@ -188,20 +189,20 @@ mod tests {
             decode_period(&bytes, &version).unwrap_err()
         };
         let reason = refusal(|rows, _| rows[1].timestamp = "2025-06-01T00:00:00Z".into());
-        assert!(reason.contains("span"), "{reason}");
+        assert!(reason.0.contains("span"), "{reason}");
         let reason = refusal(|rows, _| rows[0].credits_used = Credits::from_hundredths(-7900));
-        assert!(reason.contains("negative"), "{reason}");
+        assert!(reason.0.contains("negative"), "{reason}");
         let reason = refusal(|rows, _| rows[0].report_name = Some("Another".into()));
-        assert!(reason.contains("report name"), "{reason}");
+        assert!(reason.0.contains("report name"), "{reason}");
         let reason = refusal(|rows, _| rows[1].credits_used = Credits::from_hundredths(1));
-        assert!(reason.contains("text rule"), "{reason}");
+        assert!(reason.0.contains("text rule"), "{reason}");
         let reason = refusal(|rows, _| rows[1].report_name = Some("Lease".into()));
-        assert!(reason.contains("report name on a text price"), "{reason}");
+        assert!(reason.0.contains("report name on a text price"), "{reason}");
         let reason = refusal(|rows, _| rows[1].message_id = 1);
-        assert!(reason.contains("more than once"), "{reason}");
+        assert!(reason.0.contains("more than once"), "{reason}");
         let period = period();
         let reason = check_priced_rows(&period.rows, &period.bases[..1]).unwrap_err();
-        assert!(reason.contains("2 rows but 1 prices"), "{reason}");
+        assert!(reason.0.contains("2 rows but 1 prices"), "{reason}");
         let (bytes, version) = forged(|_, _| ());
         assert!(decode_period(&bytes, &version).is_ok(), "the unedited period reads back");
     }
@@ -211,11 +212,11 @@ mod tests {
         let negative =
             ReportLookup::Found(Report { id: 7, name: "Lease".into(), credit_cost: Credits::from_hundredths(-100) });
         let reason = decode_lookup(&encode_lookup(&negative, Duration::from_secs(60)), 7).unwrap_err();
-        assert!(reason.contains("negative"), "{reason}");
+        assert!(reason.0.contains("negative"), "{reason}");
         let refused =
             |status| decode_lookup(&encode_lookup(&ReportLookup::Refused(status), Duration::from_secs(60)), 7);
         assert!(matches!(refused(422), Ok(Some((ReportLookup::Refused(422), _)))));
-        assert!(refused(500).unwrap_err().contains("no refusal"));
+        assert!(refused(500).unwrap_err().0.contains("no refusal"));
     }
 
     #[test]
@@ -231,12 +232,12 @@ mod tests {
         let period = period();
         let version = period.version_tag();
         let bytes = encode_period(&period);
-        assert!(decode_period(b"hello", &version).unwrap_err().contains("not a period"));
-        assert!(decode_period(b"credit-dashboard period 2\n{}", &version).unwrap_err().contains("not a period"));
-        assert!(decode_period(&bytes[..bytes.len() - 5], &version).unwrap_err().contains("unreadable"));
+        assert!(decode_period(b"hello", &version).unwrap_err().0.contains("not a period"));
+        assert!(decode_period(b"credit-dashboard period 2\n{}", &version).unwrap_err().0.contains("not a period"));
+        assert!(decode_period(&bytes[..bytes.len() - 5], &version).unwrap_err().0.contains("unreadable"));
         let edited = String::from_utf8(bytes.to_vec()).unwrap().replace("79.00", "7.90");
-        assert!(decode_period(edited.as_bytes(), &version).unwrap_err().contains("not those of version"));
-        assert!(decode_period(&bytes, "0000000000001").unwrap_err().contains("holds version"));
+        assert!(decode_period(edited.as_bytes(), &version).unwrap_err().0.contains("not those of version"));
+        assert!(decode_period(&bytes, "0000000000001").unwrap_err().0.contains("holds version"));
     }
 
     #[test]

@@ -2,20 +2,26 @@
 //! when the session ends.
 
 use super::{now_s, SessionBackend, SessionError};
-use crate::server::shared_cache::{Bounded, SharedCache};
+use crate::server::shared_cache::SharedCache;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct RedisSessions {
     shared: Arc<SharedCache>,
+    /// Sessions are the deployment's, tied to neither the upstream nor the credit rules.
+    prefix: String,
     /// The largest value read back.
     limit: usize,
 }
 
 impl RedisSessions {
     pub fn new(shared: Arc<SharedCache>, limit: usize) -> Self {
-        RedisSessions { shared, limit }
+        RedisSessions { prefix: shared.deployment_prefix("sessions"), shared, limit }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 }
 
@@ -37,17 +43,18 @@ impl SessionBackend for RedisSessions {
     ) -> BoxFuture<'a, Result<(), SessionError>> {
         let lives = Duration::from_secs(ends_s.saturating_sub(now_s()).max(1) as u64);
         Box::pin(async move {
-            self.shared.put_session(name, value.into_bytes(), lives, existing).await.ok_or_else(unavailable)
+            let key = self.key(name);
+            self.shared.put_at("put_session", &key, value.into_bytes(), lives, existing).await.ok_or_else(unavailable)
         })
     }
 
     fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<String>, SessionError>> {
         Box::pin(async move {
-            Ok(match self.shared.get_session(name, self.limit).await.ok_or_else(unavailable)? {
+            let read = self.shared.get_at("get_session", &self.key(name), self.limit).await;
+            Ok(match read.ok_or_else(unavailable)? {
                 None => None,
-                Some(Bounded::Value(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
-                Some(other) => {
-                    let reason = other.into_value().err().unwrap_or_default();
+                Some(Ok(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
+                Some(Err(reason)) => {
                     tracing::warn!(%reason, "a session in the shared cache is not one: ignored");
                     None
                 }
@@ -56,6 +63,6 @@ impl SessionBackend for RedisSessions {
     }
 
     fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), SessionError>> {
-        Box::pin(async move { self.shared.delete_session(name).await.ok_or_else(unavailable) })
+        Box::pin(async move { self.shared.delete_at("delete_session", &self.key(name)).await.ok_or_else(unavailable) })
     }
 }

@@ -3,7 +3,8 @@
 //! turn of it is a [`Step`]; the caches it fills are the keeper's (`mod.rs`).
 
 use super::{
-    cache_lookup, decode_in_background, pointer_of, FromShared, Kept, PeriodKeeper, VERSIONS_KEPT_FOR, WAIT_POLL,
+    cache_lookup, decode_in_background, pointer_of, FromShared, Kept, PeriodKeeper, Refused, VERSIONS_KEPT_FOR,
+    WAIT_POLL,
 };
 use crate::server::error::UsageError;
 use crate::server::pricing::priced_period::PricedPeriod;
@@ -31,8 +32,8 @@ impl PeriodKeeper {
     /// Gives the lease `token` back, and forgets it (a later computation's lease, held here too when this one
     /// overran its own, stays).
     pub(super) async fn give_back(&self, shared: &SharedCache, token: &str) {
-        self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(token);
-        shared.release_lease(token).await;
+        let ends = self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(token);
+        shared.release_lease(token, ends.unwrap_or_else(Instant::now)).await;
     }
 
     /// Shutdown: takes no lease from now on (a request still computing computes here alone), and gives back
@@ -42,9 +43,9 @@ impl PeriodKeeper {
         self.stopping.store(true, Ordering::SeqCst);
         let held = std::mem::take(&mut *self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if let Some(shared) = self.shared.as_deref() {
-            for token in held {
+            for (token, ends) in held {
                 // Tried even while this replica does not share: a lease left behind holds the others up.
-                shared.release_lease(&token).await;
+                shared.release_lease(&token, ends).await;
                 tracing::info!("lease on the period's computation given back");
             }
         }
@@ -78,11 +79,17 @@ impl PeriodKeeper {
     /// Tries for the lease: held here, or held by another replica (which is then waited on).
     async fn take_lease(&self, shared: &SharedCache, lease_lives: Duration) -> Step {
         let token = format!("{:016x}", rand::random::<u64>());
-        match shared.take_lease(&token, lease_lives).await {
+        let taken = shared.take_lease(&token, lease_lives).await;
+        if matches!(taken, Some(LeaseTaken::Taken | LeaseTaken::TakenOverForeign(_))) {
+            // Held from now on, until it ends at the latest (given back at shutdown, or retried until then).
+            let ends = Instant::now() + lease_lives;
+            self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(token.clone(), ends);
+        }
+        match taken {
             None => Step::Done(FromShared::Unavailable),
             Some(LeaseTaken::Taken) => Step::Hold(token),
             Some(LeaseTaken::TakenOverForeign(why)) => {
-                let _: Option<()> = self.refused("lease", "", format!("{why}: taken over"));
+                let _: Option<()> = self.refused("lease", "", Refused::TakenOver(why));
                 Step::Hold(token)
             }
             Some(LeaseTaken::Held) => match shared.lease_holder().await {
@@ -96,8 +103,6 @@ impl PeriodKeeper {
     /// was shared just before the lease was free (by a holder that then gave it back): then that one is served,
     /// since a second download would give the replicas two fetch times.
     async fn hold(&self, shared: &SharedCache, token: String, bound: Instant) -> FromShared {
-        // Held from now on (given back at shutdown).
-        self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(token.clone());
         let bound = bound.min(Instant::now() + self.deadline);
         match self.read_shared_period(shared).await {
             Some(None) => self.compute_for_everyone(shared, token, bound).await,
@@ -147,7 +152,7 @@ impl PeriodKeeper {
 
     /// How the computation of the lease `holder` ended, if it failed: with its failure.
     async fn holders_outcome(&self, shared: &SharedCache, holder: Option<&str>) -> Option<FromShared> {
-        let bytes = match shared.read_outcome(holder?).await.flatten()?.into_value() {
+        let bytes = match shared.read_outcome(holder?).await.flatten()? {
             Ok(bytes) => bytes,
             Err(reason) => return self.refused("outcome", holder?, reason),
         };
@@ -176,7 +181,9 @@ impl PeriodKeeper {
                 cache_lookup("kept_period", "shared", false);
                 return Some(Some(FromShared::NotShareable(found.lives)));
             }
-            Pointed::Foreign(shown) => self.refused("pointer", &shown, "not a version and a fetch time".into()),
+            Pointed::Foreign(shown) => {
+                self.refused("pointer", &shown, Refused::Foreign("not a version and a fetch time"))
+            }
         };
         cache_lookup("kept_period", "shared", period.is_some());
         // Another replica's lifetime, read from Redis: never longer than this replica keeps its own.
@@ -193,7 +200,7 @@ impl PeriodKeeper {
     ) -> Option<Arc<PricedPeriod>> {
         // `None`: the caller's own latest period is that very pointer, nothing to read.
         let Some(value) = value else { return latest };
-        match value.into_value() {
+        match value {
             Err(reason) => self.refused("period", &pointer.version, reason),
             Ok(bytes) => match decode_in_background(bytes, pointer.version.clone()).await {
                 Ok(period) if period.fetched_at.as_millisecond() == pointer.fetched_ms => Some(period),

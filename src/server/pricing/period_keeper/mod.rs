@@ -14,17 +14,18 @@
 mod lease;
 mod pricing;
 
+use super::inconsistent::Inconsistent;
 use super::priced_period::PricedPeriod;
 use super::shared_values::decode_period;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
-use crate::server::shared_cache::{Pointer, SharedCache, VERSIONS_KEPT};
+use crate::server::shared_cache::{NotAValue, Pointer, SharedCache, VERSIONS_KEPT};
 use crate::server::upstream::client::UpstreamClient;
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::ReportLookup;
 use crate::view_query::version_tag;
 use moka::future::Cache;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ pub struct PeriodKeeper {
     shared: Option<Arc<SharedCache>>,
     /// The leases this replica holds while it computes for every replica (one, or a second while an overrun
     /// computation ends), given back at shutdown.
-    leases: Mutex<HashSet<String>>,
+    leases: Mutex<HashMap<String, Instant>>,
     /// Shutting down: no lease is taken any more (what is computed is computed here alone).
     stopping: AtomicBool,
     /// The last shared pointer refused, so that a waiting replica logs it once, not every poll.
@@ -128,7 +129,7 @@ impl PeriodKeeper {
             report_found_ttl: config.report_cache_ttl(),
             report_not_found_ttl: config.report_not_found_ttl(),
             shared,
-            leases: Mutex::new(HashSet::new()),
+            leases: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             last_refused: Mutex::new(None),
             readiness: Cache::builder().max_capacity(1).time_to_live(READINESS_TTL).build(),
@@ -202,7 +203,7 @@ impl PeriodKeeper {
     /// A version from the shared cache, checked.
     async fn read_version(&self, version: u64) -> Option<Arc<PricedPeriod>> {
         let tag = version_tag(version);
-        let bytes = match self.sharing()?.read_version(&tag).await??.into_value() {
+        let bytes = match self.sharing()?.read_version(&tag).await?? {
             Ok(bytes) => bytes,
             Err(reason) => return self.refused("version", &tag, reason),
         };
@@ -261,9 +262,9 @@ impl PeriodKeeper {
 
     /// A shared value that cannot be served: logged (once in a row for the same one) and counted; it is
     /// recomputed, and then overwritten. Never an error.
-    fn refused<T>(&self, what: &str, name: &str, reason: String) -> Option<T> {
-        let why = if reason.starts_with("unauthenticated") { "unauthenticated" } else { "malformed" };
-        metrics::counter!("shared_cache_values_refused_total", "reason" => why).increment(1);
+    fn refused<T>(&self, what: &str, name: &str, reason: impl Into<Refused>) -> Option<T> {
+        let reason = reason.into();
+        metrics::counter!("shared_cache_values_refused_total", "reason" => reason.label()).increment(1);
         let seen = format!("{what} {name} {reason}");
         let mut last = self.last_refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.as_deref() != Some(seen.as_str()) {
@@ -294,8 +295,54 @@ fn pointer_of(period: &PricedPeriod) -> Pointer {
 }
 
 /// Decodes a shared period off the runtime's threads (a large one takes a while).
-async fn decode_in_background(bytes: axum::body::Bytes, version: String) -> Result<Arc<PricedPeriod>, String> {
+async fn decode_in_background(bytes: axum::body::Bytes, version: String) -> Result<Arc<PricedPeriod>, Inconsistent> {
     tokio::task::spawn_blocking(move || decode_period(&bytes, &version).map(Arc::new))
         .await
-        .unwrap_or_else(|error| Err(format!("its decoding stopped: {error}")))
+        .unwrap_or_else(|error| Err(Inconsistent(format!("its decoding stopped: {error}"))))
+}
+
+/// Why a value read from the shared cache is not served.
+#[derive(Debug)]
+enum Refused {
+    /// Not a value: too large, not a string, or not sealed under this replica's secret.
+    Unread(NotAValue),
+    /// A value that fails the checks an upstream answer passes.
+    Inconsistent(Inconsistent),
+    /// A key that holds something no replica writes (a pointer).
+    Foreign(&'static str),
+    /// A lease key no replica wrote, and why it is none: taken over.
+    TakenOver(&'static str),
+}
+
+impl Refused {
+    /// The label of `shared_cache_values_refused_total`.
+    fn label(&self) -> &'static str {
+        match self {
+            Refused::Unread(NotAValue::Unauthenticated(_)) => "unauthenticated",
+            _ => "malformed",
+        }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Unread(reason) => write!(formatter, "{reason}"),
+            Refused::Inconsistent(reason) => write!(formatter, "{reason}"),
+            Refused::Foreign(reason) => write!(formatter, "{reason}"),
+            Refused::TakenOver(why) => write!(formatter, "{why}: taken over"),
+        }
+    }
+}
+
+impl From<NotAValue> for Refused {
+    fn from(reason: NotAValue) -> Self {
+        Refused::Unread(reason)
+    }
+}
+
+impl From<Inconsistent> for Refused {
+    fn from(reason: Inconsistent) -> Self {
+        Refused::Inconsistent(reason)
+    }
 }

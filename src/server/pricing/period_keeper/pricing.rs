@@ -1,7 +1,7 @@
 //! Pricing a period: download the messages, resolve each distinct report once (this process's cache, the
 //! shared cache, then the upstream, at most `report_concurrency` at a time), and price every message.
 
-use super::{cache_lookup, PeriodKeeper, SHARED_REPORTS_AT_ONCE};
+use super::{cache_lookup, PeriodKeeper, Refused, SHARED_REPORTS_AT_ONCE};
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::error::UsageError;
@@ -93,9 +93,9 @@ impl PeriodKeeper {
             let values = fetched
                 .iter()
                 .filter(|(_, _, lives)| !lives.is_zero())
-                .map(|(id, lookup, lives)| (*id, encode_lookup(lookup, *lives), *lives))
+                .map(|(id, lookup, lives)| (report_name(*id), encode_lookup(lookup, *lives), *lives))
                 .collect();
-            shared.write_reports(values).await;
+            shared.write_named("write_reports", values).await;
         }
         lookups
     }
@@ -111,9 +111,14 @@ impl PeriodKeeper {
     /// Takes what the other replicas looked up of these reports into this process's cache.
     async fn read_shared_reports(&self, shared: &SharedCache, ids: &[u64]) {
         for chunk in ids.chunks(SHARED_REPORTS_AT_ONCE) {
-            let Some(values) = shared.read_reports(chunk).await else { return };
+            let names: Vec<String> = chunk.iter().map(|id| report_name(*id)).collect();
+            let Some(values) = shared.read_named("read_reports", &names, LOOKUP_MAX_BYTES).await else { return };
             for (id, value) in chunk.iter().zip(values) {
-                let lookup = match value.map(|value| value.into_value().and_then(|bytes| decode_lookup(&bytes, *id))) {
+                let decoded = value.map(|value| match value {
+                    Ok(bytes) => decode_lookup(&bytes, *id).map_err(Refused::from),
+                    Err(reason) => Err(Refused::from(reason)),
+                });
+                let lookup = match decoded {
                     Some(Ok(Some(entry))) => Some(entry),
                     Some(Err(reason)) => self.refused("report", &id.to_string(), reason),
                     Some(Ok(None)) | None => None,
@@ -127,4 +132,12 @@ impl PeriodKeeper {
             }
         }
     }
+}
+
+/// The largest report lookup read: a name and a price are a few hundred bytes.
+const LOOKUP_MAX_BYTES: usize = 64 * 1024;
+
+/// The name a report's lookup is shared under.
+fn report_name(id: u64) -> String {
+    format!("report:{id}")
 }
