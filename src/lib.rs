@@ -2,7 +2,7 @@
 //!
 //! Layers, each importing only from those below it: `routes` (the HTTP surface, server only) → `app` (the
 //! page shell) → `ui` (components) → `server` (server only: upstream, pricing, dates, chart) → the shared
-//! modules the WASM also needs (`contract`, `money`, `sorting`, `view_query`, `view`).
+//! modules the WASM also needs (`contract`, `money`, `sorting`, `view_query`, `page_data`, `figures`).
 
 // Leptos views are deeply nested types; the default limit is too low for the dashboard's.
 #![recursion_limit = "256"]
@@ -19,8 +19,8 @@ pub mod server;
 pub mod contract;
 pub mod figures;
 pub mod money;
+pub mod page_data;
 pub mod sorting;
-pub mod view;
 pub mod view_query;
 
 #[cfg(feature = "hydrate")]

@@ -5,23 +5,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use credit_dashboard::routes::build_router;
-    use credit_dashboard::server::database::schema::SchemaError;
-    use credit_dashboard::server::http::{logs, metrics};
-    use credit_dashboard::server::{config::Config, http::server::serve, AppState};
+    use credit_dashboard::routes::{build_router, metrics_router};
+    use credit_dashboard::server::config::LogFormat;
+    use credit_dashboard::server::http::{assets, logs, metrics, server::serve};
+    use credit_dashboard::server::startup::{configuration, Application};
 
-    let config = match Config::load() {
-        Ok(config) => config,
+    let (config, settings) = match configuration() {
+        Ok(configured) => configured,
         Err(error) => {
-            logs::init(credit_dashboard::server::config::LogFormat::Text);
+            logs::init(LogFormat::Text);
             tracing::error!(%error, "invalid configuration");
             return std::process::ExitCode::FAILURE;
         }
     };
     logs::init(config.log_format());
-    if config.worst_case_upstream_time() > config.usage_deadline() {
+    if settings.upstream.worst_case() > config.usage_deadline() {
         tracing::warn!(
-            worst_case_ms = config.worst_case_upstream_time().as_millis() as u64,
+            worst_case_ms = settings.upstream.worst_case().as_millis() as u64,
             deadline_ms = config.usage_deadline_ms,
             "usage_deadline_ms is shorter than the upstream calls and retries can take; the last retries will be cut off"
         );
@@ -34,10 +34,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     leptos_options.site_addr = config.site_addr;
-    credit_dashboard::server::http::assets::detect_hashed_names(&mut leptos_options);
+    assets::detect_hashed_names(&mut leptos_options);
 
     // The address is taken at once (an error says so before anything else starts); nothing is served from it
-    // before the state is ready, the shared cache's first probe included: a client's connection waits.
+    // before the application is ready, the shared cache's first probe included: a client's connection waits.
     let listener = match tokio::net::TcpListener::bind(config.site_addr).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -45,44 +45,24 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let upstream = config.upstream_urls().redacted_base();
-    // The recorder first: what the state reports while it starts (the shared cache's first probe) is kept.
+    let upstream = settings.upstream.client.urls.redacted_base();
+    // The recorder first: what the application reports while it starts (the shared cache's first probe) is kept.
     let metrics_addr = config.metrics_address();
     let metrics_handle = metrics_addr.map(|_| metrics::install());
-    let state = match AppState::try_new(leptos_options, &config) {
-        Ok(state) => state,
+    let application = match Application::wire(leptos_options, &config, settings) {
+        Ok(application) => application,
         Err(error) => {
             // The error names its key (database_url, shared_cache_url, …).
             tracing::error!(%error, "cannot start");
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Some(shared) = state.periods.shared() {
-        // The first requests of a fleet started together share their computation only if each replica knows
-        // Redis answers: wait for its first probe before serving (bounded; then degraded, as when Redis is
-        // down).
-        if let Err(error) = shared.first_probe().await {
-            tracing::error!(%error, "cannot start");
-            return std::process::ExitCode::FAILURE;
-        }
-    }
-    if let Some(history) = &state.history {
-        // A database a newer binary migrated stops the server; one that does not answer yet does not (the
-        // current period needs none, and recording starts when it answers).
-        let checked = tokio::time::timeout(config.history_timeout() * 5, history.ensure_schema()).await;
-        let database = history.shown();
-        match checked {
-            Ok(Ok(())) => tracing::info!(database, upstream = config.upstream_identity(), "history store ready"),
-            Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => {
-                tracing::error!(%error, database, "history store refused");
-                return std::process::ExitCode::FAILURE;
-            }
-            Ok(Err(error)) => tracing::warn!(%error, database, "history store unavailable; recording when it answers"),
-            Err(_) => tracing::warn!(database, "history store did not answer; recording when it answers"),
-        }
+    if let Err(error) = application.ready().await {
+        tracing::error!(%error, "cannot start");
+        return std::process::ExitCode::FAILURE;
     }
     if let (Some(addr), Some(handle)) = (metrics_addr, metrics_handle) {
-        let metrics = credit_dashboard::routes::metrics_router(state.clone(), handle);
+        let metrics = metrics_router(application.state.clone(), handle);
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 tracing::info!(%addr, "serving metrics at /metrics");
@@ -94,9 +74,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    let periods = state.periods.clone();
-    let periods_at_exit = state.periods.clone();
-    let router = build_router(state);
+    let router = build_router(application.state.clone());
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");
     // Ctrl-C, or SIGTERM from an orchestrator: stop accepting, let the requests in flight finish, exit 0.
     let shutdown = async {
@@ -112,12 +90,10 @@ async fn main() -> std::process::ExitCode {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
-        // Another replica computes the period at once, rather than waiting for this one's lease to end.
-        periods.release_leases().await;
+        application.stop_computing().await;
     };
     serve(listener, router, config.header_read_timeout(), config.shutdown_grace(), shutdown).await;
-    // A lease a computation took just before the signal, if it is still held.
-    periods_at_exit.release_leases().await;
+    application.exit().await;
     std::process::ExitCode::SUCCESS
 }
 

@@ -50,7 +50,7 @@ async fn the_metrics_parse_and_count_requests_upstream_calls_caches_and_the_peri
     )
     .await;
     assert!(gave_up.is_err(), "the request was still waiting on the upstream");
-    let version = state.periods.latest().expect("the kept period").version;
+    let version = state.periods.keeper().latest().expect("the kept period").version;
     let metrics_router = credit_dashboard::routes::metrics_router(state, handle);
     let response = metrics_router.oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), 200);

@@ -17,8 +17,8 @@ use crate::contract::{ErrorBody, ErrorDetail};
 use crate::server::access::sessions::SIGN_IN_LIFETIME;
 use crate::server::access::tokens::{METRICS_SCOPE, USAGE_SCOPE};
 use crate::server::access::{safe_return_path, AccessControl, Refusal, CALLBACK_PATH};
-use crate::server::views::chart::escape_attribute;
 use crate::server::AppState;
+use crate::ui::notice_page::{notice_page, NextStep};
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -97,7 +97,7 @@ pub async fn server_function_guard(State(state): State<AppState>, mut request: R
     let Some(access) = state.access.clone() else { return next.run(request).await };
     let route = request.uri().path().to_owned();
     if let Err(reason) = same_origin(request.headers(), &access) {
-        return refused_json(&route, Refusal::Forbidden(reason), false, USAGE_SCOPE);
+        return refused_json(&route, Refusal::Forbidden(reason.to_owned()), false, USAGE_SCOPE);
     }
     match access.person(cookie(request.headers(), access.session_cookie())).await {
         Ok(Some(caller)) => {
@@ -139,7 +139,7 @@ pub async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery, 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(access) = state.access.clone() else { return see_other("/") };
     if let Err(reason) = same_origin(&headers, &access) {
-        return refused_page(&state, "/auth/logout", Refusal::Forbidden(reason));
+        return refused_page(&state, "/auth/logout", Refusal::Forbidden(reason.to_owned()));
     }
     match access.sign_out(cookie(&headers, access.session_cookie())).await {
         Ok((ended, location)) => {
@@ -157,58 +157,58 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 /// `GET /auth/signed-out`: where the provider sends a person back after signing out.
 pub async fn signed_out(State(state): State<AppState>) -> Response {
-    let body = "<p>You have signed out of the credit usage dashboard.</p>\
-                <a class=\"button\" href=\"/\">Sign in again</a>";
-    (StatusCode::OK, Html(page(&state.stylesheet, "Signed out", body))).into_response()
+    let text = "You have signed out of the credit usage dashboard.";
+    let page = notice_page(&state.page.stylesheet, "Signed out", text, &[NextStep::Dashboard("Sign in again")]);
+    (StatusCode::OK, Html(page)).into_response()
 }
 
 /// The page a person is shown when refused (people get pages, not JSON), logged once.
 fn refused_page(state: &AppState, route: &str, refusal: Refusal) -> Response {
     audit_refusal(route, &refusal);
-    let sign_out = "<form method=\"post\" action=\"/auth/logout\"><button class=\"button\" type=\"submit\">Sign out\
-                    </button></form>";
-    let (status, title, body) = match &refusal {
-        Refusal::SignInNeeded => (StatusCode::UNAUTHORIZED, "Sign-in needed", "<p>Sign in to see the usage.</p>".to_owned()),
+    let try_again = NextStep::Dashboard("Try again");
+    let (status, title, text, steps) = match &refusal {
+        Refusal::SignInNeeded => {
+            (StatusCode::UNAUTHORIZED, "Sign-in needed", "Sign in to see the usage.".to_owned(), vec![])
+        }
         Refusal::Invalid(reason) => (
             StatusCode::UNAUTHORIZED,
             "Sign-in failed",
-            format!("<p>The sign-in did not succeed: {}.</p>", escape_attribute(reason)),
+            format!("The sign-in did not succeed: {reason}."),
+            vec![try_again],
         ),
-        Refusal::Forbidden(reason) => (
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            format!("<p>You may not do this: {}.</p>{sign_out}", escape_attribute(reason)),
-        ),
+        Refusal::Forbidden(reason) => {
+            (StatusCode::FORBIDDEN, "Not allowed", format!("You may not do this: {reason}."), vec![NextStep::SignOut])
+        }
         Refusal::NotAdmitted { .. } => (
             StatusCode::FORBIDDEN,
             "Not allowed",
-            format!(
-                "<p>You are signed in, but may not read the usage: your account is not in a group, domain or \
-                 organisation allowed to. Ask an administrator to add you.</p>{sign_out}"
-            ),
+            "You are signed in, but may not read the usage: your account is not in a group, domain or organisation \
+             allowed to. Ask an administrator to add you."
+                .to_owned(),
+            vec![NextStep::SignOut],
         ),
         Refusal::Unavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Sign-in unavailable",
-            "<p>Sign-in is unavailable for the moment: the organisation's sign-in service cannot be reached. Try again \
-             in a minute.</p>"
+            "Sign-in is unavailable for the moment: the organisation's sign-in service cannot be reached. Try again \
+             in a minute."
                 .to_owned(),
+            vec![try_again],
         ),
         Refusal::SessionsFull => {
             metrics::counter!("sign_ins_refused_total", "reason" => "sessions_full").increment(1);
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many people signed in",
-                "<p>This server keeps as many sessions as it may, and none has ended yet: nobody else can sign in \
-                 until one does. Try again later, or ask an administrator to keep the sessions in a database.</p>"
+                "This server keeps as many sessions as it may, and none has ended yet: nobody else can sign in \
+                 until one does. Try again later, or ask an administrator to keep the sessions in a database."
                     .to_owned(),
+                vec![try_again],
             )
         }
     };
-    let retry = matches!(refusal, Refusal::Invalid(_) | Refusal::Unavailable(_) | Refusal::SessionsFull)
-        .then_some("<a class=\"button\" href=\"/\">Try again</a>")
-        .unwrap_or_default();
-    let mut response = (status, Html(page(&state.stylesheet, title, &format!("{body}{retry}")))).into_response();
+    let page = notice_page(&state.page.stylesheet, title, &text, &steps);
+    let mut response = (status, Html(page)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The sign-out form posts here, and is sent on to the provider's end of session.
     let provider = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();
@@ -299,16 +299,16 @@ fn audit_refusal(route: &str, refusal: &Refusal) {
 /// refused. `Sec-Fetch-Site` decides where it is sent (every current browser does); else `Origin`, which a
 /// same-origin form of a page with `Referrer-Policy: no-referrer` sends as `null` only in browsers that also
 /// send `Sec-Fetch-Site`. A client that is no browser sends neither, and carries no visitor's cookie to abuse.
-fn same_origin(headers: &HeaderMap, access: &Arc<AccessControl>) -> Result<(), String> {
+fn same_origin(headers: &HeaderMap, access: &Arc<AccessControl>) -> Result<(), &'static str> {
     if let Some(site) = headers.get("sec-fetch-site") {
         return match site.to_str() {
             Ok("same-origin" | "none") => Ok(()),
-            _ => Err("a request from another site".into()),
+            _ => Err("a request from another site"),
         };
     }
     let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
     if origin.is_some_and(|origin| origin != access.origin()) {
-        return Err("a request from another origin".into());
+        return Err("a request from another origin");
     }
     Ok(())
 }
@@ -347,16 +347,4 @@ fn see_other(location: &str) -> Response {
     }
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// A small page of its own, in the dashboard's style.
-pub fn page(stylesheet: &str, title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
-         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
-         <body><main class=\"page\"><section class=\"card panel\"><h1>{title}</h1>{body}\
-         </section></main></body></html>"
-    )
 }

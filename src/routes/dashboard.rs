@@ -3,16 +3,16 @@
 //! server), and the page is rendered from it.
 
 use crate::app::shell;
+use crate::page_data::DashboardPageData;
 use crate::server::access::Caller;
 use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
 use crate::server::views::budget::alert_lines;
-use crate::server::views::dashboard::build_dashboard;
+use crate::server::views::checked_view::CheckedView;
+use crate::server::views::page_data::build_dashboard;
 use crate::server::views::periods::periods_view;
-use crate::server::views::resolved_view::ResolvedView;
 use crate::server::AppState;
-use crate::view::DashboardPageData;
 use crate::view_query::ViewQuery;
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
@@ -23,13 +23,13 @@ use std::sync::Arc;
 
 pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request<Body>) -> Response {
     let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
-    let shown = state.views_for(&asked).await;
+    let shown = state.periods.shown_for(&asked).await;
     let shown_views = shown.as_ref().ok().map(|shown| (&shown.views, shown.past));
-    let periods = periods_view(state.history.as_deref(), shown_views).await;
-    let page_size = state.config.table_page_size;
-    let budget = state.budget_settings();
+    let periods = periods_view(state.periods.history().map(|h| &**h), shown_views).await;
+    let page_size = state.page.table_page_size;
+    let budget = state.periods.budget();
     let dashboard = shown.and_then(|shown| {
-        let mut data = build_dashboard(&shown.views, &ResolvedView::resolve(&asked), page_size, budget, shown.past)?;
+        let mut data = build_dashboard(&shown.views, &CheckedView::resolve(&asked), page_size, budget, shown.past)?;
         data.table.refreshed = shown.refreshed;
         // The alerts of the current period, as of the last check.
         if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &state.alerts, shown.past) {
@@ -39,7 +39,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     });
     let status = dashboard.as_ref().err().map(UsageError::status);
     if let Err(error) = &dashboard {
-        state.log_failure("/", error);
+        state.periods.log_failure("/", error);
     }
     // Who is signed in, when access control is on (the guard put the caller in the request).
     let signed_in = match request.extensions().get::<Caller>() {
@@ -49,7 +49,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, requ
     let form_targets = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();
     let data =
         Arc::new(DashboardPageData { asked, dashboard: dashboard.map_err(|error| error.detail()), periods, signed_in });
-    let (options, stylesheet) = (state.leptos_options.clone(), state.stylesheet.clone());
+    let (options, stylesheet) = (state.page.leptos_options.clone(), state.page.stylesheet.clone());
     let context = move || {
         provide_context(data.clone());
         // Leptos has put this response's nonce in the context; the policy allows only scripts carrying it.

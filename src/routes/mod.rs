@@ -25,6 +25,7 @@ use crate::server::http::security::FALLBACK_CONTENT_SECURITY_POLICY;
 use crate::server::shared_cache::SharingStatus;
 use crate::server::upstream::sample;
 use crate::server::AppState;
+use crate::ui::notice_page::{notice_page, NextStep};
 use crate::ui::usage_table::table_page::LoadTablePage;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -53,7 +54,7 @@ pub fn build_router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let not_found = {
-        let page = not_found_page(&state.stylesheet);
+        let page = not_found_page(&state.page.stylesheet);
         move || {
             let page = page.clone();
             async move { (StatusCode::NOT_FOUND, Html(page)).into_response() }
@@ -67,10 +68,10 @@ pub fn build_router(state: AppState) -> Router {
             client_errors_are_4xx(response).await
         }
     };
-    let files = ServeDir::new(&*state.leptos_options.site_root)
+    let files = ServeDir::new(&*state.page.leptos_options.site_root)
         .call_fallback_on_method_not_allowed(true)
         .not_found_service(not_found.clone().into_service());
-    let hashed_names = state.leptos_options.hash_files;
+    let hashed_names = state.page.leptos_options.hash_files;
     let static_files = move |request: Request<Body>| {
         let (files, not_found) = (files.clone(), not_found.clone());
         async move {
@@ -88,8 +89,8 @@ pub fn build_router(state: AppState) -> Router {
             response
         }
     };
-    let in_flight = Arc::new(Semaphore::new(state.config.max_requests_in_flight));
-    let origins = &state.config.cors_allowed_origins;
+    let in_flight = Arc::new(Semaphore::new(state.edge.max_requests_in_flight));
+    let origins = &state.edge.cors_allowed_origins;
 
     // What each route needs (`auth`): nothing with access control off.
     let page_guard = axum::middleware::from_fn_with_state(state.clone(), auth::page_guard);
@@ -121,7 +122,7 @@ pub fn build_router(state: AppState) -> Router {
     // The sample upstream is served only when it is the upstream: elsewhere it would be invented billing data.
     // It is merged after the layers, so the page's own upstream calls never count against (or are refused by)
     // the bound that protects the dashboard: with the bound reached, the requests holding it wait on these.
-    let router = if state.config.uses_sample_upstream() { router.merge(sample::router()) } else { router };
+    let router = if state.edge.serves_sample_upstream { router.merge(sample::router()) } else { router };
     router.with_state(state)
 }
 
@@ -131,9 +132,12 @@ pub fn build_router(state: AppState) -> Router {
 pub fn metrics_router(state: AppState, handle: metrics_exporter_prometheus::PrometheusHandle) -> Router {
     let route = get(move |State(state): State<AppState>| {
         let handle = handle.clone();
-        async move { metrics::render(&state, &handle) }
+        async move {
+            state.periods.keeper().observe_gauges();
+            metrics::render(&handle)
+        }
     });
-    let route = match (state.config.metrics_need_token(), state.access.clone()) {
+    let route = match (state.edge.metrics_need_token, state.access.clone()) {
         (true, Some(access)) => route.route_layer(axum::middleware::from_fn_with_state(access, auth::metrics_guard)),
         _ => route,
     };
@@ -178,9 +182,9 @@ fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHea
 /// fails still serves correct numbers from its own memory, so it stays ready (200), and its body says
 /// `degraded` and why: a load balancer keeps it, an operator sees it.
 async fn readiness(State(state): State<AppState>) -> Response {
-    match state.periods.readiness().await {
+    match state.periods.keeper().readiness().await {
         Ok(()) => {
-            let body = match state.periods.shared().map(|shared| (shared.status(), shared.shown())) {
+            let body = match state.periods.keeper().shared().map(|shared| (shared.status(), shared.shown())) {
                 Some((SharingStatus::Degraded(reason), shown)) => format!(
                     "degraded: the shared cache {shown} is not in use ({reason}); this replica serves from its own memory"
                 ),
@@ -190,19 +194,13 @@ async fn readiness(State(state): State<AppState>) -> Response {
             ([(header::CACHE_CONTROL, "no-store")], body).into_response()
         }
         Err(error) => {
-            state.log_failure("/readyz", &error);
+            state.periods.log_failure("/readyz", &error);
             error.into_response()
         }
     }
 }
 
 fn not_found_page(stylesheet: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Page not found</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
-         <body><main class=\"page\"><section class=\"card panel\"><h1>Page not found</h1>\
-         <p>There is nothing at this address.</p><a class=\"button\" href=\"/\">Go to the dashboard</a>\
-         </section></main></body></html>"
-    )
+    let text = "There is nothing at this address.";
+    notice_page(stylesheet, "Page not found", text, &[NextStep::Dashboard("Go to the dashboard")])
 }

@@ -5,7 +5,7 @@
 use crate::contract::{ErrorBody, UsageResponse, UsageSummary};
 use crate::server::error::UsageError;
 use crate::server::http::conditional;
-use crate::server::views::resolved_view::ResolvedView;
+use crate::server::views::checked_view::CheckedView;
 use crate::server::views::{csv_export, summary};
 use crate::server::AppState;
 use crate::view_query::ViewQuery;
@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
     )
 )]
 pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Response {
-    match state.current_views().await {
+    match state.periods.current().await {
         Ok(views) if conditional::matches(&request, views.usage_tag()) => conditional::not_modified(views.usage_tag()),
         Ok(views) => {
             let mut response = ([(header::CONTENT_TYPE, "application/json")], views.usage_json()).into_response();
@@ -63,11 +63,11 @@ pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Respons
 /// anything is sent).
 pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery, request: HeaderMap) -> Response {
     let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
-    let shown = match state.views_for(&asked).await {
+    let shown = match state.periods.shown_for(&asked).await {
         Ok(shown) => shown,
         Err(error) => return failure(&state, "/usage.csv", error),
     };
-    let view = ResolvedView::resolve(&asked);
+    let view = CheckedView::resolve(&asked);
     // The period's version and the view (its link, the page left out, and its zone) make the CSV.
     let link = view.query.href_to("/usage.csv", false);
     let etag =
@@ -105,9 +105,9 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery,
     )
 )]
 pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let view = ResolvedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
-    let outcome = match state.current_views().await {
-        Ok(views) => summary::usage_summary(&views, &view.zone, state.budget_settings()),
+    let view = CheckedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
+    let outcome = match state.periods.current().await {
+        Ok(views) => summary::usage_summary(&views, &view.zone, state.periods.budget()),
         Err(error) => Err(error),
     };
     match outcome {
@@ -117,6 +117,6 @@ pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQu
 }
 
 fn failure(state: &AppState, route: &str, error: UsageError) -> Response {
-    state.log_failure(route, &error);
+    state.periods.log_failure(route, &error);
     error.into_response()
 }

@@ -1,11 +1,11 @@
 use crate::figures;
-use crate::view::BudgetView;
+use crate::page_data::BudgetFigures;
 use leptos::prelude::*;
 
 /// Usage against the period's budget, and where the period is heading: used, left, share of the budget, the
 /// projected total with its range, and when the budget runs out. Static HTML: no island.
 #[component]
-pub fn BudgetCard(budget: BudgetView) -> impl IntoView {
+pub fn BudgetCard(budget: BudgetFigures) -> impl IntoView {
     let period = match &budget.last_day {
         Some(last) => format!("{} → {}", budget.first_day, last),
         None => format!("from {}, end unknown", budget.first_day),

@@ -1,4 +1,5 @@
 use crate::figures;
+use crate::page_data::{DashboardData, DashboardPageData, PastPeriods};
 use crate::ui::budget_card::BudgetCard;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
@@ -7,7 +8,6 @@ use crate::ui::usage_breakdown::UsageBreakdown;
 use crate::ui::usage_chart::UsageChart;
 use crate::ui::usage_table::{UsageTable, REFRESHED_NOTICE};
 use crate::ui::zone_picker::ZonePicker;
-use crate::view::{DashboardData, DashboardPageData, PeriodsView};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(data: DashboardData, periods: PeriodsView) -> impl IntoView {
+fn Dashboard(data: DashboardData, periods: PastPeriods) -> impl IntoView {
     let summary = &data.overview.summary;
     let past = if periods.past { " (past period)" } else { "" };
     // With a billing cycle, the period is the cycle's (as on the budget card); without one, its messages' days.

@@ -3,6 +3,8 @@
 pub mod budget_card;
 pub mod dashboard_page;
 pub mod error_panel;
+#[cfg(feature = "ssr")]
+pub mod notice_page;
 pub mod period_header;
 pub mod period_picker;
 pub mod usage_breakdown;

@@ -1,12 +1,12 @@
 use crate::figures;
-use crate::view::PeriodSummary;
+use crate::page_data::HeaderFigures;
 use leptos::prelude::*;
 
 /// The billing period's headline figures. `cycle`: the billing cycle's first and last day, when one is
 /// configured: the period is then named by them (as on the budget card), and the messages' first and last day
 /// are said as such.
 #[component]
-pub fn PeriodHeader(summary: PeriodSummary, day: Option<String>, cycle: Option<(String, String)>) -> impl IntoView {
+pub fn PeriodHeader(summary: HeaderFigures, day: Option<String>, cycle: Option<(String, String)>) -> impl IntoView {
     let span = |first: String, last: String| {
         if first == last {
             view! { <span class="nowrap">{first}</span> }.into_any()

@@ -1,12 +1,12 @@
 use crate::figures;
-use crate::view::{Comparison, PeriodsView};
+use crate::page_data::{Comparison, PastPeriods};
 use crate::view_query::{ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
 
 /// The billing periods the page can show: the current one and those the history store keeps, each a link (no
 /// JavaScript needed) that keeps the zone and the sort. Says so when past periods cannot be listed.
 #[component]
-pub fn PeriodPicker(periods: PeriodsView, view: ViewQuery) -> impl IntoView {
+pub fn PeriodPicker(periods: PastPeriods, view: ViewQuery) -> impl IntoView {
     let items = periods
         .choices
         .iter()

@@ -1,5 +1,5 @@
 use crate::figures;
-use crate::view::{BreakdownGroup, BreakdownRow};
+use crate::page_data::{BreakdownGroup, BreakdownRow};
 use crate::view_query::{ReportFilter, ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
 

@@ -1,6 +1,6 @@
 use crate::figures;
 use crate::money::Credits;
-use crate::view::DayTotal;
+use crate::page_data::DayTotal;
 use crate::view_query::{ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
 

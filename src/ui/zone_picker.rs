@@ -1,5 +1,5 @@
+use crate::page_data::ShownZone;
 use crate::sorting::SORT_PARAM;
-use crate::view::ZoneView;
 use crate::view_query::{ViewQuery, FOLLOWS_SORT, PERIOD_PARAM, REPORT_PARAM, TZ_PARAM};
 use leptos::prelude::*;
 
@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// server's zone names as suggestions. It keeps the sort and the report filter; a day belongs to its zone, so
 /// it is dropped. With JavaScript, the browser's own zone is one click away when it differs.
 #[component]
-pub fn ZonePicker(zone: ZoneView, view: ViewQuery) -> impl IntoView {
+pub fn ZonePicker(zone: ShownZone, view: ViewQuery) -> impl IntoView {
     let notice = zone.unknown.map(|asked| {
         view! {
             <p class="notice" role="status" id="zone-notice">

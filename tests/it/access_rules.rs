@@ -317,11 +317,11 @@ async fn a_provider_naming_userinfo_or_its_end_of_session_over_plain_http_is_not
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "keys": [] })))
             .mount(&issuer)
             .await;
-        let provider = DashboardProvider::new(&issuer.uri(), Duration::from_secs(5)).unwrap();
+        let provider = DashboardProvider::new(&issuer.uri(), Duration::from_secs(5));
 
         let refused = provider.refresh().await.unwrap_err();
 
-        assert!(refused.contains("not https") && refused.contains(url), "{endpoint}: {refused}");
+        assert!(refused.0.contains("not https") && refused.0.contains(url), "{endpoint}: {refused}");
         assert!(provider.metadata().is_none(), "{endpoint}: nothing of it is used");
     }
 }

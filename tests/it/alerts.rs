@@ -12,6 +12,7 @@ use axum::routing::post;
 use credit_dashboard::server::billing::alert_ledger::{AlertKey, AlertKind, AlertLedger, AttemptOutcome};
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::database::Database;
+use credit_dashboard::server::upstream::settings::UpstreamSettings;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -262,7 +263,7 @@ fn threshold(period: &str, permille: i64) -> AlertKey {
 async fn ledger(config: &Config) -> AlertLedger {
     let db = Database::open(&config.database_url, Duration::from_secs(5), Duration::from_secs(30)).unwrap();
     db.ensure_schema().await.unwrap();
-    AlertLedger::new(Arc::new(db), &config.upstream_identity())
+    AlertLedger::new(Arc::new(db), &UpstreamSettings::from_config(config).unwrap().identity)
 }
 
 #[tokio::test]

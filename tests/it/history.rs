@@ -129,7 +129,7 @@ async fn a_period_the_upstream_moved_on_from_is_browsable_exactly_as_usage_gave_
     let directory = tempfile::tempdir().unwrap();
     serve(&upstream, period(1000, &id_a, 40)).await;
     let (app, state) = app_and_state(&history_config(&upstream, &directory));
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     let (status, usage_a) = get(&app, "/usage").await;
     assert_eq!(status, 200);
     eventually("period A recorded", || async { listed(&history, &id_a, false) }).await;
@@ -231,7 +231,7 @@ async fn retention_keeps_the_most_recent_periods() {
     let directory = tempfile::tempdir().unwrap();
     let config = Config { history_retention_periods: 2, ..history_config(&upstream, &directory) };
     let (app, state) = app_and_state(&config);
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     for (first_id, day) in [(1, "2024-01-01"), (100, "2024-02-01"), (200, "2024-03-01")] {
         serve(&upstream, period(first_id, day, 5)).await;
         eventually(&format!("{day} recorded"), || async {
@@ -256,7 +256,7 @@ async fn retention_deletes_rows_in_batches_and_clears_what_a_crash_left() {
     let url = format!("sqlite://{}/history.sqlite3", directory.path().display());
     let store = crate::support::store_semantics::store(&url).await;
     let rows: Vec<_> = (0..7)
-        .map(|id| credit_dashboard::server::history::store::StoredRow {
+        .map(|id| credit_dashboard::server::history::store::RowRecord {
             message_id: id,
             position: id,
             timestamp: "2024-01-01T00:00:00Z".into(),
@@ -306,7 +306,7 @@ async fn a_past_period_whose_first_request_goes_away_is_read_once_in_the_backgro
     serve(&upstream, messages).await;
     let config = history_config(&upstream, &directory);
     let (recorder, state) = app_and_state(&config);
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     get(&recorder, "/usage").await;
     eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
     serve(&upstream, period(5000, "2024-04-01", 3)).await;
@@ -321,7 +321,7 @@ async fn a_past_period_whose_first_request_goes_away_is_read_once_in_the_backgro
     let gave_up =
         tokio::time::timeout(std::time::Duration::from_millis(1), get(&app, "/usage.csv?period=2024-03-01")).await;
     assert!(gave_up.is_err(), "the read takes longer than a millisecond");
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     eventually("March read and kept", || async { history.is_kept("2024-03-01").await }).await;
     let (_, csv) = get(&app, "/usage.csv?period=2024-03-01").await;
     assert_eq!(csv.lines().count(), 3_001, "every row, and the header");
@@ -351,7 +351,7 @@ async fn a_new_server_on_the_same_store_serves_the_past_periods_from_its_first_r
     serve(&upstream, period(1, "2024-03-01", 30)).await;
     let config = history_config(&upstream, &directory);
     let (app, state) = app_and_state(&config);
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     let (_, usage_march) = get(&app, "/usage").await;
     eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
     serve(&upstream, period(100, "2024-04-01", 5)).await;
@@ -377,7 +377,7 @@ async fn a_period_listing_one_message_twice_is_refused_on_every_path_and_never_r
     serve(&upstream, messages).await;
     let config = history_config(&upstream, &directory);
     let (app, state) = app_and_state(&config);
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     for uri in ["/usage", "/usage.csv", "/usage/summary", "/"] {
         let (status, body) = get(&app, uri).await;
         assert_eq!(status, 503, "{uri}");
@@ -390,7 +390,7 @@ async fn a_period_listing_one_message_twice_is_refused_on_every_path_and_never_r
     assert_eq!((status.as_u16(), error_code(&body)), (503, "upstream_malformed".to_owned()));
     // The recorder has read the store and ticked (asking for the period) several times since: nothing written.
     eventually("the store listed", || async { matches!(history.listing(), Listing::Read(_)) }).await;
-    tokio::time::sleep(config.history_tick() * 4).await;
+    tokio::time::sleep(credit_dashboard::server::history::recorder::tick(&config) * 4).await;
     assert_eq!(history.writes(), 0);
     history.refresh_listing().await.unwrap();
     assert_eq!(history.listing(), Listing::Read(Vec::new().into()), "no period recorded");
@@ -417,14 +417,14 @@ async fn an_upstream_answer_without_messages_does_not_close_the_current_period()
     serve(&upstream, period(1000, "2024-04-29", 12)).await;
     let config = history_config(&upstream, &directory);
     let (app, state) = app_and_state(&config);
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     get(&app, "/usage").await;
     eventually("the period recorded", || async { listed(&history, "2024-04-29", false) }).await;
     // One answer without messages (a blip), recorded on; then the period again.
     serve(&upstream, Vec::new()).await;
     eventually("the empty answer served", || async { get(&app, "/usage").await.1 == r#"{"usage":[]}"# }).await;
     let writes = history.writes();
-    tokio::time::sleep(config.history_tick() * 4).await;
+    tokio::time::sleep(credit_dashboard::server::history::recorder::tick(&config) * 4).await;
     history.refresh_listing().await.unwrap();
     assert!(listed(&history, "2024-04-29", false), "still open after the blip");
     assert_eq!(history.writes(), writes, "nothing written for an empty answer");
@@ -441,7 +441,7 @@ async fn a_past_period_is_the_last_fetch_of_it_even_when_it_changed_between_refr
     let directory = tempfile::tempdir().unwrap();
     serve(&upstream, period(1000, "2024-03-01", 30)).await;
     let (app, state) = app_and_state(&history_config(&upstream, &directory));
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     get(&app, "/usage").await;
     eventually("March recorded", || async { listed(&history, "2024-03-01", false) }).await;
     // Before the month ends the upstream drops two messages, reprices one (another report) and adds one.
@@ -475,7 +475,8 @@ async fn two_upstreams_on_one_store_each_see_and_close_only_their_own_periods() 
     serve(&real, period(100, "2026-11-01", 5)).await;
     let (sample_app, sample_state) = app_and_state(&history_config(&sample, &directory));
     let (real_app, real_state) = app_and_state(&history_config(&real, &directory));
-    let (sample_history, real_history) = (sample_state.history.clone().unwrap(), real_state.history.clone().unwrap());
+    let (sample_history, real_history) =
+        (sample_state.periods.history().cloned().unwrap(), real_state.periods.history().cloned().unwrap());
     get(&sample_app, "/usage").await;
     get(&real_app, "/usage").await;
     eventually("both recorded", || async {

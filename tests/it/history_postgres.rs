@@ -75,7 +75,7 @@ async fn two_servers_writing_one_period_at_the_same_time_leave_exactly_the_newer
     serve(&upstream, 0..300).await;
     let (first, first_state) = app_and_state(&config(&upstream, &url));
     let (second, second_state) = app_and_state(&config(&upstream, &url));
-    let histories = [first_state.history.clone().unwrap(), second_state.history.clone().unwrap()];
+    let histories = [first_state.periods.history().cloned().unwrap(), second_state.periods.history().cloned().unwrap()];
     get(&first, "/usage").await;
     eventually("recorded", || async { recorded(&histories[0], 300) }).await;
 
@@ -117,7 +117,7 @@ async fn a_restart_mid_period_loses_nothing_and_doubles_nothing() {
     serve(&upstream, 0..120).await;
     let (app, state) = app_and_state(&config(&upstream, &url));
     get(&app, "/usage").await;
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     eventually("the first 120 recorded", || async { recorded(&history, 120) }).await;
     drop((app, state, history));
 
@@ -125,7 +125,7 @@ async fn a_restart_mid_period_loses_nothing_and_doubles_nothing() {
     serve(&upstream, 0..200).await;
     let (app, state) = app_and_state(&config(&upstream, &url));
     let (_, usage) = get(&app, "/usage").await;
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     eventually("all 200 recorded", || async { recorded(&history, 200) }).await;
     assert_eq!(stored(&url).await, (1, 200, 200, usage_total(&usage)));
 }
@@ -145,7 +145,7 @@ async fn an_outage_and_a_recovery(
     serve(&upstream, 0..50).await;
     let (app, state) = app_and_state(&Config { history_work_timeout_ms: work_timeout_ms, ..config(&upstream, &url) });
     get(&app, "/usage").await;
-    let history = state.history.clone().unwrap();
+    let history = state.periods.history().cloned().unwrap();
     eventually("recorded", || async { recorded(&history, 50) }).await;
 
     outage(&mut database);

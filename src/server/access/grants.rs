@@ -92,5 +92,5 @@ async fn answer(sent: reqwest::Result<reqwest::Response>, what: &str) -> Result<
     if !status.is_success() {
         return Err(CallError::Unavailable(format!("{what} answered {status}")));
     }
-    read_limited(response, what).await.map_err(CallError::Unavailable)
+    read_limited(response, what).await.map_err(|reason| CallError::Unavailable(reason.0))
 }

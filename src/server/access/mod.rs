@@ -11,12 +11,12 @@ pub mod provider;
 pub mod recheck;
 pub mod sessions;
 pub mod tokens;
+pub mod way_back;
 
-use crate::server::config::Config;
+use crate::server::config::{Config, KeyError};
 use crate::server::database::Database;
 use crate::server::shared_cache::seal::SealingKeys;
 use crate::server::shared_cache::SharedCache;
-use crate::view_query::ViewQuery;
 use admission::Admission;
 use base64::Engine;
 use grants::{CallError, Client};
@@ -27,15 +27,13 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokens::{groups_of, ServiceToken, TokenError};
+pub use way_back::{provider_refusal, return_path, safe_return_path, LONGEST_RETURN};
 
 /// Where the provider sends a person back, under `public_url`.
 pub const CALLBACK_PATH: &str = "/auth/callback";
 pub const SIGNED_OUT_PATH: &str = "/auth/signed-out";
 /// The provider's calls (discovery, keys, token, UserInfo) each take at most this long.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest way back a sign-in's cookie carries: with the rest of the sign-in, encrypted, the cookie stays
-/// far under the 4 096 bytes a browser keeps (a longer one is silently dropped, and the sign-in with it).
-pub const LONGEST_RETURN: usize = 1024;
 /// After a check again could not ask the provider, the next one waits this long: an outage is not a wait on
 /// every request.
 const RECHECK_PAUSE: Duration = Duration::from_secs(60);
@@ -125,26 +123,33 @@ pub struct AccessControl {
 }
 
 impl AccessControl {
-    /// The access control `config` asks for (`None` without an issuer), with its sessions where the replicas share
-    /// them. Reads the provider in the background (within a Tokio runtime).
-    pub fn new(
-        config: &Config,
-        shared: Option<Arc<SharedCache>>,
-        db: Option<Arc<Database>>,
-    ) -> Result<Option<Arc<AccessControl>>, String> {
+    /// The secrets that sign and seal sessions, when `config` turns access control on (`None` without an
+    /// issuer): what only access control checks of the configuration.
+    pub fn session_keys(config: &Config) -> Result<Option<SealingKeys>, KeyError> {
         if !config.access_controlled() {
             return Ok(None);
         }
         let keys = SealingKeys::parse(&config.auth_session_secret)
-            .map_err(|reason| format!("auth_session_secret: {reason}"))?;
-        let provider = Arc::new(Provider::new(config.auth_issuer.trim(), PROVIDER_TIMEOUT)?);
+            .map_err(|reason| KeyError::because("auth_session_secret", reason.to_string()))?;
+        Ok(Some(keys))
+    }
+
+    /// The access control `config` asks for, its sessions sealed with `keys`, kept where the replicas share them.
+    /// Reads the provider in the background (within a Tokio runtime).
+    pub fn new(
+        config: &Config,
+        keys: SealingKeys,
+        shared: Option<Arc<SharedCache>>,
+        db: Option<Arc<Database>>,
+    ) -> Arc<AccessControl> {
+        let provider = Arc::new(Provider::new(config.auth_issuer.trim(), PROVIDER_TIMEOUT));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(provider::keep_refreshed(Arc::downgrade(&provider)));
         }
         let keeping = Keeping::choose(shared, db, config.auth_memory_sessions as usize);
         let sessions = SessionStore::new(keys, keeping);
         tracing::info!(issuer = config.auth_issuer.trim(), sessions = sessions.kind(), "access control on");
-        Ok(Some(Arc::new(AccessControl {
+        Arc::new(AccessControl {
             provider,
             sessions,
             limits: Limits {
@@ -169,7 +174,7 @@ impl AccessControl {
                 .max_capacity(10_000)
                 .time_to_live(RECHECK_SHARED_FOR.min(Duration::from_secs(config.auth_recheck_secs)))
                 .build(),
-        })))
+        })
     }
 
     pub fn provider(&self) -> &Provider {
@@ -433,107 +438,5 @@ impl AccessControl {
             })
             .unwrap_or_else(|| SIGNED_OUT_PATH.to_owned());
         Ok((ended, location))
-    }
-}
-
-/// What the page says of a provider's `error` at the callback: fixed words per code of OAuth 2.0 (RFC 6749
-/// §4.1.2.1) and OpenID Connect (Core §3.1.2.6), naming the code; anything else, no text of the link's.
-pub fn provider_refusal(error: &str) -> String {
-    let known: &[(&str, &str)] = &[
-        ("access_denied", "the sign-in was declined at the provider"),
-        ("login_required", "the provider needs you to sign in there first"),
-        ("interaction_required", "the provider needs you to sign in there first"),
-        ("consent_required", "the provider needs your consent first"),
-        ("account_selection_required", "the provider needs you to choose an account"),
-        ("temporarily_unavailable", "the provider cannot sign you in just now"),
-        ("server_error", "the provider failed to sign you in"),
-        (
-            "invalid_request",
-            "the provider refused the dashboard's request; an administrator should check its registration",
-        ),
-        (
-            "unauthorized_client",
-            "the provider refused the dashboard's request; an administrator should check its registration",
-        ),
-        (
-            "unsupported_response_type",
-            "the provider refused the dashboard's request; an administrator should check its registration",
-        ),
-        ("invalid_scope", "the provider refused the scopes asked for; an administrator should check auth_scopes"),
-    ];
-    match known.iter().find(|(code, _)| *code == error) {
-        Some((code, words)) => format!("{words} ({code})"),
-        None => "the provider refused the sign-in".to_owned(),
-    }
-}
-
-/// A path on this server, without control characters or anything a browser reads as another host.
-fn on_this_server(asked: &str) -> bool {
-    asked.starts_with('/') && !asked.starts_with("//") && !asked.contains('\\') && !asked.chars().any(char::is_control)
-}
-
-/// A path on this server to return to after sign-in: anything else (another origin, `//host`, a backslash
-/// some browsers read as a slash) is the dashboard's root. No open redirect.
-pub fn safe_return_path(asked: &str) -> &str {
-    if on_this_server(asked) && asked.len() <= LONGEST_RETURN {
-        asked
-    } else {
-        "/"
-    }
-}
-
-/// The way back a sign-in carries: the URL first asked for, when it is on this server and at most
-/// `LONGEST_RETURN` bytes; a longer dashboard URL comes back as its view, written as the page writes its own
-/// links (junk and repeats left out), when that is short enough; else the dashboard's root.
-pub fn return_path(asked: &str) -> String {
-    if !on_this_server(asked) {
-        return "/".to_owned();
-    }
-    if asked.len() <= LONGEST_RETURN {
-        return asked.to_owned();
-    }
-    let (path, query) = asked.split_once('?').unwrap_or((asked, ""));
-    let view = ViewQuery::from_query(query).href_to(path, true);
-    match path == crate::view_query::DASHBOARD_PATH && view.len() <= LONGEST_RETURN {
-        true => view,
-        false => "/".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_path_on_this_server_is_returned_to() {
-        assert_eq!(
-            safe_return_path("/?tz=Europe%2FBerlin&sort=credits_used:desc"),
-            "/?tz=Europe%2FBerlin&sort=credits_used:desc"
-        );
-        for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example", "evil", "", "/\nSet-Cookie: x"]
-        {
-            assert_eq!(safe_return_path(elsewhere), "/", "{elsewhere:?}");
-            assert_eq!(return_path(elsewhere), "/", "{elsewhere:?}");
-        }
-    }
-
-    #[test]
-    fn a_long_way_back_keeps_the_view_or_goes_to_the_root() {
-        let short = "/?tz=Europe%2FBerlin&sort=credits_used:desc";
-        assert_eq!(return_path(short), short);
-        let padded = format!("/?tz=Europe%2FBerlin&sort=credits_used:desc&junk={}", "x".repeat(3000));
-        assert_eq!(return_path(&padded), "/?tz=Europe/Berlin&sort=credits_used:desc", "the view, as the page links it");
-        let long_name = format!("/?report={}", "r".repeat(2000));
-        assert_eq!(return_path(&long_name), "/", "a view that is itself too long");
-        assert_eq!(return_path(&format!("/elsewhere?{}", "x".repeat(2000))), "/");
-        assert!(safe_return_path(&padded) == "/", "the callback never redirects to more than a cookie holds");
-    }
-
-    #[test]
-    fn a_providers_refusal_is_told_in_fixed_words() {
-        assert_eq!(provider_refusal("access_denied"), "the sign-in was declined at the provider (access_denied)");
-        for chosen in ["<script>alert(1)</script>", "Your account is locked, call +1 555 0100", ""] {
-            assert_eq!(provider_refusal(chosen), "the provider refused the sign-in", "{chosen}");
-        }
     }
 }

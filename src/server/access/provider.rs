@@ -25,6 +25,17 @@ const REFETCHES_PER_MINUTE: usize = 10;
 /// request ever waits on the provider (a flood of anonymous visits during an outage holds no request slot).
 const ANSWERS_CHECKED_FOR: Duration = Duration::from_secs(2);
 
+/// Why the provider could not be read: what failed, for the log and for why a sign-in answers 503.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreadable(pub String);
+
+impl From<String> for Unreadable {
+    fn from(reason: String) -> Self {
+        Unreadable(reason)
+    }
+}
+
 /// What this server uses of the provider's discovery document.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Metadata {
@@ -94,20 +105,21 @@ impl RefetchGate {
 }
 
 impl Provider {
-    pub fn new(issuer: &str, timeout: Duration) -> Result<Self, String> {
+    pub fn new(issuer: &str, timeout: Duration) -> Self {
+        // Only a TLS back end that cannot start fails here: not a configuration's fault.
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|error| format!("auth_issuer: {error}"))?;
-        Ok(Provider {
+            .expect("an HTTP client");
+        Provider {
             issuer: issuer.to_owned(),
             http,
             known: RwLock::new(Known::default()),
             refetches: Mutex::new(RefetchGate::default()),
             last_read: Mutex::new(None),
             reading: AtomicBool::new(false),
-        })
+        }
     }
 
     pub fn issuer(&self) -> &str {
@@ -129,7 +141,7 @@ impl Provider {
     }
 
     /// Reads the discovery document and the keys, and keeps them; on failure keeps what was read before.
-    pub async fn refresh(&self) -> Result<(), String> {
+    pub async fn refresh(&self) -> Result<(), Unreadable> {
         let outcome = self.read_all().await;
         *self.last_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
         let mut known = self.known.write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -142,18 +154,18 @@ impl Provider {
                 if known.failing.is_none() {
                     tracing::warn!(issuer = %self.issuer, %reason, "OpenID provider unavailable: sign-in answers 503 until it answers; tokens and sessions keep working");
                 }
-                known.failing = Some(reason.clone());
+                known.failing = Some(reason.0.clone());
                 Err(reason)
             }
         }
     }
 
-    async fn read_all(&self) -> Result<(Metadata, JwkSet), String> {
+    async fn read_all(&self) -> Result<(Metadata, JwkSet), Unreadable> {
         let url = format!("{}/.well-known/openid-configuration", self.issuer.trim_end_matches('/'));
         let metadata: Metadata = self.get_json(&url).await?;
         // The document must be the issuer's own, exactly (OpenID Connect Discovery 1.0, §4.3).
         if metadata.issuer != self.issuer {
-            return Err(format!("the discovery document names another issuer ({})", metadata.issuer));
+            return Err(Unreadable::from(format!("the discovery document names another issuer ({})", metadata.issuer)));
         }
         // UserInfo receives the person's access token, and the end of session is where people are sent.
         let optional = [&metadata.userinfo_endpoint, &metadata.end_session_endpoint];
@@ -167,7 +179,7 @@ impl Provider {
 
     /// The provider's signing keys: a key this server cannot use (an encryption key, an algorithm it does not
     /// know) is left out rather than failing the set.
-    async fn read_keys(&self, metadata: &Metadata) -> Result<JwkSet, String> {
+    async fn read_keys(&self, metadata: &Metadata) -> Result<JwkSet, Unreadable> {
         #[derive(Deserialize)]
         struct Published {
             keys: Vec<serde_json::Value>,
@@ -182,10 +194,10 @@ impl Provider {
         Ok(JwkSet { keys })
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, Unreadable> {
         let response = self.http.get(url).send().await.map_err(|error| format!("{url}: {}", error.without_url()))?;
         let bytes = read_limited(response, url).await?;
-        serde_json::from_slice(&bytes).map_err(|error| format!("{url}: not the JSON expected ({error})"))
+        serde_json::from_slice(&bytes).map_err(|error| Unreadable(format!("{url}: not the JSON expected ({error})")))
     }
 
     /// Whether a person can be sent to sign in, as the provider was last read: it answered, and its document is
@@ -276,14 +288,14 @@ pub async fn keep_refreshed(provider: Weak<Provider>) {
 }
 
 /// A provider's answer, refused past `LARGEST_DOCUMENT` and unless it is a 200.
-pub async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, String> {
+pub async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, Unreadable> {
     if !response.status().is_success() {
-        return Err(format!("{url}: answered {}", response.status()));
+        return Err(Unreadable::from(format!("{url}: answered {}", response.status())));
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|error| format!("{url}: {}", error.without_url()))? {
         if bytes.len() + chunk.len() > LARGEST_DOCUMENT {
-            return Err(format!("{url}: larger than {LARGEST_DOCUMENT} bytes"));
+            return Err(Unreadable::from(format!("{url}: larger than {LARGEST_DOCUMENT} bytes")));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -292,7 +304,7 @@ pub async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<
 
 /// An endpoint the discovery document names: https (keys and the client's secret travel there), or http on
 /// this machine only.
-fn check_endpoint(endpoint: &str) -> Result<(), String> {
+fn check_endpoint(endpoint: &str) -> Result<(), Unreadable> {
     let url =
         reqwest::Url::parse(endpoint).map_err(|_| format!("the discovery document names a bad URL: {endpoint}"))?;
     let loopback = url.host_str().is_some_and(|host| {
@@ -306,7 +318,7 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
     match url.scheme() {
         "https" if url.host_str().is_some() => Ok(()),
         "http" if loopback => Ok(()),
-        _ => Err(format!("the discovery document names an endpoint that is not https: {endpoint}")),
+        _ => Err(Unreadable::from(format!("the discovery document names an endpoint that is not https: {endpoint}"))),
     }
 }
 

@@ -29,12 +29,27 @@ impl AlertKind {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str) -> Result<Self, UnknownWord> {
         match text {
             "threshold" => Ok(AlertKind::Threshold),
             "projected_overrun" => Ok(AlertKind::ProjectedOverrun),
-            other => Err(format!("an alert of unknown kind `{}`", other.chars().take(40).collect::<String>())),
+            other => Err(UnknownWord::new("kind", other)),
         }
+    }
+}
+
+/// A kind or state the ledger does not know (a row written by another binary, or changed by hand): the row is
+/// refused, the first 40 characters named.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an alert of unknown {what} `{text}`")]
+pub struct UnknownWord {
+    what: &'static str,
+    text: String,
+}
+
+impl UnknownWord {
+    fn new(what: &'static str, text: &str) -> Self {
+        UnknownWord { what, text: text.chars().take(40).collect() }
     }
 }
 
@@ -61,13 +76,13 @@ impl AlertState {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str) -> Result<Self, UnknownWord> {
         match text {
             "sending" => Ok(AlertState::Sending),
             "delivered" => Ok(AlertState::Delivered),
             "failing" => Ok(AlertState::Failing),
             "failed" => Ok(AlertState::Failed),
-            other => Err(format!("an alert in unknown state `{}`", other.chars().take(40).collect::<String>())),
+            other => Err(UnknownWord::new("state", other)),
         }
     }
 }
@@ -277,7 +292,7 @@ impl AlertLedger {
         let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
-                let unreadable = |error: String| sqlx::Error::Decode(error.into());
+                let unreadable = |error: UnknownWord| sqlx::Error::Decode(Box::new(error));
                 Ok(AlertRecord {
                     key: AlertKey {
                         period_id: row.try_get("period_id")?,
@@ -309,7 +324,7 @@ mod tests {
         for state in [AlertState::Sending, AlertState::Delivered, AlertState::Failing, AlertState::Failed] {
             assert_eq!(AlertState::parse(state.as_str()), Ok(state));
         }
-        assert_eq!(AlertState::parse("Delivered"), Err("an alert in unknown state `Delivered`".into()));
+        assert_eq!(AlertState::parse("Delivered").unwrap_err().to_string(), "an alert of unknown state `Delivered`");
         assert!(AlertKind::parse("").is_err());
     }
 

@@ -19,7 +19,7 @@ pub const LONGEST_BACKOFF: Duration = Duration::from_secs(3600);
 
 /// One billing period's usage, as the checker sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeriodUsage {
+pub struct CycleUsage {
     /// The ledger's name for the period: its cycle's first day, or the period's id without a cycle.
     pub id: String,
     pub used: Credits,
@@ -30,7 +30,7 @@ pub struct PeriodUsage {
 /// The alerts due for `periods` under `budget`, leaving out those in `ledger`: by period, in the order given,
 /// each threshold reached (tenths of a percent, lowest first), then the projected overrun.
 pub fn alerts_due(
-    periods: &[PeriodUsage],
+    periods: &[CycleUsage],
     budget: Credits,
     thresholds: &[u32],
     ledger: &HashSet<AlertKey>,
@@ -85,8 +85,8 @@ mod tests {
         Credits::from_hundredths(hundredths)
     }
 
-    fn usage(id: &str, used: i64, projected: Option<i64>) -> PeriodUsage {
-        PeriodUsage { id: id.into(), used: c(used), projected: projected.map(c) }
+    fn usage(id: &str, used: i64, projected: Option<i64>) -> CycleUsage {
+        CycleUsage { id: id.into(), used: c(used), projected: projected.map(c) }
     }
 
     fn named(due: Vec<AlertKey>) -> Vec<String> {

@@ -7,11 +7,13 @@
 //! good; either way it ends failed, on the page and in `/metrics`.
 
 use super::alert_ledger::{AlertKey, AlertLedger, AlertRecord, AlertState, AttemptOutcome};
-use super::alert_policy::{alerts_due, next_attempt_ms, PeriodUsage};
+use super::alert_policy::{alerts_due, next_attempt_ms, CycleUsage};
 use super::alert_sender::{Delivery, WebhookSender};
 use super::projection::Projection;
+use super::webhook_signature::WebhookSecrets;
 use super::{periods_with_usage, Bounded, BudgetSettings};
 use crate::money::Credits;
+use crate::server::config::{Config, KeyError};
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
 use jiff::Timestamp;
@@ -32,6 +34,26 @@ pub struct AlertSettings {
     /// How long a failing delivery is retried, from its first claim.
     pub retry_window: Duration,
     pub timeout: Duration,
+}
+
+impl AlertSettings {
+    /// The alerts `config` asks for; `None` without a webhook.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, KeyError> {
+        if config.alert_webhook_url.is_empty() {
+            return Ok(None);
+        }
+        let url = reqwest::Url::parse(&config.alert_webhook_url).map_err(|_| KeyError::new("alert_webhook_url"))?;
+        let secrets = WebhookSecrets::parse(&config.alert_webhook_secret)
+            .map_err(|reason| KeyError::because("alert_webhook_secret", reason.to_string()))?;
+        let timeout = Duration::from_millis(config.alert_webhook_timeout_ms);
+        Ok(Some(AlertSettings {
+            sender: WebhookSender::new(url, secrets, timeout),
+            check_every: Duration::from_secs(config.alert_check_interval_secs),
+            thresholds: config.alert_thresholds_permille(),
+            retry_window: Duration::from_secs(config.alert_retry_window_secs),
+            timeout,
+        }))
+    }
 }
 
 /// What the page shows of the current period's alerts.
@@ -89,9 +111,9 @@ impl AlertChecker {
         let store = &self.ledger;
         let ids: Vec<&str> = periods.iter().map(|(id, _)| id.as_str()).collect();
         let ledger: HashSet<AlertKey> = store.alerts_of(&ids).await?.into_iter().map(|alert| alert.key).collect();
-        let usage: Vec<PeriodUsage> = periods
+        let usage: Vec<CycleUsage> = periods
             .iter()
-            .map(|(id, bounded)| PeriodUsage {
+            .map(|(id, bounded)| CycleUsage {
                 id: id.clone(),
                 used: bounded.projection.to_date,
                 projected: bounded.projection.projected.map(|projected| projected.total),

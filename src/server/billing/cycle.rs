@@ -5,6 +5,7 @@
 //! change, and a month is counted from the anchor each time, so a cycle anchored on the 31st ends on the last
 //! day of a shorter month and comes back to the 31st.
 
+use crate::server::config::KeyError;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -28,7 +29,7 @@ pub struct BillingCycle {
 
 /// A period of the cycle: `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CyclePeriod {
+pub struct CycleBounds {
     pub start: Timestamp,
     pub end: Timestamp,
 }
@@ -38,12 +39,16 @@ impl BillingCycle {
     /// IANA name. The anchor is a local date-time in the zone (`2024-04-29T00:00:00`, or a date for its
     /// midnight), or an RFC 3339 instant, taken as the zone's wall-clock time at that instant. An error names
     /// the key at fault.
-    pub fn parse(anchor: &str, interval: &str, zone: &str) -> Result<Option<Self>, (&'static str, Option<String>)> {
+    pub fn parse(anchor: &str, interval: &str, zone: &str) -> Result<Option<Self>, KeyError> {
         let (anchor, interval) = (anchor.trim(), interval.trim());
         match (anchor.is_empty(), interval.is_empty()) {
             (true, true) => return Ok(None),
-            (true, false) => return Err(("billing_cycle_anchor", Some("billing_interval is set without it".into()))),
-            (false, true) => return Err(("billing_interval", Some("billing_cycle_anchor is set without it".into()))),
+            (true, false) => {
+                return Err(KeyError::because("billing_cycle_anchor", "billing_interval is set without it"))
+            }
+            (false, true) => {
+                return Err(KeyError::because("billing_interval", "billing_cycle_anchor is set without it"))
+            }
             (false, false) => {}
         }
         let zone = billing_zone(zone)?;
@@ -52,13 +57,13 @@ impl BillingCycle {
             Err(_) => anchor
                 .parse::<DateTime>()
                 .or_else(|_| anchor.parse::<Date>().map(|date| date.to_datetime(jiff::civil::Time::midnight())))
-                .map_err(|_| ("billing_cycle_anchor", None))?,
+                .map_err(|_| KeyError::new("billing_cycle_anchor"))?,
         };
         let interval = match interval {
             "month" => Interval::Month,
             days => match days.parse::<u32>() {
                 Ok(days) if (1..=LONGEST_INTERVAL_DAYS).contains(&days) => Interval::Days(days),
-                _ => return Err(("billing_interval", None)),
+                _ => return Err(KeyError::new("billing_interval")),
             },
         };
         Ok(Some(BillingCycle { anchor, zone, interval }))
@@ -70,7 +75,7 @@ impl BillingCycle {
     }
 
     /// The period that contains `time`.
-    pub fn period_containing(&self, time: Timestamp) -> CyclePeriod {
+    pub fn period_containing(&self, time: Timestamp) -> CycleBounds {
         let mut n = self.estimate(time);
         while self.nth_start(n) > time {
             n -= 1;
@@ -78,7 +83,7 @@ impl BillingCycle {
         while self.nth_start(n + 1) <= time {
             n += 1;
         }
-        CyclePeriod { start: self.nth_start(n), end: self.nth_start(n + 1) }
+        CycleBounds { start: self.nth_start(n), end: self.nth_start(n + 1) }
     }
 
     /// The ledger's and the page's name for the period starting at `start`: its first day in the billing zone.
@@ -88,7 +93,7 @@ impl BillingCycle {
 
     /// How many days of the billing zone's calendar `period` spans: 30 for a 30-day interval, the month's days
     /// for a month, whatever the viewer's zone.
-    pub fn days_in(&self, period: &CyclePeriod) -> i64 {
+    pub fn days_in(&self, period: &CycleBounds) -> i64 {
         let (first, end) = (self.zone.to_datetime(period.start).date(), self.zone.to_datetime(period.end).date());
         first.until(end).map(|span| i64::from(span.get_days())).unwrap_or(1).max(1)
     }
@@ -128,8 +133,8 @@ impl BillingCycle {
 }
 
 /// `billing_time_zone`: an IANA name from the embedded database.
-pub fn billing_zone(name: &str) -> Result<TimeZone, (&'static str, Option<String>)> {
-    TimeZone::get(name.trim()).map_err(|_| ("billing_time_zone", None))
+pub fn billing_zone(name: &str) -> Result<TimeZone, KeyError> {
+    TimeZone::get(name.trim()).map_err(|_| KeyError::new("billing_time_zone"))
 }
 
 #[cfg(test)]
@@ -250,13 +255,13 @@ mod tests {
     #[test]
     fn the_keys_name_themselves_when_wrong() {
         assert_eq!(BillingCycle::parse("", "", "UTC"), Ok(None));
-        assert_eq!(BillingCycle::parse("2024-04-29T00:00:00Z", "", "UTC").unwrap_err().0, "billing_interval");
-        assert_eq!(BillingCycle::parse("", "month", "UTC").unwrap_err().0, "billing_cycle_anchor");
-        assert_eq!(BillingCycle::parse("yesterday", "month", "UTC").unwrap_err().0, "billing_cycle_anchor");
-        assert_eq!(BillingCycle::parse("2024-04-29", "month", "Mars/Olympus").unwrap_err().0, "billing_time_zone");
+        assert_eq!(BillingCycle::parse("2024-04-29T00:00:00Z", "", "UTC").unwrap_err().key, "billing_interval");
+        assert_eq!(BillingCycle::parse("", "month", "UTC").unwrap_err().key, "billing_cycle_anchor");
+        assert_eq!(BillingCycle::parse("yesterday", "month", "UTC").unwrap_err().key, "billing_cycle_anchor");
+        assert_eq!(BillingCycle::parse("2024-04-29", "month", "Mars/Olympus").unwrap_err().key, "billing_time_zone");
         for bad in ["0", "367", "fortnight", "-7", "1.5"] {
             assert_eq!(
-                BillingCycle::parse("2024-04-29T00:00:00Z", bad, "UTC").unwrap_err().0,
+                BillingCycle::parse("2024-04-29T00:00:00Z", bad, "UTC").unwrap_err().key,
                 "billing_interval",
                 "{bad}"
             );

@@ -11,6 +11,7 @@ pub mod projection;
 pub mod webhook_signature;
 
 use crate::money::Credits;
+use crate::server::config::{Config, KeyError};
 use crate::server::history::archive::{period_id, period_start};
 use crate::server::pricing::priced_period::PricedPeriod;
 use cycle::BillingCycle;
@@ -24,6 +25,16 @@ use std::collections::BTreeMap;
 pub struct BudgetSettings {
     pub cycle: Option<BillingCycle>,
     pub budget: Option<Credits>,
+}
+
+impl BudgetSettings {
+    /// The cycle and budget `config` names, checked.
+    pub fn from_config(config: &Config) -> Result<Self, KeyError> {
+        let cycle =
+            BillingCycle::parse(&config.billing_cycle_anchor, &config.billing_interval, &config.billing_time_zone)?;
+        let budget = config.budget()?;
+        Ok(BudgetSettings { cycle, budget })
+    }
 }
 
 /// The period's bounds and projection. `past`: a period the upstream has moved on from, final whatever its

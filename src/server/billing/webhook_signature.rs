@@ -14,6 +14,19 @@ const PREFIX: &str = "whsec_";
 /// Shorter keys are guessable; the specification asks for 24 to 64 bytes, and 16 is this server's floor.
 const SHORTEST_KEY_BYTES: usize = 16;
 
+/// Why `alert_webhook_secret` cannot be used; never shows any of a secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("at least one `whsec_<base64>` secret")]
+    Missing,
+    #[error("secret {0} does not start with `whsec_`")]
+    NoPrefix(usize),
+    #[error("secret {0} is not `whsec_` and standard base64")]
+    NotBase64(usize),
+    #[error("secret {position} is {bytes} bytes; at least 16")]
+    TooShort { position: usize, bytes: usize },
+}
+
 /// The signing keys, in the order configured.
 #[derive(Clone)]
 pub struct WebhookSecrets(Vec<Vec<u8>>);
@@ -21,27 +34,23 @@ pub struct WebhookSecrets(Vec<Vec<u8>>);
 impl WebhookSecrets {
     /// `whsec_<base64>` secrets separated by spaces or commas (`alert_webhook_secret`). The error says what is
     /// wrong without showing any of the secret.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, SecretError> {
         let keys = text
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|secret| !secret.is_empty())
             .enumerate()
             .map(|(index, secret)| {
                 let position = index + 1;
-                let encoded = secret
-                    .strip_prefix(PREFIX)
-                    .ok_or_else(|| format!("secret {position} does not start with `{PREFIX}`"))?;
-                let key = BASE64
-                    .decode(encoded)
-                    .map_err(|_| format!("secret {position} is not `{PREFIX}` and standard base64"))?;
+                let encoded = secret.strip_prefix(PREFIX).ok_or(SecretError::NoPrefix(position))?;
+                let key = BASE64.decode(encoded).map_err(|_| SecretError::NotBase64(position))?;
                 if key.len() < SHORTEST_KEY_BYTES {
-                    return Err(format!("secret {position} is {} bytes; at least {SHORTEST_KEY_BYTES}", key.len()));
+                    return Err(SecretError::TooShort { position, bytes: key.len() });
                 }
                 Ok(key)
             })
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
-            return Err(format!("at least one `{PREFIX}<base64>` secret"));
+            return Err(SecretError::Missing);
         }
         Ok(WebhookSecrets(keys))
     }
@@ -105,7 +114,11 @@ mod tests {
             ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_not*base64", "secret 2 is not `whsec_` and standard base64"),
             ("whsec_c2hvcnQ=", "secret 1 is 5 bytes; at least 16"),
         ] {
-            assert_eq!(WebhookSecrets::parse(text).err().as_deref(), Some(error), "{text}");
+            assert_eq!(
+                WebhookSecrets::parse(text).err().map(|error| error.to_string()).as_deref(),
+                Some(error),
+                "{text}"
+            );
         }
     }
 }

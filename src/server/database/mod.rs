@@ -44,7 +44,7 @@ impl Database {
     /// `timeout`: the database being down never holds a page up. A SQLite file's folder is created.
     pub fn open(url: &str, timeout: Duration, work_timeout: Duration) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
-        let (url, sqlite) = prepared_url(url).map_err(OpenError)?;
+        let (url, sqlite) = prepared_url(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 8 })
             .acquire_timeout(timeout)
@@ -128,15 +128,15 @@ pub async fn within<T>(budget: Duration, call: impl Future<Output = Result<T, sq
 }
 
 /// The URL sqlx is given: a SQLite file is opened read-write and created with its folder when missing.
-fn prepared_url(url: &str) -> Result<(String, bool), String> {
+fn prepared_url(url: &str) -> Result<(String, bool), OpenError> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let (file, query) = path.split_once('?').unwrap_or((path, ""));
         if file.is_empty() {
-            return Err("a sqlite:// URL names a file: sqlite://data/history.sqlite3".into());
+            return Err(OpenError("a sqlite:// URL names a file: sqlite://data/history.sqlite3".into()));
         }
         if let Some(folder) = std::path::Path::new(file).parent().filter(|folder| !folder.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
-                .map_err(|error| format!("cannot create the folder {}: {error}", folder.display()))?;
+                .map_err(|error| OpenError(format!("cannot create the folder {}: {error}", folder.display())))?;
         }
         let query = if query.is_empty() { "mode=rwc".to_owned() } else { query.to_owned() };
         return Ok((format!("sqlite://{file}?{query}"), true));
@@ -144,7 +144,7 @@ fn prepared_url(url: &str) -> Result<(String, bool), String> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((url.to_owned(), false));
     }
-    Err("must start with sqlite:// or postgres://".into())
+    Err(OpenError("must start with sqlite:// or postgres://".into()))
 }
 
 /// The database URL without credentials: a file's path, or a server's scheme, host, port and database.

@@ -1,7 +1,7 @@
 //! A priced period as rows for the store, and back: the same rows, prices and explanations, so that a past
 //! period read from the store is shown exactly as it was while it was current.
 
-use super::store::{StoredPeriod, StoredRow};
+use super::store::{PeriodRecord, RowRecord};
 use crate::contract::UsageRow;
 use crate::money::Credits;
 use crate::server::pricing::credit_rules::PriceBasis;
@@ -30,13 +30,13 @@ pub fn message_bounds_ms(period: &PricedPeriod) -> Option<(i64, i64)> {
 }
 
 /// Each row as the store keeps it, in upstream order.
-pub fn stored_rows(period: &PricedPeriod) -> Vec<StoredRow> {
+pub fn stored_rows(period: &PricedPeriod) -> Vec<RowRecord> {
     period
         .rows
         .iter()
         .zip(&period.bases)
         .enumerate()
-        .map(|(position, (row, basis))| StoredRow {
+        .map(|(position, (row, basis))| RowRecord {
             message_id: row.message_id,
             position: position as i64,
             timestamp: row.timestamp.clone(),
@@ -49,7 +49,7 @@ pub fn stored_rows(period: &PricedPeriod) -> Vec<StoredRow> {
 }
 
 /// The period the store kept, priced as it was; an error names what in the store cannot be read.
-pub fn restored_period(period: &StoredPeriod, rows: Vec<StoredRow>) -> Result<PricedPeriod, Inconsistent> {
+pub fn restored_period(period: &PeriodRecord, rows: Vec<RowRecord>) -> Result<PricedPeriod, Inconsistent> {
     let mut usage_rows = Vec::with_capacity(rows.len());
     let mut bases = Vec::with_capacity(rows.len());
     let mut times = Vec::with_capacity(rows.len());
@@ -131,7 +131,7 @@ mod tests {
         let rows = stored_rows(&original);
         assert_eq!(rows[1].report_id, Some(7321), "the id that fell back is kept");
         assert_eq!(rows[1].position, 1);
-        let stored = StoredPeriod {
+        let stored = PeriodRecord {
             id: "2024-04-30".into(),
             first_message_ms: 0,
             last_message_ms: 0,
@@ -153,7 +153,7 @@ mod tests {
     fn a_row_the_store_mangled_is_an_error_naming_it() {
         let mut rows = stored_rows(&period());
         rows[0].basis = "{\"by\":\"magic\"}".into();
-        let stored = StoredPeriod {
+        let stored = PeriodRecord {
             id: "2024-04-30".into(),
             first_message_ms: 0,
             last_message_ms: 0,

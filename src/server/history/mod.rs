@@ -8,7 +8,7 @@ pub mod recorder;
 pub mod store;
 
 use crate::server::database::schema::SchemaError;
-use crate::server::database::{within, Database};
+use crate::server::database::{within, CallError, Database};
 use crate::server::error::UsageError;
 use crate::server::pricing::priced_period::PricedPeriod;
 use archive::restored_period;
@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use store::{HistoryStore, StoredPeriod};
+use store::{HistoryStore, PeriodRecord};
 
 /// Past periods read back from the store, kept in memory: a closed period does not change, but one deleted by
 /// retention (here or on another replica) leaves the listing, and with it this cache.
@@ -30,7 +30,7 @@ const PAST_PERIOD_TTL: Duration = Duration::from_secs(600);
 pub enum Listing {
     /// Not read yet (the server has just started).
     Pending,
-    Read(Arc<[StoredPeriod]>),
+    Read(Arc<[PeriodRecord]>),
     Unavailable(String),
     /// The store was refused (a database a newer binary migrated); it stays so.
     Refused(String),
@@ -75,7 +75,7 @@ impl History {
     }
 
     /// A period's rows, as the store holds them.
-    pub async fn rows_of(&self, id: &str) -> Result<Vec<store::StoredRow>, sqlx::Error> {
+    pub async fn rows_of(&self, id: &str) -> Result<Vec<store::RowRecord>, sqlx::Error> {
         self.bounded(self.store.rows_of(id)).await
     }
 
@@ -101,11 +101,11 @@ impl History {
 
     /// Reads the periods again; `Err` says why they could not be read (the listing then says so too). A period
     /// no longer listed (deleted by retention) leaves the cache of past periods.
-    pub async fn refresh_listing(&self) -> Result<(), String> {
+    pub async fn refresh_listing(&self) -> Result<(), CallError> {
         if matches!(self.listing(), Listing::Refused(_)) {
             return Ok(());
         }
-        let (listing, outcome) = match self.db().waited(self.store.periods()).await.map_err(|error| error.to_string()) {
+        let (listing, outcome) = match self.db().waited(self.store.periods()).await {
             Ok(periods) => {
                 for (id, _) in self.past.iter() {
                     if !periods.iter().any(|period| period.id == *id) {
@@ -114,7 +114,7 @@ impl History {
                 }
                 (Listing::Read(periods.into()), Ok(()))
             }
-            Err(reason) => (Listing::Unavailable(reason.clone()), Err(reason)),
+            Err(error) => (Listing::Unavailable(error.to_string()), Err(error)),
         };
         *self.listing.write().unwrap_or_else(std::sync::PoisonError::into_inner) = listing;
         outcome
@@ -189,7 +189,7 @@ impl History {
     }
 
     /// The closed period just before the one named `id` (by id, which orders by date), from the listing.
-    pub fn previous_of(&self, id: &str) -> Option<StoredPeriod> {
+    pub fn previous_of(&self, id: &str) -> Option<PeriodRecord> {
         match self.listing() {
             Listing::Read(periods) => {
                 periods.iter().find(|period| period.id.as_str() < id && period.closed_ms.is_some()).cloned()

@@ -5,8 +5,9 @@
 //! one, since it holds all its rows. A period without messages is not recorded, and closes nothing.
 
 use super::archive::{message_bounds_ms, period_id, stored_rows};
-use super::store::{Delta, Recorded, Refresh, StoredRow};
+use super::store::{Delta, Recorded, Refresh, RowRecord};
 use super::History;
+use crate::server::config::Config;
 use crate::server::database::schema::SchemaError;
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::pricing::priced_period::PricedPeriod;
@@ -28,7 +29,7 @@ struct Written {
 
 impl Written {
     /// What `rows` change of the version written for `period`; `None` when this recorder has not written it.
-    fn delta<'a>(&'a self, period: &str, rows: &'a [StoredRow]) -> Option<Delta<'a>> {
+    fn delta<'a>(&'a self, period: &str, rows: &'a [RowRecord]) -> Option<Delta<'a>> {
         if self.period.as_deref() != Some(period) {
             return None;
         }
@@ -38,7 +39,7 @@ impl Written {
         Some(Delta { base: &self.version, changed, removed })
     }
 
-    fn remember(&mut self, period: &str, version: &str, rows: &[StoredRow]) {
+    fn remember(&mut self, period: &str, version: &str, rows: &[RowRecord]) {
         self.period = Some(period.to_owned());
         self.version = version.to_owned();
         self.rows = rows.iter().map(|row| (row.message_id, fingerprint(row))).collect();
@@ -49,7 +50,7 @@ impl Written {
     }
 }
 
-fn fingerprint(row: &StoredRow) -> u64 {
+fn fingerprint(row: &RowRecord) -> u64 {
     let mut hasher = DefaultHasher::new();
     row.hash(&mut hasher);
     hasher.finish()
@@ -95,6 +96,16 @@ impl Pending {
         if let Some(id) = period_id(&period) {
             self.periods.insert(id, period);
         }
+    }
+}
+
+/// How often the recorder asks for the kept period (refreshing it when it has expired) and retries a failed
+/// write: as often as the period is kept, within 0.1 to 60 s; every 30 s when nothing is kept (each request then
+/// refreshes the period, and each refresh is recorded).
+pub fn tick(config: &Config) -> Duration {
+    match config.kept_period_ttl_ms {
+        0 => Duration::from_secs(30),
+        ttl => Duration::from_millis(ttl.clamp(100, 60_000)),
     }
 }
 
@@ -222,8 +233,8 @@ async fn record(history: &History, period: &PricedPeriod, written: &mut Written)
 mod tests {
     use super::*;
 
-    fn row(message_id: i64, credits: i64) -> StoredRow {
-        StoredRow {
+    fn row(message_id: i64, credits: i64) -> RowRecord {
+        RowRecord {
             message_id,
             position: message_id,
             timestamp: "2024-04-29T02:08:29.375Z".into(),

@@ -25,7 +25,7 @@ const DELETED_IDS_PER_STATEMENT: usize = 500;
 
 /// A period as the store keeps it (instants in milliseconds since the epoch, credits in hundredths).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredPeriod {
+pub struct PeriodRecord {
     /// The UTC date of its first message, `YYYY-MM-DD`.
     pub id: String,
     pub first_message_ms: i64,
@@ -41,7 +41,7 @@ pub struct StoredPeriod {
 
 /// One priced row as the store keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct StoredRow {
+pub struct RowRecord {
     pub message_id: i64,
     /// Upstream order.
     pub position: i64,
@@ -64,14 +64,14 @@ pub struct Refresh<'a> {
     pub version: &'a str,
     pub message_count: i64,
     pub total_hundredths: i64,
-    pub rows: &'a [StoredRow],
+    pub rows: &'a [RowRecord],
     pub delta: Option<Delta<'a>>,
 }
 
 /// The rows of a fetch that differ from the version `base`: written alone while the store still holds `base`.
 pub struct Delta<'a> {
     pub base: &'a str,
-    pub changed: Vec<&'a StoredRow>,
+    pub changed: Vec<&'a RowRecord>,
     pub removed: Vec<i64>,
 }
 
@@ -148,7 +148,7 @@ impl HistoryStore {
                 .bind(refresh.id)
                 .execute(&mut *transaction)
                 .await?;
-            let all: Vec<&StoredRow> = refresh.rows.iter().collect();
+            let all: Vec<&RowRecord> = refresh.rows.iter().collect();
             self.upsert_rows(&mut transaction, refresh.id, &all).await?;
             Recorded::Rows(all.len())
         };
@@ -186,7 +186,7 @@ impl HistoryStore {
         &self,
         transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
         id: &str,
-        rows: &[&StoredRow],
+        rows: &[&RowRecord],
     ) -> Result<(), sqlx::Error> {
         for chunk in rows.chunks(self.rows_per_statement) {
             let sql = upsert_rows_sql(chunk.len());
@@ -230,7 +230,7 @@ impl HistoryStore {
     }
 
     /// Every period of this upstream, the most recent first.
-    pub async fn periods(&self) -> Result<Vec<StoredPeriod>, sqlx::Error> {
+    pub async fn periods(&self) -> Result<Vec<PeriodRecord>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, first_message_ms, last_message_ms, first_seen_ms, last_seen_ms, closed_ms, message_count, \
              total_hundredths FROM credit_dashboard_periods WHERE upstream = $1 AND last_seen_ms >= 0 ORDER BY id DESC",
@@ -240,7 +240,7 @@ impl HistoryStore {
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(StoredPeriod {
+                Ok(PeriodRecord {
                     id: row.try_get("id")?,
                     first_message_ms: row.try_get("first_message_ms")?,
                     last_message_ms: row.try_get("last_message_ms")?,
@@ -255,7 +255,7 @@ impl HistoryStore {
     }
 
     /// A period's rows in upstream order.
-    pub async fn rows_of(&self, id: &str) -> Result<Vec<StoredRow>, sqlx::Error> {
+    pub async fn rows_of(&self, id: &str) -> Result<Vec<RowRecord>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT message_id, position, timestamp, report_id, report_name, credits_hundredths, basis \
              FROM credit_dashboard_period_rows WHERE upstream = $1 AND period_id = $2 ORDER BY position, message_id",
@@ -266,7 +266,7 @@ impl HistoryStore {
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(StoredRow {
+                Ok(RowRecord {
                     message_id: row.try_get("message_id")?,
                     position: row.try_get("position")?,
                     timestamp: row.try_get("timestamp")?,

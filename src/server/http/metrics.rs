@@ -4,7 +4,6 @@
 //! and messages. Names follow Prometheus' conventions (units in names, `_total` counters), and every label has a
 //! bounded set of values: a route is one of the routes the server answers, never the raw path.
 
-use crate::server::AppState;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -82,23 +81,12 @@ impl Drop for InFlight {
     }
 }
 
-/// `GET /metrics`: the process's figures, with the kept period's as of the scrape.
-pub fn render(state: &AppState, handle: &PrometheusHandle) -> Response {
-    observe_kept_period(state);
+/// `GET /metrics`: the process's figures (the caller sets the gauges that are read at the scrape first).
+pub fn render(handle: &PrometheusHandle) -> Response {
     let mut response = ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response();
     // The period's credits: for the scraper that asked, no cache between.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     response
-}
-
-/// The kept period's gauges, as of the scrape.
-fn observe_kept_period(state: &AppState) {
-    let Some(period) = state.periods.latest() else { return };
-    let age = jiff::Timestamp::now().duration_since(period.fetched_at).as_secs_f64().max(0.0);
-    metrics::gauge!("kept_period_age_seconds").set(age);
-    metrics::gauge!("kept_period_version").set(period.version as f64);
-    metrics::gauge!("period_credits").set(period.total.hundredths() as f64 / 100.0);
-    metrics::gauge!("period_messages").set(period.rows.len() as f64);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The kept period: a billing period's `/usage` rows with their exact total, how each was priced, each row's
 //! parsed time, when it was fetched, and each sort's order over it (computed once per sort on first use).
-//! It holds data only; the views built from it keep their own caches beside it (`views::period_views`).
+//! It holds data only; the views built from it keep their own caches beside it (`views::derived`).
 
 use super::collation::name_ranks;
 use super::credit_rules::{explain, PriceBasis};

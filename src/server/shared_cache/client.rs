@@ -5,7 +5,7 @@
 
 use super::health::Health;
 use super::seal::SealingKeys;
-use crate::server::config::{redacted, Config};
+use crate::server::config::{redacted, Config, KeyError};
 use fred::prelude::{ClientLike, Expiration};
 use fred::types::config::{Options, ReconnectPolicy};
 use std::future::Future;
@@ -32,14 +32,18 @@ pub struct SharedSettings {
 impl SharedSettings {
     /// What `config` says, for the upstream `upstream` priced by the rules `rules_version`; `None` without a
     /// `shared_cache_url`.
-    pub fn from_config(config: &Config, upstream: &str, rules_version: u32) -> Result<Option<Self>, String> {
+    pub fn from_config(config: &Config, upstream: &str, rules_version: u32) -> Result<Option<Self>, KeyError> {
+        // A secret that cannot be used is refused even without a URL: it was meant for something.
+        let secrets = match config.shared_cache_secret.trim() {
+            "" => None,
+            secrets => Some(
+                SealingKeys::parse(secrets)
+                    .map_err(|reason| KeyError::because("shared_cache_secret", reason.to_string()))?,
+            ),
+        };
         if config.shared_cache_url.is_empty() {
             return Ok(None);
         }
-        let secrets = match config.shared_cache_secret.trim() {
-            "" => None,
-            secrets => Some(SealingKeys::parse(secrets)?),
-        };
         Ok(Some(SharedSettings {
             url: config.shared_cache_url.clone(),
             timeout: Duration::from_millis(config.shared_cache_timeout_ms),

@@ -15,6 +15,15 @@ const MAC_HEX: usize = 64;
 #[derive(Clone)]
 pub struct SealingKeys(Vec<Vec<u8>>);
 
+/// Why a list of secrets cannot be used; never shows any of them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("at least one secret")]
+    Missing,
+    #[error("secret {0} is shorter than 32 characters")]
+    TooShort(usize),
+}
+
 impl std::fmt::Debug for SealingKeys {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(formatter, "SealingKeys({} secrets, not shown)", self.0.len())
@@ -31,17 +40,17 @@ pub enum Unsealed<'a> {
 
 impl SealingKeys {
     /// `shared_cache_secret`: secrets separated by spaces (or commas), each at least 32 characters.
-    pub fn parse(text: &str) -> Result<SealingKeys, String> {
+    pub fn parse(text: &str) -> Result<SealingKeys, SecretError> {
         let secrets: Vec<Vec<u8>> = text
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|secret| !secret.is_empty())
             .map(|secret| secret.as_bytes().to_vec())
             .collect();
         if secrets.is_empty() {
-            return Err("at least one secret".to_owned());
+            return Err(SecretError::Missing);
         }
         if let Some(position) = secrets.iter().position(|secret| secret.len() < SHORTEST_SECRET) {
-            return Err(format!("secret {} is shorter than {SHORTEST_SECRET} characters", position + 1));
+            return Err(SecretError::TooShort(position + 1));
         }
         Ok(SealingKeys(secrets))
     }
@@ -143,7 +152,7 @@ mod tests {
     #[test]
     fn short_or_missing_secrets_are_refused_without_quoting_them() {
         assert!(SealingKeys::parse("").is_err());
-        let refused = SealingKeys::parse(&format!("{FIRST} tooshort")).unwrap_err();
+        let refused = SealingKeys::parse(&format!("{FIRST} tooshort")).unwrap_err().to_string();
         assert!(refused.contains("secret 2") && !refused.contains("tooshort"), "{refused}");
         assert!(!format!("{:?}", SealingKeys::parse(FIRST).unwrap()).contains(FIRST));
     }

@@ -4,5 +4,6 @@
 pub mod client;
 pub mod retry;
 pub mod sample;
+pub mod settings;
 pub mod urls;
 pub mod wire;

@@ -5,6 +5,11 @@
 use crate::server::config::redacted;
 use reqwest::Url;
 
+/// Why a text is no upstream base URL.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotAnUpstreamUrl(String);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpstreamUrls {
     base: Url,
@@ -12,16 +17,20 @@ pub struct UpstreamUrls {
 
 impl UpstreamUrls {
     /// An `http` or `https` URL with a host and no fragment.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let base = Url::parse(text).map_err(|error| format!("not a URL ({error})"))?;
+    pub fn parse(text: &str) -> Result<Self, NotAnUpstreamUrl> {
+        let refused = |why: String| Err(NotAnUpstreamUrl(why));
+        let base = match Url::parse(text) {
+            Ok(base) => base,
+            Err(error) => return refused(format!("not a URL ({error})")),
+        };
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(format!("the scheme must be http or https, not `{}`", base.scheme()));
+            return refused(format!("the scheme must be http or https, not `{}`", base.scheme()));
         }
         if base.host_str().is_none_or(str::is_empty) {
-            return Err("the URL has no host".into());
+            return refused("the URL has no host".into());
         }
         if base.fragment().is_some() {
-            return Err("the URL has a fragment, which would never reach the upstream".into());
+            return refused("the URL has a fragment, which would never reach the upstream".into());
         }
         Ok(UpstreamUrls { base })
     }

@@ -5,9 +5,9 @@
 
 use crate::contract::UsageRow;
 use crate::money::Credits;
+use crate::page_data::{BreakdownGroup, BreakdownRow};
 use crate::server::error::UsageError;
 use crate::server::pricing::period_checks::credits_overflow;
-use crate::view::{BreakdownGroup, BreakdownRow};
 use std::collections::HashMap;
 
 /// Report names listed one by one; the rest are summed into one line.

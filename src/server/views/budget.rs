@@ -1,19 +1,19 @@
 //! The budget card's figures: the period's bounds (from the billing cycle, or from the period's own start when
 //! none is configured), its usage to date against the budget, and the projection of its end, in the view's zone.
 
+use super::derived::Derived;
 use super::overview::Forecast;
-use super::period_views::PeriodViews;
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
+use crate::page_data::{AlertLine, BudgetFigures};
 use crate::server::billing::alert_ledger::{AlertKind, AlertRecord, AlertState};
-use crate::server::billing::cycle::CyclePeriod;
+use crate::server::billing::cycle::CycleBounds;
 use crate::server::billing::projection::{RunOut, MEANINGFUL_FULL_DAYS};
 use crate::server::billing::{Bounded, BudgetSettings};
-use crate::view::{AlertLine, BudgetView};
 use jiff::Timestamp;
 
 /// The card, in the view's zone.
-pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<BudgetView> {
+pub fn budget_view(views: &Derived, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<BudgetFigures> {
     let bounded = views.projection(zone, settings, past)?;
     let Bounded { start, end, projection } = bounded.as_ref();
     let (start, end) = (*start, *end);
@@ -43,7 +43,7 @@ pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, 
         RunOut::NotInThisPeriod => "At this pace the budget lasts the period.".to_owned(),
         RunOut::Unknown => "Too early to say when the budget runs out.".to_owned(),
     });
-    Some(BudgetView {
+    Some(BudgetFigures {
         first_day: day(start),
         last_day,
         closed: projection.closed,
@@ -63,7 +63,7 @@ pub fn budget_view(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, 
 
 /// What the chart draws of where the period is heading: the days after today to the period's end at the pace
 /// so far (when the projection means something), and the budget's daily allowance. `None` without a cycle.
-pub fn forecast(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Forecast> {
+pub fn forecast(views: &Derived, zone: &Zone, settings: &BudgetSettings, past: bool) -> Option<Forecast> {
     let bounded = views.projection(zone, settings, past)?;
     let Bounded { start, end, projection } = bounded.as_ref();
     let start = *start;
@@ -78,7 +78,7 @@ pub fn forecast(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings, pas
         _ => Vec::new(),
     };
     // The cycle's own days (30 for a 30-day cycle), not the dates the viewer's zone happens to cut it into.
-    let period_days = settings.cycle.as_ref()?.days_in(&CyclePeriod { start, end });
+    let period_days = settings.cycle.as_ref()?.days_in(&CycleBounds { start, end });
     let allowance = settings
         .budget
         .map(|budget| Credits::from_hundredths((2 * budget.hundredths() + period_days) / (2 * period_days)));

@@ -2,7 +2,8 @@
 //! embeds a font that alone would be most of the bundle budget.
 
 use crate::money::Credits;
-use crate::view::DayTotal;
+use crate::page_data::DayTotal;
+use crate::server::error::UsageError;
 use crate::view_query::FOLLOWS_SORT;
 
 /// An SVG of one bar per day. Colours are neutral and the background transparent so that the same SVG reads
@@ -10,7 +11,11 @@ use crate::view_query::FOLLOWS_SORT;
 ///
 /// Days still to come (`projected`) are a second, lighter series stacked in the same place, and a budget's daily
 /// `allowance` a dashed line; the legend then names the three.
-pub fn render_daily_chart(days: &[DayTotal], allowance: Option<Credits>) -> Result<String, String> {
+pub fn render_daily_chart(days: &[DayTotal], allowance: Option<Credits>) -> Result<String, UsageError> {
+    // charts-rs failing to draw is this server's fault: a 500, never the upstream's.
+    fn failed(error: impl std::fmt::Display) -> UsageError {
+        UsageError::Internal { cause: format!("chart: {error}") }
+    }
     let credits = |day: &DayTotal| Some(day.credits.hundredths() as f64 / 100.0);
     let actual: Vec<Option<f64>> = days.iter().map(|day| credits(day).filter(|_| !day.projected)).collect();
     let projected: Vec<Option<f64>> = days.iter().map(|day| credits(day).filter(|_| day.projected)).collect();
@@ -43,10 +48,10 @@ pub fn render_daily_chart(days: &[DayTotal], allowance: Option<Credits>) -> Resu
         "series_list": series,
         "y_axis_configs": [{"axis_font_color": "#8a8f98", "axis_font_size": 13, "axis_min": 0}],
     });
-    let mut chart = charts_rs::BarChart::from_json(&options.to_string()).map_err(|error| error.to_string())?;
+    let mut chart = charts_rs::BarChart::from_json(&options.to_string()).map_err(failed)?;
     // The JSON options have no background key for bar charts; the typed field does.
     chart.background_color = charts_rs::Color::transparent();
-    chart.svg().map_err(|error| error.to_string())
+    chart.svg().map_err(failed)
 }
 
 /// Wraps each bar (`<rect … data-category="29-04-2024" …>…</rect>`, as charts-rs draws them) in a link to its

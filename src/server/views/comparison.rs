@@ -6,8 +6,8 @@
 
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
+use crate::page_data::Comparison;
 use crate::server::pricing::priced_period::PricedPeriod;
-use crate::view::Comparison;
 use jiff::{SignedDuration, Timestamp};
 
 /// `None` when the current period has no messages (nothing is "to date").

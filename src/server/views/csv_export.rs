@@ -3,8 +3,8 @@
 //! zone, the zone and the explanation follow. Text cells a spreadsheet would run as a formula are neutralised
 //! (OWASP: a leading `'`).
 
-use super::period_views::PeriodViews;
-use super::resolved_view::ResolvedView;
+use super::checked_view::CheckedView;
+use super::derived::Derived;
 use super::table::view_rows;
 use std::borrow::Cow;
 
@@ -12,7 +12,7 @@ pub const HEADER: [&str; 7] =
     ["message_id", "timestamp", "report_name", "credits_used", "local_time", "time_zone", "explanation"];
 
 /// The view's CSV and its file name.
-pub fn usage_csv(views: &PeriodViews, view: &ResolvedView) -> Result<(String, Vec<u8>), csv::Error> {
+pub fn usage_csv(views: &Derived, view: &CheckedView) -> Result<(String, Vec<u8>), csv::Error> {
     let period = &views.period;
     let rows = view_rows(views, view);
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -36,7 +36,7 @@ pub fn usage_csv(views: &PeriodViews, view: &ResolvedView) -> Result<(String, Ve
 
 /// `credit-usage-2024-04-29-2024-05-06.csv`: the first and last day of the view's `rows`, in its zone (the
 /// period's when the view is empty).
-fn file_name(views: &PeriodViews, view: &ResolvedView, rows: &[u32]) -> String {
+fn file_name(views: &Derived, view: &CheckedView, rows: &[u32]) -> String {
     let dates = views.dates_in(&view.zone);
     let view_days: Vec<_> = rows.iter().map(|&index| dates[index as usize]).collect();
     let days = if view_days.is_empty() { dates.to_vec() } else { view_days };
@@ -64,16 +64,16 @@ mod tests {
     use crate::view_query::ViewQuery;
     use std::sync::Arc;
 
-    fn views(rows: Vec<UsageRow>) -> PeriodViews {
-        PeriodViews::new(Arc::new(PricedPeriod::from_rows(rows)))
+    fn views(rows: Vec<UsageRow>) -> Derived {
+        Derived::new(Arc::new(PricedPeriod::from_rows(rows)))
     }
 
     fn row(message_id: i64, report_name: Option<&str>, hundredths: i64) -> UsageRow {
         PricedPeriod::test_row(message_id, report_name, hundredths)
     }
 
-    fn view(query: &str) -> ResolvedView {
-        ResolvedView::resolve(&ViewQuery::from_query(query))
+    fn view(query: &str) -> CheckedView {
+        CheckedView::resolve(&ViewQuery::from_query(query))
     }
 
     fn csv_of(rows: Vec<UsageRow>, query: &str) -> String {
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains(",06-05-2024 22:00,America/New_York,"), "{text}");
         let period = views(rows);
-        let file_name = |period: &PeriodViews, view: &ResolvedView| usage_csv(period, view).unwrap().0;
+        let file_name = |period: &Derived, view: &CheckedView| usage_csv(period, view).unwrap().0;
         assert_eq!(file_name(&period, &view("")), "credit-usage-2024-04-29-2024-05-07.csv");
         assert_eq!(
             file_name(&period, &view("tz=America/New_York&day=2024-05-06")),

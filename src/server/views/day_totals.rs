@@ -4,9 +4,9 @@
 
 use super::zones::format_day;
 use crate::money::Credits;
+use crate::page_data::DayTotal;
 use crate::server::error::UsageError;
 use crate::server::pricing::period_checks::credits_overflow;
-use crate::view::DayTotal;
 use jiff::civil::Date;
 use jiff::ToSpan;
 use std::collections::BTreeMap;

@@ -3,18 +3,18 @@
 //! waits on a store that is down; it says past periods are unavailable instead.
 
 use super::comparison::{compare, days};
-use super::period_views::PeriodViews;
+use super::derived::Derived;
 use super::zones::{format_day, Zone};
 use crate::money::Credits;
+use crate::page_data::{PastPeriods, PeriodChoice};
 use crate::server::history::archive::{period_id, period_start};
-use crate::server::history::store::StoredPeriod;
+use crate::server::history::store::PeriodRecord;
 use crate::server::history::{History, Listing};
-use crate::view::{PeriodChoice, PeriodsView};
 use jiff::Timestamp;
 
 /// `shown`: the period the page shows, and whether it was read from the store; `None` when it could not be
 /// loaded (the page then still lists the past periods, which the store serves without the upstream).
-pub async fn periods_view(history: Option<&History>, shown: Option<(&PeriodViews, bool)>) -> PeriodsView {
+pub async fn periods_view(history: Option<&History>, shown: Option<(&Derived, bool)>) -> PastPeriods {
     let past = shown.is_some_and(|(_, past)| past);
     let current_shown = shown.filter(|(_, past)| !past).map(|(views, _)| &views.period);
     let shown_id = shown.and_then(|(views, _)| period_id(&views.period));
@@ -26,7 +26,7 @@ pub async fn periods_view(history: Option<&History>, shown: Option<(&PeriodViews
         shown: current_shown.is_some(),
     };
     let Some(history) = history else {
-        return PeriodsView {
+        return PastPeriods {
             choices: vec![current],
             past,
             note: Some("Past periods are not kept: no history database is configured.".into()),
@@ -41,7 +41,7 @@ pub async fn periods_view(history: Option<&History>, shown: Option<(&PeriodViews
         }
         Listing::Refused(reason) => (Vec::new(), Some(format!("Past periods are unavailable: {reason}"))),
         Listing::Read(periods) => {
-            let closed: Vec<StoredPeriod> =
+            let closed: Vec<PeriodRecord> =
                 periods.iter().filter(|period| period.closed_ms.is_some()).cloned().collect();
             let note = closed.is_empty().then(|| "No past period is kept yet.".to_owned());
             (closed, note)
@@ -59,14 +59,14 @@ pub async fn periods_view(history: Option<&History>, shown: Option<(&PeriodViews
         (Some((views, _)), Some(id)) => compared_with_previous(history, views, &id).await,
         _ => (None, None),
     };
-    PeriodsView { choices, past, note, comparison, comparison_note }
+    PastPeriods { choices, past, note, comparison, comparison_note }
 }
 
 async fn compared_with_previous(
     history: &History,
-    shown: &PeriodViews,
+    shown: &Derived,
     id: &str,
-) -> (Option<crate::view::Comparison>, Option<String>) {
+) -> (Option<crate::page_data::Comparison>, Option<String>) {
     if !matches!(history.listing(), Listing::Read(_)) {
         return (None, None);
     }
@@ -90,7 +90,7 @@ async fn compared_with_previous(
 }
 
 /// A stored period's first and last message day (UTC).
-fn stored_days(period: &StoredPeriod) -> Option<String> {
+fn stored_days(period: &PeriodRecord) -> Option<String> {
     let day = |ms: i64| Timestamp::from_millisecond(ms).ok().map(|time| format_day(Zone::utc().date_of(time)));
     Some(format!("{} → {}", day(period.first_message_ms)?, day(period.last_message_ms)?))
 }

@@ -1,7 +1,7 @@
 //! `/usage/summary`'s body, from the current period's views in a zone: the period's bounds, its days and
 //! totals, the budget and the projection (the same figures as the page's budget card).
 
-use super::period_views::PeriodViews;
+use super::derived::Derived;
 use super::zones::Zone;
 use crate::contract::{RunOutSummary, SummaryBudget, SummaryDay, SummaryPeriod, SummaryProjection, UsageSummary};
 use crate::money::Credits;
@@ -12,7 +12,7 @@ use crate::server::pricing::period_checks::credits_overflow;
 use jiff::civil::Date;
 use std::collections::BTreeMap;
 
-pub fn usage_summary(views: &PeriodViews, zone: &Zone, settings: &BudgetSettings) -> Result<UsageSummary, UsageError> {
+pub fn usage_summary(views: &Derived, zone: &Zone, settings: &BudgetSettings) -> Result<UsageSummary, UsageError> {
     let period = &views.period;
     let bounded = views.projection(zone, settings, false);
     let dates = views.dates_in(zone);

@@ -1,13 +1,13 @@
 //! One page of the table: the whole period sorted (orders are kept with the period), then cut.
 
-use super::period_views::PeriodViews;
-use super::resolved_view::ResolvedView;
+use super::checked_view::CheckedView;
+use super::derived::Derived;
 use super::zones::{format_clock_utc, format_day};
-use crate::view::{TablePage, TableRow};
+use crate::page_data::{TablePage, TableRow};
 use crate::view_query::ViewQuery;
 use std::sync::Arc;
 
-pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) -> TablePage {
+pub fn table_page(views: &Derived, view: &CheckedView, page_size: usize) -> TablePage {
     let period = &views.period;
     let page_size = page_size.max(1);
     let rows_in_view = view_rows(views, view);
@@ -47,7 +47,7 @@ pub fn table_page(views: &PeriodViews, view: &ResolvedView, page_size: usize) ->
 
 /// The view's rows, every page of them, in its order: the sort's order over the whole period, then the
 /// view's day and report filters. Without filters it is the kept order itself, not a copy of 100 000 indices.
-pub fn view_rows(views: &PeriodViews, view: &ResolvedView) -> Arc<[u32]> {
+pub fn view_rows(views: &Derived, view: &CheckedView) -> Arc<[u32]> {
     let period = &views.period;
     let order = period.order(&view.query.sort);
     if view.day.is_none() && view.query.report.is_none() {
@@ -75,8 +75,8 @@ mod tests {
     use crate::server::pricing::priced_period::PricedPeriod;
     use crate::view_query::ViewQuery;
 
-    fn views(period: PricedPeriod) -> PeriodViews {
-        PeriodViews::new(Arc::new(period))
+    fn views(period: PricedPeriod) -> Derived {
+        Derived::new(Arc::new(period))
     }
 
     fn period(count: i64) -> PricedPeriod {
@@ -97,8 +97,8 @@ mod tests {
         table_page(&views(period(count)), &view(query), size)
     }
 
-    fn view(query: &str) -> ResolvedView {
-        ResolvedView::resolve(&ViewQuery::from_query(query))
+    fn view(query: &str) -> CheckedView {
+        CheckedView::resolve(&ViewQuery::from_query(query))
     }
 
     fn ids(page: &TablePage) -> Vec<i64> {

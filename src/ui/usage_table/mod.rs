@@ -6,8 +6,8 @@ mod navigation;
 pub mod table_page;
 
 use crate::figures;
+use crate::page_data::{TablePage, TableRow};
 use crate::sorting::{SortColumn, SortDirection};
-use crate::view::{TablePage, TableRow};
 use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 use navigation::{mark_hydrated, Navigator, Place};

@@ -5,7 +5,7 @@
 
 #[cfg(feature = "hydrate")]
 use super::table_page::load_table_page;
-use crate::view::TablePage;
+use crate::page_data::TablePage;
 use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 

@@ -3,23 +3,23 @@
 //! exactly as `/usage` would: its status and its error body.
 
 use crate::contract::ErrorBody;
-use crate::view::TablePage;
+use crate::page_data::TablePage;
 use crate::view_query::ViewQuery;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[server(endpoint = "table_page", input = Json)]
 pub async fn load_table_page(view: ViewQuery) -> Result<TablePage, ErrorBody> {
-    use crate::server::views::{resolved_view::ResolvedView, table::table_page};
+    use crate::server::views::{checked_view::CheckedView, table::table_page};
     use crate::server::AppState;
     let state = expect_context::<AppState>();
-    match state.views_for(&view).await {
+    match state.periods.shown_for(&view).await {
         Ok(shown) => {
-            let page = table_page(&shown.views, &ResolvedView::resolve(&view), state.config.table_page_size);
+            let page = table_page(&shown.views, &CheckedView::resolve(&view), state.page.table_page_size);
             Ok(TablePage { refreshed: shown.refreshed, ..page })
         }
         Err(error) => {
-            state.log_failure("/api/table_page", &error);
+            state.periods.log_failure("/api/table_page", &error);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(error.status());
             }

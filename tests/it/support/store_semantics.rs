@@ -4,11 +4,11 @@
 //! of another, a slower writer's older fetch does not reopen it, and a newer sighting does.
 
 use credit_dashboard::server::database::Database;
-use credit_dashboard::server::history::store::{Delta, HistoryStore, Recorded, Refresh, StoredRow};
+use credit_dashboard::server::history::store::{Delta, HistoryStore, Recorded, Refresh, RowRecord};
 use std::time::Duration;
 
-fn row(message_id: i64, hundredths: i64) -> StoredRow {
-    StoredRow {
+fn row(message_id: i64, hundredths: i64) -> RowRecord {
+    RowRecord {
         message_id,
         position: message_id,
         timestamp: format!("2024-04-29T00:00:{:02}Z", message_id % 60),
@@ -23,7 +23,7 @@ fn fetch<'a>(
     id: &'a str,
     seen_ms: i64,
     version: &'a str,
-    rows: &'a [StoredRow],
+    rows: &'a [RowRecord],
     delta: Option<Delta<'a>>,
 ) -> Refresh<'a> {
     Refresh {

@@ -20,7 +20,7 @@ use super::shared_values::decode_period;
 use crate::server::config::Config;
 use crate::server::error::UsageError;
 use crate::server::shared_cache::{NotAValue, Pointer, SharedCache, VERSIONS_KEPT};
-use crate::server::upstream::client::UpstreamClient;
+use crate::server::upstream::client::{ClientSettings, UpstreamClient};
 use crate::server::upstream::retry::CallBudget;
 use crate::server::upstream::wire::ReportLookup;
 use crate::view_query::version_tag;
@@ -111,11 +111,11 @@ enum FromShared {
 }
 
 impl PeriodKeeper {
-    pub fn new(config: &Config, shared: Option<Arc<SharedCache>>) -> Self {
+    pub fn new(config: &Config, client: ClientSettings, shared: Option<Arc<SharedCache>>) -> Self {
         let reports = Cache::builder().max_capacity(config.report_cache_capacity).expire_after(OwnExpiry).build();
         let kept_for = Duration::from_millis(config.kept_period_ttl_ms);
         PeriodKeeper {
-            upstream: UpstreamClient::new(config.client_settings()),
+            upstream: UpstreamClient::new(client),
             kept: Cache::builder().max_capacity(1).expire_after(OwnExpiry).build(),
             keeps_anything: config.kept_period_ttl_ms > 0,
             kept_for,
@@ -150,6 +150,16 @@ impl PeriodKeeper {
     }
 
     /// The latest period priced, without asking the upstream: what the alert checker reads.
+    /// The kept period's gauges, as of a scrape of `/metrics`.
+    pub fn observe_gauges(&self) {
+        let Some(period) = self.latest() else { return };
+        let age = jiff::Timestamp::now().duration_since(period.fetched_at).as_secs_f64().max(0.0);
+        metrics::gauge!("kept_period_age_seconds").set(age);
+        metrics::gauge!("kept_period_version").set(period.version as f64);
+        metrics::gauge!("period_credits").set(period.total.hundredths() as f64 / 100.0);
+        metrics::gauge!("period_messages").set(period.rows.len() as f64);
+    }
+
     pub fn latest(&self) -> Option<Arc<PricedPeriod>> {
         self.latest.borrow().clone()
     }

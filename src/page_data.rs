@@ -21,7 +21,7 @@ pub struct DayTotal {
 
 /// The figures in the dashboard's header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeriodSummary {
+pub struct HeaderFigures {
     /// First and last message day, `DD-MM-YYYY`; `None` for an empty period.
     pub first_day: Option<String>,
     pub last_day: Option<String>,
@@ -67,7 +67,7 @@ pub struct TablePage {
 
 /// The zone the page is shown in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ZoneView {
+pub struct ShownZone {
     pub name: String,
     /// Its offset now, `UTC−05:00`.
     pub offset: String,
@@ -102,8 +102,8 @@ pub struct BreakdownRow {
 /// What the dashboard shows of the period in one zone and day: the same for every page and sort, so it is
 /// computed once per kept period, zone and day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PeriodOverview {
-    pub summary: PeriodSummary,
+pub struct Overview {
+    pub summary: HeaderFigures,
     /// By credits, largest first; the rows add up exactly to the summary's total.
     pub breakdown: Vec<BreakdownRow>,
     pub days: Vec<DayTotal>,
@@ -145,7 +145,7 @@ pub struct Comparison {
 
 /// The page's periods: which are kept, which is shown, and how it compares with the one before.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeriodsView {
+pub struct PastPeriods {
     /// The current period first, then the past ones, the most recent first.
     pub choices: Vec<PeriodChoice>,
     /// Whether the period shown is a past one (read from the history store).
@@ -159,7 +159,7 @@ pub struct PeriodsView {
 
 /// The budget card: usage against the period's budget, and where the period is heading.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BudgetView {
+pub struct BudgetFigures {
     /// The period's first and last day in the view's zone, `DD-MM-YYYY`; the last is `None` when no billing
     /// cycle is configured (the end is unknown).
     pub first_day: String,
@@ -204,15 +204,15 @@ pub struct AlertLine {
 pub struct DashboardData {
     /// The view shown, as the server checked it; every link on the page is written from it.
     pub view: ViewQuery,
-    pub overview: Arc<PeriodOverview>,
+    pub overview: Arc<Overview>,
     /// The overview's chart with each bar linked to its day in this view.
     pub chart_svg: String,
     pub table: TablePage,
-    pub zone: ZoneView,
+    pub zone: ShownZone,
     /// The chosen day, `DD-MM-YYYY`.
     pub day: Option<String>,
     /// `None` for a period without messages.
-    pub budget: Option<BudgetView>,
+    pub budget: Option<BudgetFigures>,
 }
 
 /// What the page's route hands the page: the view as asked (the retry link asks for it again), the dashboard
@@ -222,7 +222,7 @@ pub struct DashboardData {
 pub struct DashboardPageData {
     pub asked: ViewQuery,
     pub dashboard: Result<DashboardData, crate::contract::ErrorDetail>,
-    pub periods: PeriodsView,
+    pub periods: PastPeriods,
     /// The person signed in, as the page names them; `None` without access control.
     pub signed_in: Option<String>,
 }

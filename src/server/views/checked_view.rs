@@ -7,7 +7,7 @@ use crate::view_query::ViewQuery;
 use jiff::civil::Date;
 
 #[derive(Clone, Debug)]
-pub struct ResolvedView {
+pub struct CheckedView {
     /// The query as the page's links carry it: the zone only when it is not UTC, the day only when it is one.
     pub query: ViewQuery,
     pub zone: Zone,
@@ -17,7 +17,7 @@ pub struct ResolvedView {
     pub day: Option<Date>,
 }
 
-impl ResolvedView {
+impl CheckedView {
     pub fn resolve(asked: &ViewQuery) -> Self {
         let (zone, unknown_zone) = match Zone::resolve(asked.tz.as_deref()) {
             Some(zone) => (zone, None),
@@ -29,7 +29,7 @@ impl ResolvedView {
             day: day.map(|day| day.to_string()),
             ..asked.clone()
         };
-        ResolvedView { query, zone, unknown_zone, day }
+        CheckedView { query, zone, unknown_zone, day }
     }
 
     /// Whether a message on `date` (in the view's zone) is in the view's days.
@@ -59,8 +59,8 @@ fn shown_as_asked(asked: &str) -> String {
 mod tests {
     use super::*;
 
-    fn resolve(query: &str) -> ResolvedView {
-        ResolvedView::resolve(&ViewQuery::from_query(query))
+    fn resolve(query: &str) -> CheckedView {
+        CheckedView::resolve(&ViewQuery::from_query(query))
     }
 
     #[test]

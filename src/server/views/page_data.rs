@@ -4,13 +4,13 @@
 
 use super::budget::{budget_view, forecast};
 use super::chart::{escape_attribute, link_bars};
-use super::period_views::PeriodViews;
-use super::resolved_view::ResolvedView;
+use super::checked_view::CheckedView;
+use super::derived::Derived;
 use super::table::table_page;
 use super::zones::{format_day, zone_names};
+use crate::page_data::{DashboardData, ShownZone};
 use crate::server::billing::BudgetSettings;
 use crate::server::error::UsageError;
-use crate::view::{DashboardData, ZoneView};
 use std::sync::{Arc, LazyLock};
 
 /// The zone picker's suggestions as HTML, written once per process: about 420 names, 35 KB that used to be
@@ -25,8 +25,8 @@ static ZONE_SUGGESTIONS: LazyLock<Arc<str>> = LazyLock::new(|| {
 
 /// `past`: a period the upstream has moved on from.
 pub fn build_dashboard(
-    views: &PeriodViews,
-    view: &ResolvedView,
+    views: &Derived,
+    view: &CheckedView,
     page_size: usize,
     budget: &BudgetSettings,
     past: bool,
@@ -41,7 +41,7 @@ pub fn build_dashboard(
         let href = view.query.with_day(Some(bar.iso_day.clone())).href();
         Some((href, selected.as_deref() == Some(bar.iso_day.as_str())))
     });
-    let zone = ZoneView {
+    let zone = ShownZone {
         name: view.zone.name.clone(),
         offset: view.zone.offset_label(jiff::Timestamp::now()),
         unknown: view.unknown_zone.clone(),
@@ -63,8 +63,8 @@ mod tests {
     use super::*;
     use crate::contract::UsageRow;
     use crate::money::Credits;
+    use crate::page_data::HeaderFigures;
     use crate::server::pricing::priced_period::PricedPeriod;
-    use crate::view::PeriodSummary;
     use crate::view_query::ViewQuery;
 
     fn row(timestamp: &str, hundredths: i64, report_name: Option<&str>) -> UsageRow {
@@ -76,13 +76,13 @@ mod tests {
         }
     }
 
-    fn dashboard(period: &PeriodViews, query: &str) -> DashboardData {
-        let view = ResolvedView::resolve(&ViewQuery::from_query(query));
+    fn dashboard(period: &Derived, query: &str) -> DashboardData {
+        let view = CheckedView::resolve(&ViewQuery::from_query(query));
         build_dashboard(period, &view, 100, &BudgetSettings::default(), false).unwrap()
     }
 
-    fn period() -> PeriodViews {
-        PeriodViews::new(Arc::new(PricedPeriod::from_rows(vec![
+    fn period() -> Derived {
+        Derived::new(Arc::new(PricedPeriod::from_rows(vec![
             row("2024-05-01T10:00:00Z", 440, None),
             row("2024-04-29T02:08:29Z", 7900, Some("Tenant Obligations Report")),
             row("2024-05-01T11:00:00Z", 10, None),
@@ -94,7 +94,7 @@ mod tests {
         let data = dashboard(&period(), "");
         assert_eq!(
             data.overview.summary,
-            PeriodSummary {
+            HeaderFigures {
                 first_day: Some("29-04-2024".into()),
                 last_day: Some("01-05-2024".into()),
                 total_credits: Credits::from_hundredths(8350),
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn an_empty_period_has_no_chart() {
-        let data = dashboard(&PeriodViews::new(Arc::new(PricedPeriod::from_rows(Vec::new()))), "");
+        let data = dashboard(&Derived::new(Arc::new(PricedPeriod::from_rows(Vec::new()))), "");
         let overview = &data.overview;
         assert_eq!((&overview.summary.first_day, overview.days.len(), data.chart_svg.as_str()), (&None, 0, ""));
     }

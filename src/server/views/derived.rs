@@ -3,16 +3,16 @@
 //! the kept period while it is kept, a past period while it is in memory — and the period never points back
 //! at them.
 
+use super::checked_view::CheckedView;
 use super::overview::{build_overview, Forecast};
-use super::resolved_view::ResolvedView;
 use super::zones::Zone;
 use crate::contract::UsageResponse;
+use crate::page_data::{Comparison, Overview};
 use crate::server::billing::{projection, Bounded, BudgetSettings};
 use crate::server::error::UsageError;
 use crate::server::http::conditional::entity_tag;
 use crate::server::memo::BoundedMemo;
 use crate::server::pricing::priced_period::PricedPeriod;
-use crate::view::{Comparison, PeriodOverview};
 use axum::body::Bytes;
 use jiff::civil::Date;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -22,7 +22,7 @@ type OverviewKey = (String, Option<Date>);
 
 /// A period with what its views keep.
 #[derive(Clone, Debug)]
-pub struct PeriodViews {
+pub struct Derived {
     pub period: Arc<PricedPeriod>,
     kept: Arc<KeptViews>,
 }
@@ -31,7 +31,7 @@ pub struct PeriodViews {
 struct KeptViews {
     /// Each row's day, by zone name.
     dates: BoundedMemo<String, Arc<[Date]>>,
-    overviews: BoundedMemo<OverviewKey, Arc<PeriodOverview>>,
+    overviews: BoundedMemo<OverviewKey, Arc<Overview>>,
     usage_json: OnceLock<Bytes>,
     /// The period's version: the entity tag of its `/usage` body.
     usage_tag: OnceLock<String>,
@@ -41,10 +41,10 @@ struct KeptViews {
     projections: BoundedMemo<String, Option<Arc<Bounded>>>,
 }
 
-impl PeriodViews {
-    /// A period with nothing kept yet (the `ViewCache` gives the kept views of a period it has seen).
+impl Derived {
+    /// A period with nothing kept yet (the `DerivedCache` gives the kept views of a period it has seen).
     pub fn new(period: Arc<PricedPeriod>) -> Self {
-        PeriodViews { period, kept: Arc::default() }
+        Derived { period, kept: Arc::default() }
     }
 
     /// Each row's day in `zone`.
@@ -57,19 +57,15 @@ impl PeriodViews {
     /// The overview of the view's zone and day, built on first use. A failure is not kept: the next request
     /// builds it again.
     /// `forecast`: the same for every request of this period in the view's zone (it is kept with the overview).
-    pub fn overview(
-        &self,
-        view: &ResolvedView,
-        forecast: Option<&Forecast>,
-    ) -> Result<Arc<PeriodOverview>, UsageError> {
+    pub fn overview(&self, view: &CheckedView, forecast: Option<&Forecast>) -> Result<Arc<Overview>, UsageError> {
         self.overview_built_by(view, |period, dates, view| build_overview(period, dates, view, forecast))
     }
 
     fn overview_built_by(
         &self,
-        view: &ResolvedView,
-        build: impl FnOnce(&PricedPeriod, &[Date], &ResolvedView) -> Result<PeriodOverview, UsageError>,
-    ) -> Result<Arc<PeriodOverview>, UsageError> {
+        view: &CheckedView,
+        build: impl FnOnce(&PricedPeriod, &[Date], &CheckedView) -> Result<Overview, UsageError>,
+    ) -> Result<Arc<Overview>, UsageError> {
         self.kept.overviews.get_or_try_compute((view.zone.name.clone(), view.day), || {
             build(&self.period, &self.dates_in(&view.zone), view).map(Arc::new)
         })
@@ -113,13 +109,13 @@ impl PeriodViews {
 /// The kept views of every period still alive. An entry goes when its period does: the cache never keeps a
 /// period in memory (with a kept-period TTL of 0, nothing outlives its requests).
 #[derive(Debug, Default)]
-pub struct ViewCache {
+pub struct DerivedCache {
     periods: Mutex<Vec<(Weak<PricedPeriod>, Arc<KeptViews>)>>,
 }
 
-impl ViewCache {
+impl DerivedCache {
     /// `period` with its kept views: those kept before when the cache has seen it, else new ones.
-    pub fn views_of(&self, period: &Arc<PricedPeriod>) -> PeriodViews {
+    pub fn views_of(&self, period: &Arc<PricedPeriod>) -> Derived {
         let mut periods = self.periods.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         periods.retain(|(alive, _)| alive.strong_count() > 0);
         let kept = match periods.iter().find(|(alive, _)| std::ptr::eq(alive.as_ptr(), Arc::as_ptr(period))) {
@@ -130,7 +126,7 @@ impl ViewCache {
                 kept
             }
         };
-        PeriodViews { period: period.clone(), kept }
+        Derived { period: period.clone(), kept }
     }
 
     /// How many periods have kept views.
@@ -152,7 +148,7 @@ mod tests {
 
     #[test]
     fn the_usage_body_is_the_contract() {
-        let views = PeriodViews::new(period());
+        let views = Derived::new(period());
         assert_eq!(
             &views.usage_json()[..],
             br#"{"usage":[{"message_id":1,"timestamp":"2024-04-29T02:08:29.375Z","report_name":"Lease","credits_used":79.00}]}"#
@@ -161,17 +157,17 @@ mod tests {
 
     #[test]
     fn an_overview_is_built_once_per_zone_and_day() {
-        let views = PeriodViews::new(period());
-        let view = ResolvedView::resolve(&ViewQuery::default());
+        let views = Derived::new(period());
+        let view = CheckedView::resolve(&ViewQuery::default());
         assert!(Arc::ptr_eq(&views.overview(&view, None).unwrap(), &views.overview(&view, None).unwrap()));
-        let other_day = ResolvedView::resolve(&ViewQuery::from_query("day=2024-04-29"));
+        let other_day = CheckedView::resolve(&ViewQuery::from_query("day=2024-04-29"));
         assert!(!Arc::ptr_eq(&views.overview(&view, None).unwrap(), &views.overview(&other_day, None).unwrap()));
     }
 
     #[test]
     fn an_overview_that_failed_is_built_again_by_the_next_request() {
-        let views = PeriodViews::new(period());
-        let view = ResolvedView::resolve(&ViewQuery::default());
+        let views = Derived::new(period());
+        let view = CheckedView::resolve(&ViewQuery::default());
         let failed = views.overview_built_by(&view, |_, _, _| Err(UsageError::Internal { cause: "chart".into() }));
         assert_eq!(failed.unwrap_err().code(), "internal_error");
         let built = views
@@ -182,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_period_keeps_its_views_while_it_is_alive_and_no_longer() {
-        let cache = ViewCache::default();
+        let cache = DerivedCache::default();
         let (first, second) = (period(), period());
         let views = cache.views_of(&first);
         views.usage_json();
