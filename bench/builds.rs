@@ -1,7 +1,8 @@
 //! The builds a measurement compares: this one, and earlier ones that `bench/run.sh` builds, each into its own
 //! directory (a worktree of that revision, also the binary's working directory, with its own Leptos.toml): the
 //! build before the second review (`BASELINE_REV`), and the one before the third review of the history store
-//! and the shared cache (`HISTORY_BASELINE_REV`).
+//! and the shared cache (`HISTORY_BASELINE_REV`), and the one before the configuration, start-up and state were
+//! reorganised (`STRUCTURE_BASELINE_REV`).
 
 use crate::{Server, SERVER_BINARY};
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::process::Command;
 
 const BEFORE_SECOND_REVIEW_DIR: &str = "target/bench-baseline";
 const BEFORE_THIRD_REVIEW_DIR: &str = "target/bench-history-baseline";
+const BEFORE_STRUCTURE_DIR: &str = "target/bench-structure-baseline";
 
 pub struct Build {
     pub name: &'static str,
@@ -40,10 +42,23 @@ pub fn before_second_review() -> Option<Build> {
     built_in(BEFORE_SECOND_REVIEW_DIR)
 }
 
+/// The build before the configuration, start-up and state were reorganised, when `bench/run.sh` built it.
+pub fn before_structure() -> Option<Build> {
+    built_in(BEFORE_STRUCTURE_DIR).map(|build| Build {
+        name: "before the reorganisation",
+        before_review: false,
+        ..build
+    })
+}
+
+/// This build.
+pub fn this_build() -> Build {
+    Build { name: "this build", binary: PathBuf::from(SERVER_BINARY), directory: None, before_review: false }
+}
+
 /// The build before the third review (when `bench/run.sh` built it), then this one.
 pub fn this_and_before_third_review() -> Vec<Build> {
     let mut builds: Vec<Build> = built_in(BEFORE_THIRD_REVIEW_DIR).into_iter().collect();
-    let binary = PathBuf::from(SERVER_BINARY);
-    builds.push(Build { name: "this build", binary, directory: None, before_review: false });
+    builds.push(this_build());
     builds
 }

@@ -29,6 +29,7 @@ mod large_history;
 mod replicas;
 mod serving;
 mod shared_values_cost;
+mod structure;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -318,5 +319,8 @@ async fn main() {
     }
     if runs("access") {
         access_cost::figures(&client, &upstream, &upstream_url).await;
+    }
+    if runs("structure") {
+        structure::figures(&client, &upstream, &upstream_url).await;
     }
 }

@@ -13,7 +13,9 @@ export PATH="$PWD/scripts/node_modules/.bin:$PATH"
 # own Leptos.toml; they come first, since each leaves its binary at target/release/credit-dashboard.
 #  - BASELINE_REV: the build before the second review (`GET /` throughput);
 #  - HISTORY_BASELINE_REV: the build before the third review of the history store (a past period of 500 000
-#    rows, the retention of 2 million).
+#    rows, the retention of 2 million);
+#  - STRUCTURE_BASELINE_REV: the build before the configuration, start-up and state were reorganised (warm
+#    `GET /` and `/usage`).
 baseline_server() {
   local rev=$1 directory=$2
   if [[ "$(git -C "$directory" rev-parse --short=7 HEAD 2>/dev/null)" == "${rev:0:7}" && -x "$directory/credit-dashboard" ]]; then
@@ -28,6 +30,7 @@ baseline_server() {
 root=$PWD
 baseline_server "${BASELINE_REV:-f894c47}" target/bench-baseline
 baseline_server "${HISTORY_BASELINE_REV:-93c04fb}" target/bench-history-baseline
+baseline_server "${STRUCTURE_BASELINE_REV:-10b1488}" target/bench-structure-baseline
 
 # Also writes target/release/hash.txt beside the server binary, which finds it there: the pages then name the
 # content-hashed assets, served as immutable, and a repeat visit downloads none of them.
