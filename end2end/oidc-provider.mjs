@@ -172,7 +172,7 @@ function configuration(keys) {
     },
     // usage:read and other:read are listed here too, so that a client's `scope` limits which it may ask for.
     scopes: ["openid", "email", "groups", "usage:read", "other:read", "metrics:read"],
-    claims: { openid: ["sub", "hd", "tid"], email: ["email", "email_verified"], groups: ["groups"] },
+    claims: { openid: ["sub", "hd", "tid", "org"], email: ["email", "email_verified"], groups: ["groups"] },
     // The dashboard gets a refresh token at sign-in (without offline_access, which would need a consent page),
     // to check the person's groups again while the session lasts.
     issueRefreshToken: (ctx, client) => client.grantTypeAllowed("refresh_token"),

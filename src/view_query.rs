@@ -17,6 +17,11 @@ pub const TZ_PARAM: &str = "tz";
 pub const DAY_PARAM: &str = "day";
 pub const PERIOD_PARAM: &str = "period";
 pub const VERSION_PARAM: &str = "v";
+/// The organisation, in the state as it travels to the table's server function (links carry it in their path,
+/// `/o/{organisation}/`, instead).
+pub const ORGANISATION_PARAM: &str = "o";
+/// The longest organisation id.
+const LONGEST_ORGANISATION: usize = 63;
 /// A zone asked for is kept up to this many characters: no IANA name is half as long, and a longer value
 /// only needs to be recognisable in the notice that says it is not a zone.
 const LONGEST_ASKED_ZONE: usize = 100;
@@ -84,6 +89,9 @@ pub struct ViewQuery {
     /// table's page links carry it, so that every page comes from the same data while that version is kept. A
     /// new view (another sort, filter, day, zone or period) starts a new walk, without it.
     pub version: Option<u64>,
+    /// The organisation whose dashboard this is (its routes start `/o/{organisation}`); `None` for a deployment
+    /// of one. As asked: the server checks it, and who may read it, every time.
+    pub organisation: Option<String>,
 }
 
 /// Carried as its URL query (`tz=Europe/London&sort=credits_used:desc&page=3`, what `href` writes, with the
@@ -103,7 +111,16 @@ impl<'de> Deserialize<'de> for ViewQuery {
 
 impl Default for ViewQuery {
     fn default() -> Self {
-        ViewQuery { sort: SortSpec::default(), page: 1, report: None, tz: None, day: None, period: None, version: None }
+        ViewQuery {
+            sort: SortSpec::default(),
+            page: 1,
+            report: None,
+            tz: None,
+            day: None,
+            period: None,
+            version: None,
+            organisation: None,
+        }
     }
 }
 
@@ -119,7 +136,15 @@ impl ViewQuery {
             day: first(DAY_PARAM).and_then(|value| well_formed_day(&value)),
             period: first(PERIOD_PARAM).and_then(|value| well_formed_day(&value)),
             version: first(VERSION_PARAM).and_then(|value| parse_version(&value)),
+            organisation: first(ORGANISATION_PARAM)
+                .filter(|value| !value.is_empty() && value.len() <= LONGEST_ORGANISATION)
+                .map(|value| value.into_owned()),
         }
+    }
+
+    /// This state on the dashboard of `organisation` (`None`: a deployment of one).
+    pub fn on_organisation(&self, organisation: Option<String>) -> Self {
+        ViewQuery { organisation, ..self.clone() }
     }
 
     /// A link to this state; plain, so that it works without JavaScript. Defaults are left out.
@@ -140,8 +165,13 @@ impl ViewQuery {
         link.strip_prefix('?').unwrap_or(&link).to_owned()
     }
 
+    /// `with_first_version` is the state as it travels: the version on the first page too, and the organisation
+    /// as a parameter; else a link, the organisation's routes' prefix before `path`.
     fn link(&self, path: &str, with_page: bool, with_first_version: bool) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(organisation) = self.organisation.as_ref().filter(|_| with_first_version) {
+            query.append_pair(ORGANISATION_PARAM, organisation);
+        }
         if let Some(period) = &self.period {
             query.append_pair(PERIOD_PARAM, period);
         }
@@ -166,8 +196,12 @@ impl ViewQuery {
         // The serializer escapes `:`, `,`, `~` and `/`; the URL reads better with them, and they are valid in a
         // query.
         let query = query.finish().replace("%3A", ":").replace("%2C", ",").replace("%7E", "~").replace("%2F", "/");
+        let path = match self.organisation.as_ref().filter(|_| !with_first_version && path.starts_with('/')) {
+            Some(organisation) => format!("/o/{organisation}{path}"),
+            None => path.to_owned(),
+        };
         if query.is_empty() {
-            path.to_owned()
+            path
         } else {
             format!("{path}?{query}")
         }

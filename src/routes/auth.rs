@@ -70,7 +70,7 @@ pub async fn api_guard(State(state): State<AppState>, mut request: Request, next
             let subject = caller.subject().to_owned();
             request.extensions_mut().insert(caller);
             let response = next.run(request).await;
-            if route == "/usage.csv" && response.status().is_success() {
+            if route.ends_with("/usage.csv") && response.status().is_success() {
                 tracing::info!(target: "audit", event = "csv_export", subject, "usage exported as CSV");
             }
             response
@@ -340,7 +340,7 @@ fn cookie_header(access: &AccessControl, name: &str, value: &str, path: &str, ma
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, location);

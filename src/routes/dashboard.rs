@@ -2,12 +2,14 @@
 //! the status can say what happened (503 for an upstream problem, as `/usage` would, 500 for a fault of this
 //! server), and the page is rendered from it.
 
+use super::organisations;
 use crate::app::shell;
 use crate::page_data::DashboardPageData;
 use crate::server::access::Caller;
 use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
+use crate::server::organisations::tenants::Scope;
 use crate::server::views::budget::alert_lines;
 use crate::server::views::checked_view::CheckedView;
 use crate::server::views::page_data::build_dashboard;
@@ -21,28 +23,40 @@ use axum::response::Response;
 use leptos::prelude::{provide_context, use_context};
 use std::sync::Arc;
 
-pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request<Body>) -> Response {
-    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
-    let shown = state.periods.shown_for(&asked).await;
+pub async fn page(
+    State(state): State<AppState>,
+    scope: Result<Scope, UsageError>,
+    RawQuery(query): RawQuery,
+    request: Request<Body>,
+) -> Response {
+    let caller = request.extensions().get::<Caller>();
+    // `GET /` of a deployment with organisations: to the caller's, at its own address.
+    if !state.tenants.is_single() && request.uri().path() == "/" {
+        return organisations::landing(&state, caller, query.as_deref()).await;
+    }
+    let Ok(scope) = scope else { return super::not_found(&state) };
+    let organisation = scope.organisation.as_ref().map(ToString::to_string);
+    let asked = ViewQuery::from_query(query.as_deref().unwrap_or("")).on_organisation(organisation);
+    let shown = scope.periods.shown_for(&asked).await;
     let shown_views = shown.as_ref().ok().map(|shown| (&shown.views, shown.past));
-    let periods = periods_view(state.periods.history().map(|h| &**h), shown_views).await;
+    let periods = periods_view(scope.periods.history().map(|history| &**history), shown_views).await;
     let page_size = state.page.table_page_size;
-    let budget = state.periods.budget();
+    let budget = scope.periods.budget();
     let dashboard = shown.and_then(|shown| {
         let mut data = build_dashboard(&shown.views, &CheckedView::resolve(&asked), page_size, budget, shown.past)?;
         data.table.refreshed = shown.refreshed;
         // The alerts of the current period, as of the last check.
-        if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &state.alerts, shown.past) {
+        if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &scope.alerts, shown.past) {
             card.alerts = alert_lines(&alerts.shown().alerts);
         }
         Ok(data)
     });
     let status = dashboard.as_ref().err().map(UsageError::status);
     if let Err(error) = &dashboard {
-        state.periods.log_failure("/", error);
+        scope.periods.log_failure("/", error);
     }
     // Who is signed in, when access control is on (the guard put the caller in the request).
-    let signed_in = match request.extensions().get::<Caller>() {
+    let signed_in = match caller {
         Some(Caller::Person(session)) => Some(session.shown_name.clone()),
         _ => None,
     };

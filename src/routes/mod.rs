@@ -1,6 +1,7 @@
 //! The HTTP surface, on top of everything else. Every route the server answers is here:
 //!
 //! - `GET /` — the dashboard (`dashboard`), and `POST /api/table_page`, the table's server function;
+//! - `/o/{organisation}/…` — an organisation's dashboard and usage routes (`organisations`), with organisations;
 //! - `GET /usage`, `GET /usage.csv` and `GET /usage/summary` — the contract, the view's CSV and the period in
 //!   figures (`usage`), described in `GET /openapi.json` (`openapi`), with CORS for listed origins;
 //! - `GET /healthz` and `GET /readyz` — liveness, and whether the upstream answers;
@@ -13,6 +14,7 @@
 pub mod auth;
 mod dashboard;
 mod openapi;
+mod organisations;
 mod usage;
 
 use crate::contract::{ErrorBody, BAD_REQUEST};
@@ -100,11 +102,29 @@ pub fn build_router(state: AppState) -> Router {
     let private = axum::middleware::from_fn(keep_private);
     let figures = |route: MethodRouter<AppState>| route.route_layer(private.clone());
     let router = Router::new()
-        .route("/", figures(get(dashboard::page).route_layer(page_guard)))
+        .route("/", figures(get(dashboard::page).route_layer(page_guard.clone())))
         .route(<LoadTablePage as ServerFn>::PATH, figures(post(server_functions).route_layer(function_guard)))
         .route("/usage", cross_origin(figures(get(usage::usage).route_layer(api_guard.clone())), origins))
         .route("/usage.csv", cross_origin(figures(get(usage::usage_csv).route_layer(api_guard.clone())), origins))
-        .route("/usage/summary", cross_origin(figures(get(usage::usage_summary).route_layer(api_guard)), origins))
+        .route(
+            "/usage/summary",
+            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
+        )
+        // An organisation's routes: the same, under its prefix, each checking the caller against it.
+        .route("/o/{organisation}", figures(get(organisations::to_dashboard).route_layer(page_guard.clone())))
+        .route("/o/{organisation}/", figures(get(dashboard::page).route_layer(page_guard.clone())))
+        .route(
+            "/o/{organisation}/usage",
+            cross_origin(figures(get(usage::usage).route_layer(api_guard.clone())), origins),
+        )
+        .route(
+            "/o/{organisation}/usage.csv",
+            cross_origin(figures(get(usage::usage_csv).route_layer(api_guard.clone())), origins),
+        )
+        .route(
+            "/o/{organisation}/usage/summary",
+            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard)), origins),
+        )
         .route(crate::server::access::CALLBACK_PATH, get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route(crate::server::access::SIGNED_OUT_PATH, get(auth::signed_out))
@@ -198,6 +218,11 @@ async fn readiness(State(state): State<AppState>) -> Response {
             error.into_response()
         }
     }
+}
+
+/// The 404 page, answered by a route that found nothing to show (an organisation that is not the caller's).
+fn not_found(state: &AppState) -> Response {
+    (StatusCode::NOT_FOUND, Html(not_found_page(&state.page.stylesheet))).into_response()
 }
 
 fn not_found_page(stylesheet: &str) -> String {

@@ -5,11 +5,11 @@
 use crate::contract::{ErrorBody, UsageResponse, UsageSummary};
 use crate::server::error::UsageError;
 use crate::server::http::conditional;
+use crate::server::organisations::tenants::Scope;
 use crate::server::views::checked_view::CheckedView;
 use crate::server::views::{csv_export, summary};
-use crate::server::AppState;
 use crate::view_query::ViewQuery;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
@@ -26,15 +26,15 @@ use axum::response::{IntoResponse, Response};
         (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
     )
 )]
-pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Response {
-    match state.periods.current().await {
+pub async fn usage(scope: Scope, request: HeaderMap) -> Response {
+    match scope.periods.current().await {
         Ok(views) if conditional::matches(&request, views.usage_tag()) => conditional::not_modified(views.usage_tag()),
         Ok(views) => {
             let mut response = ([(header::CONTENT_TYPE, "application/json")], views.usage_json()).into_response();
             conditional::add_headers(&mut response, views.usage_tag());
             response
         }
-        Err(error) => failure(&state, "/usage", error),
+        Err(error) => failure(&scope, "/usage", error),
     }
 }
 
@@ -61,11 +61,12 @@ pub async fn usage(State(state): State<AppState>, request: HeaderMap) -> Respons
 /// `GET /usage.csv?period=…&tz=…&day=…&report=…&sort=…`: the view's rows, every page of them, as CSV, of the
 /// current period or a past one; or the JSON error, never half a file (the body is written in full before
 /// anything is sent).
-pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery, request: HeaderMap) -> Response {
-    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
-    let shown = match state.periods.shown_for(&asked).await {
+pub async fn usage_csv(scope: Scope, RawQuery(query): RawQuery, request: HeaderMap) -> Response {
+    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""))
+        .on_organisation(scope.organisation.as_ref().map(ToString::to_string));
+    let shown = match scope.periods.shown_for(&asked).await {
         Ok(shown) => shown,
-        Err(error) => return failure(&state, "/usage.csv", error),
+        Err(error) => return failure(&scope, "/usage.csv", error),
     };
     let view = CheckedView::resolve(&asked);
     // The period's version and the view (its link, the page left out, and its zone) make the CSV.
@@ -86,7 +87,7 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery,
             conditional::add_headers(&mut response, &etag);
             response
         }
-        Err(error) => failure(&state, "/usage.csv", UsageError::Internal { cause: format!("CSV: {error}") }),
+        Err(error) => failure(&scope, "/usage.csv", UsageError::Internal { cause: format!("CSV: {error}") }),
     }
 }
 
@@ -104,19 +105,19 @@ pub async fn usage_csv(State(state): State<AppState>, RawQuery(query): RawQuery,
         (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
     )
 )]
-pub async fn usage_summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn usage_summary(scope: Scope, RawQuery(query): RawQuery) -> Response {
     let view = CheckedView::resolve(&ViewQuery::from_query(query.as_deref().unwrap_or("")));
-    let outcome = match state.periods.current().await {
-        Ok(views) => summary::usage_summary(&views, &view.zone, state.periods.budget()),
+    let outcome = match scope.periods.current().await {
+        Ok(views) => summary::usage_summary(&views, &view.zone, scope.periods.budget()),
         Err(error) => Err(error),
     };
     match outcome {
         Ok(summary) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(summary)).into_response(),
-        Err(error) => failure(&state, "/usage/summary", error),
+        Err(error) => failure(&scope, "/usage/summary", error),
     }
 }
 
-fn failure(state: &AppState, route: &str, error: UsageError) -> Response {
-    state.periods.log_failure(route, &error);
+fn failure(scope: &Scope, route: &str, error: UsageError) -> Response {
+    scope.periods.log_failure(route, &error);
     error.into_response()
 }

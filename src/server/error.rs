@@ -31,6 +31,10 @@ pub enum UsageError {
     /// A past period was asked for that the history store does not hold.
     #[error("there is no recorded billing period {id}")]
     PeriodNotFound { id: String },
+    /// An organisation the caller may not read, or that does not exist: the same answer either way, so that
+    /// nobody learns which organisations there are.
+    #[error("there is no such organisation")]
+    OrganisationNotFound,
     /// This server failed (drawing the chart, say): not the upstream's fault, and not worth retrying at once.
     #[error("this server failed: {cause}")]
     Internal { cause: String },
@@ -47,6 +51,7 @@ impl UsageError {
             UsageError::Overloaded => "overloaded",
             UsageError::HistoryUnavailable { .. } => "history_unavailable",
             UsageError::PeriodNotFound { .. } => "period_not_found",
+            UsageError::OrganisationNotFound => "organisation_not_found",
             UsageError::Internal { .. } => "internal_error",
         }
     }
@@ -54,7 +59,7 @@ impl UsageError {
     pub fn status(&self) -> StatusCode {
         match self {
             UsageError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            UsageError::PeriodNotFound { .. } => StatusCode::NOT_FOUND,
+            UsageError::PeriodNotFound { .. } | UsageError::OrganisationNotFound => StatusCode::NOT_FOUND,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

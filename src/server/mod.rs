@@ -2,19 +2,21 @@
 //! this list (held by the test below):
 //!
 //! 1. `startup` — wires the application: connections, background tasks, what is waited for, shutdown;
-//! 2. `access` — who may read: sign-in, sessions, bearer tokens;
-//! 3. `views` — what a view shows, built from a priced period: which period, the page's data, the table, the
+//! 2. `organisations` — the customer firms one deployment serves, each with its upstream, billing and people,
+//!    and which of them a request may read;
+//! 3. `access` — who may read: sign-in, sessions, bearer tokens;
+//! 4. `views` — what a view shows, built from a priced period: which period, the page's data, the table, the
 //!    CSV, the summary;
-//! 4. `billing` — the billing cycle, the budget and its projection, the alerts and their ledger;
-//! 5. `history` — the periods kept in a database;
-//! 6. `pricing` — the credit rules and the kept period;
-//! 7. `shared_cache` — what replicas share through Redis (keys and bytes; their owners name them);
-//! 8. `upstream` — the billing API, its client and the embedded sample;
-//! 9. `database` — the pool, the schema and the bounded call that `history`, `billing` and `access` wrap;
-//! 10. `http` — the edge's machinery (the server, overload, security headers, assets, conditional GETs, logs,
+//! 5. `billing` — the billing cycle, the budget and its projection, the alerts and their ledger;
+//! 6. `history` — the periods kept in a database;
+//! 7. `pricing` — the credit rules and the kept period;
+//! 8. `shared_cache` — what replicas share through Redis (keys and bytes; their owners name them);
+//! 9. `upstream` — the billing API, its client and the embedded sample;
+//! 10. `database` — the pool, the schema and the bounded call that `history`, `billing` and `access` wrap;
+//! 11. `http` — the edge's machinery (the server, overload, security headers, assets, conditional GETs, logs,
 //!     metrics);
-//! 11. `config`, `error` and `memo` — the keys, the stable errors and memoisation, which serve them all and
-//!     import none of them.
+//! 12. `config`, `error`, `memo` and `org_id` — the keys, the stable errors, memoisation and an organisation's
+//!     id, which serve them all and import none of them.
 
 pub mod access;
 pub mod billing;
@@ -24,6 +26,8 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod memo;
+pub mod org_id;
+pub mod organisations;
 pub mod pricing;
 pub mod shared_cache;
 pub mod startup;
@@ -40,6 +44,7 @@ mod tests {
     /// The folders, top to bottom; those on one line import none of each other.
     const LAYERS: &[&[&str]] = &[
         &["startup"],
+        &["organisations"],
         &["access"],
         &["views"],
         &["billing"],
@@ -49,7 +54,7 @@ mod tests {
         &["upstream"],
         &["database"],
         &["http"],
-        &["config", "error", "memo"],
+        &["config", "error", "memo", "org_id"],
     ];
 
     fn layer(folder: &str) -> usize {

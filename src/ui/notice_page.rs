@@ -4,10 +4,12 @@
 use leptos::prelude::*;
 
 /// What a notice offers to do next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NextStep {
     /// A link to the dashboard, worded `label` (which signs in again where sign-in is needed).
     Dashboard(&'static str),
+    /// A link to `href`, worded `label` (escaped as all text is).
+    Link { href: String, label: String },
     /// The sign-out form.
     SignOut,
 }
@@ -16,6 +18,7 @@ pub enum NextStep {
 fn Step(step: NextStep) -> impl IntoView {
     match step {
         NextStep::Dashboard(label) => view! { <a class="button" href="/">{label}</a> }.into_any(),
+        NextStep::Link { href, label } => view! { <a class="button" href=href>{label}</a> }.into_any(),
         NextStep::SignOut => view! {
             <form method="post" action="/auth/logout">
                 <button class="button" type="submit">"Sign out"</button>
@@ -28,7 +31,7 @@ fn Step(step: NextStep) -> impl IntoView {
 /// The document: `title`, the paragraph `text` (escaped, as every text a component shows) and the `steps`.
 pub fn notice_page(stylesheet: &str, title: &str, text: &str, steps: &[NextStep]) -> String {
     let (title, text, stylesheet) = (title.to_owned(), text.to_owned(), stylesheet.to_owned());
-    let steps = steps.iter().map(|&step| view! { <Step step/> }).collect_view();
+    let steps = steps.iter().map(|step| view! { <Step step=step.clone()/> }).collect_view();
     let document = view! {
         <html lang="en">
             <head>

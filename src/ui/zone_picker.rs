@@ -25,8 +25,10 @@ pub fn ZonePicker(zone: ShownZone, view: ViewQuery) -> impl IntoView {
     let unsorted = sort.is_none();
     // The view without its zone (a new zone drops the day too), for the browser's own zone to be added to.
     let without_zone = view.with_tz(None).href();
+    // The organisation's dashboard, or the deployment's: the form's fields are the rest of the view.
+    let dashboard = ViewQuery { organisation: view.organisation.clone(), ..ViewQuery::default() }.href();
     view! {
-        <form class="zone-picker" method="get" action="/" id="zone-form">
+        <form class="zone-picker" method="get" action=dashboard id="zone-form">
             <label for="tz-input">"Time zone"</label>
             <input id="tz-input" name=TZ_PARAM list="zone-names" value=zone.name.clone() autocomplete="off" spellcheck="false"/>
             // The same ~420 names on every page, written once per process.

@@ -15,6 +15,7 @@ mod failures;
 mod hardening;
 mod history;
 mod history_postgres;
+mod organisations;
 mod process;
 mod replicas;
 mod shared_cache_scripts;

@@ -25,6 +25,10 @@ pub struct Facts {
     pub hosted_domain: Option<String>,
     /// Entra ID's tenant (`tid`).
     pub tenant: Option<String>,
+    /// The organisations the organisation claim names (not a rule of admission: which organisations' usage the
+    /// person reads). Absent in a session kept before organisations: none.
+    #[serde(default)]
+    pub organisations: Vec<String>,
 }
 
 impl Admission {

@@ -57,6 +57,22 @@ impl Caller {
             Caller::Service(token) => &token.subject,
         }
     }
+
+    /// The organisations the caller's organisation claim names.
+    pub fn organisations(&self) -> &[String] {
+        match self {
+            Caller::Person(session) => &session.facts.organisations,
+            Caller::Service(token) => &token.organisations,
+        }
+    }
+
+    /// The groups the caller carries (a person's; a service's token has none that count).
+    pub fn groups(&self) -> &[String] {
+        match self {
+            Caller::Person(session) => &session.facts.groups,
+            Caller::Service(_) => &[],
+        }
+    }
 }
 
 /// Why a request is not served.
@@ -115,6 +131,8 @@ pub struct AccessControl {
     public_url: String,
     audience: String,
     admission: Admission,
+    /// The claim that names a caller's organisations (`auth_organisation_claim`).
+    organisation_claim: String,
     recheck_every: Duration,
     /// Until when checks again are not tried (the provider could not be asked).
     rechecks_paused_until: Mutex<Option<Instant>>,
@@ -161,6 +179,7 @@ impl AccessControl {
             scopes: config.auth_scopes.split_whitespace().collect::<Vec<_>>().join(" "),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             audience: config.bearer_audience().to_owned(),
+            organisation_claim: config.auth_organisation_claim.clone(),
             admission: Admission::new(
                 config.auth_allow_any_account,
                 &config.auth_allowed_groups,
@@ -280,7 +299,8 @@ impl AccessControl {
 
     /// A service's bearer token, carrying `scope`.
     pub async fn service(&self, token: &str, scope: &str) -> Result<Caller, Refusal> {
-        match tokens::verify_access_token(&self.provider, token, &self.audience, scope).await {
+        match tokens::verify_access_token(&self.provider, token, &self.audience, scope, &self.organisation_claim).await
+        {
             Ok(token) => Ok(Caller::Service(token)),
             Err(TokenError::Invalid(reason)) => Err(Refusal::Invalid(reason)),
             Err(TokenError::MissingScope) => Err(Refusal::Forbidden(format!("the token lacks the scope {scope}"))),
@@ -375,7 +395,9 @@ impl AccessControl {
                 self.groups_from_userinfo(metadata.userinfo_endpoint.as_deref(), &answer, &claims.sub).await?
             }
         };
-        let facts = claims.facts(groups);
+        let organisations = tokens::organisations_of(&claims.other, &self.organisation_claim)
+            .map_err(|reason| Refusal::Invalid(format!("the ID token is not usable: {reason}")))?;
+        let facts = claims.facts(groups, organisations);
         if !self.admission.admits(&facts) {
             return Err(Refusal::NotAdmitted { subject: claims.sub });
         }

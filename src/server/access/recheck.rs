@@ -48,7 +48,7 @@ pub async fn check_again(client: &Client<'_>, admission: &Admission, session: &S
             Some(id_token) => {
                 match tokens::verify_refreshed_id_token(client.provider, id_token, client.id, &session.subject).await {
                     Ok(claims) => match groups_of(claims.groups.as_ref()) {
-                        Some(groups) => Ok(claims.facts(groups)),
+                        Some(groups) => Ok(claims.facts(groups, session.facts.organisations.clone())),
                         None => userinfo_facts(client, metadata.userinfo_endpoint.as_deref(), &grant, session).await,
                     },
                     Err(TokenError::ProviderUnavailable) => {
@@ -104,6 +104,8 @@ async fn userinfo_facts(
         verified_email: email,
         hosted_domain: text("hd").or_else(|| session.facts.hosted_domain.clone()),
         tenant: text("tid").or_else(|| session.facts.tenant.clone()),
+        // Read at sign-in; a group an organisation names is checked again with the groups.
+        organisations: session.facts.organisations.clone(),
     })
 }
 

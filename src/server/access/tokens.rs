@@ -43,6 +43,8 @@ pub enum TokenError {
 pub struct ServiceToken {
     /// The client id, or the subject when the token has none.
     pub subject: String,
+    /// The organisations its organisation claim names (`auth_organisation_claim`).
+    pub organisations: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,9 @@ struct AccessClaims {
     /// Entra ID and Okta: `scp`, a string or a list.
     #[serde(default)]
     scp: Option<serde_json::Value>,
+    /// Every other claim: the organisation claim is named by the configuration.
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What a sign-in reads of a person's ID token.
@@ -87,6 +92,9 @@ pub struct IdClaims {
     /// A list of names; anything else is read as no groups.
     #[serde(default)]
     pub groups: Option<serde_json::Value>,
+    /// Every other claim: the organisation claim is named by the configuration.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl IdClaims {
@@ -99,13 +107,15 @@ impl IdClaims {
             .unwrap_or_else(|| self.sub.clone())
     }
 
-    /// What the admission rule reads of these claims; `groups` as given (the ID token's, or UserInfo's).
-    pub fn facts(&self, groups: Vec<String>) -> Facts {
+    /// What the admission rule reads of these claims; `groups` as given (the ID token's, or UserInfo's), and
+    /// the organisations as given.
+    pub fn facts(&self, groups: Vec<String>, organisations: Vec<String>) -> Facts {
         Facts {
             groups,
             verified_email: self.email.clone().filter(|_| verified(self.email_verified.as_ref())),
             hosted_domain: self.hd.clone(),
             tenant: self.tid.clone(),
+            organisations,
         }
     }
 }
@@ -121,20 +131,39 @@ pub fn groups_of(claim: Option<&serde_json::Value>) -> Option<Vec<String>> {
     Some(list.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())
 }
 
-/// A bearer access token for `audience` with `scope`.
+/// The organisations an organisation claim names: absent, none; a string, that one; a list of strings, those.
+/// Anything else (an object, a number, a list holding one) is refused, naming the claim.
+pub fn organisations_of(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<Vec<String>, String> {
+    let refused = || format!("the organisation claim `{name}` is neither a string nor a list of strings");
+    match claims.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(serde_json::Value::String(one)) => Ok(vec![one.clone()]),
+        Some(serde_json::Value::Array(list)) => {
+            list.iter().map(|item| item.as_str().map(str::to_owned)).collect::<Option<_>>().ok_or_else(refused)
+        }
+        Some(_) => Err(refused()),
+    }
+}
+
+/// A bearer access token for `audience` with `scope`; `organisation_claim` names its organisations.
 pub async fn verify_access_token(
     provider: &Provider,
     token: &str,
     audience: &str,
     scope: &str,
+    organisation_claim: &str,
 ) -> Result<ServiceToken, TokenError> {
     let claims: AccessClaims = verify(provider, token, audience).await?;
+    let organisations = organisations_of(&claims.other, organisation_claim).map_err(TokenError::Invalid)?;
     let scopes = [claims.scope.as_ref(), claims.scp.as_ref()].into_iter().flatten().flat_map(scope_list);
     let subject = claims.client_id.or(claims.sub).ok_or(TokenError::Invalid("the token names no client".into()))?;
     if !scopes.into_iter().any(|granted| granted == scope) {
         return Err(TokenError::MissingScope);
     }
-    Ok(ServiceToken { subject })
+    Ok(ServiceToken { subject, organisations })
 }
 
 /// A person's ID token for this client, carrying the sign-in's `nonce` (OpenID Connect Core, §3.1.3.7).

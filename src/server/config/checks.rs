@@ -30,6 +30,13 @@ impl Config {
             check_shared_cache_url("shared_cache_url", &self.shared_cache_url)?;
         }
         self.check_access_control()?;
+        let claim = &self.auth_organisation_claim;
+        if claim.is_empty()
+            || claim.len() > 64
+            || !claim.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b':'))
+        {
+            return Err(KeyError::new("auth_organisation_claim"));
+        }
         for origin in &self.cors_allowed_origins {
             check_origin("cors_allowed_origins", origin)?;
         }

@@ -168,11 +168,14 @@ macro_rules! declare_keys {
             /// Where each value came from (the file, or a variable), for the messages about it.
             #[serde(skip)]
             pub sources: super::Sources,
+            /// The file's `[[server.organisations]]` tables, as written: the organisations' own module reads them.
+            #[serde(skip)]
+            pub organisations: Vec<toml::Table>,
         }
 
         impl Default for Config {
             fn default() -> Self {
-                Config { $( $name: $default, )* sources: super::Sources::default() }
+                Config { $( $name: $default, )* sources: super::Sources::default(), organisations: Vec::new() }
             }
         }
 
@@ -345,6 +348,12 @@ declare_keys! {
     allow_anonymous: bool = false;
         flag(),
         "without `auth_issuer`, serve everyone on a `site_addr` that is not loopback (behind an authenticating proxy); otherwise such a server refuses to start";
+    organisations_path: String = String::new();
+        text("empty (no folder), or a folder of <id>.toml files, one per organisation"),
+        "a folder of organisations, one `<id>.toml` each (the file's name is its id), beside the `[[server.organisations]]` tables; empty: those tables only. Without any organisation, the deployment is one (`default`)";
+    auth_organisation_claim: String = "org".to_owned();
+        text("a claim name of up to 64 of a-z, A-Z, 0-9, _, -, . and :"),
+        "the claim (a string, or a list of strings) of an ID token, UserInfo or bearer token that names the organisations a person or a service belongs to, matched against their ids";
     metrics_allow_anonymous: bool = false;
         flag(),
         "serve `/metrics` without a bearer token on a `metrics_addr` that is not loopback (a trusted network); otherwise it needs the scope `metrics:read`, or, without `auth_issuer`, the server refuses to start";

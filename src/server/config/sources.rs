@@ -49,6 +49,30 @@ impl Config {
             }
             None => toml::Table::new(),
         };
+        let organisations = match table.remove("organisations") {
+            None => Vec::new(),
+            Some(toml::Value::Array(entries)) => entries
+                .into_iter()
+                .map(|entry| match entry {
+                    toml::Value::Table(table) => Ok(table),
+                    other => Err(other),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|other| ConfigError::InvalidValue {
+                    origin: format!("`organisations` in {path}"),
+                    given: other.to_string(),
+                    accepted: "[[server.organisations]] tables".into(),
+                    detail: String::new(),
+                })?,
+            Some(other) => {
+                return Err(ConfigError::InvalidValue {
+                    origin: format!("`organisations` in {path}"),
+                    given: other.to_string(),
+                    accepted: "[[server.organisations]] tables".into(),
+                    detail: String::new(),
+                })
+            }
+        };
         let mut sources: HashMap<String, String> =
             table.keys().map(|key| (key.clone(), format!("`{key}` in {path}"))).collect();
         for (old, new) in RENAMED_KEYS {
@@ -75,36 +99,66 @@ impl Config {
         }
         for (name, value) in &table {
             let origin = sources.get(name).cloned().unwrap_or_else(|| format!("`{name}`"));
-            let Some(key) = keys::key(name) else {
-                let hint = RENAMED_KEYS
-                    .iter()
-                    .find(|(old, _)| old == name)
-                    .map(|(_, new)| format!(": it was renamed `{new}`"))
-                    .unwrap_or_default();
-                return Err(ConfigError::UnknownKey { origin, hint });
-            };
-            let refused = |detail: String| ConfigError::InvalidValue {
-                origin: origin.clone(),
-                given: shown_value(name, value.to_string()),
-                accepted: key.accepted(),
-                detail,
-            };
-            if let (Some((low, high)), toml::Value::Integer(number)) = (key.range(), value) {
-                if !(low..=high).contains(number) {
-                    return Err(refused(String::new()));
-                }
-            }
-            // Read alone over the defaults, each key's value meets its own type.
-            let alone = toml::Table::from_iter([(name.clone(), value.clone())]);
-            if let Err(error) = alone.try_into::<Config>() {
-                // The parser's words can quote the value: not for a key that may hold credentials.
-                let detail = if key.is_secret() { String::new() } else { format!(" ({})", error.message()) };
-                return Err(refused(detail));
-            }
+            check_value(name, value, origin, "")?;
         }
         let mut config: Config = table.try_into().expect("every key was read on its own");
         config.sources = Sources(sources);
+        config.organisations = organisations;
         config.validate().map_err(|error| config.rejected(error))?;
         Ok(config)
     }
+
+    /// This configuration with `table`'s keys over it, each one of `allowed`, from `origin` (a file, or a table
+    /// of one): what an organisation's own keys make of the deployment's. Checked as the file's keys are, then
+    /// across keys; an error names the key in `origin`.
+    pub fn overlaid(&self, origin: &str, table: &toml::Table, allowed: &[&str]) -> Result<Config, ConfigError> {
+        let mut values = toml::Table::try_from(self).expect("a configuration serialises");
+        let mut sources = self.sources.clone();
+        for (name, value) in table {
+            let from = format!("`{name}` in {origin}");
+            if !allowed.contains(&name.as_str()) {
+                let hint = format!(": an organisation sets only {}", allowed.join(", "));
+                return Err(ConfigError::UnknownKey { origin: from, hint });
+            }
+            check_value(name, value, from.clone(), "")?;
+            values.insert(name.clone(), value.clone());
+            sources.0.insert(name.clone(), from);
+        }
+        let mut config: Config = values.try_into().expect("every key was read on its own");
+        config.sources = sources;
+        config.organisations = Vec::new();
+        config.validate().map_err(|error| config.rejected(error))?;
+        Ok(config)
+    }
+}
+
+/// One key's value checked against its declaration: a key, within its range, of its type. `origin` says where
+/// it came from; `hint` follows an unknown key's name.
+fn check_value(name: &str, value: &toml::Value, origin: String, hint: &str) -> Result<(), ConfigError> {
+    let Some(key) = keys::key(name) else {
+        let hint = RENAMED_KEYS
+            .iter()
+            .find(|(old, _)| *old == name)
+            .map_or_else(|| hint.to_owned(), |(_, new)| format!(": it was renamed `{new}`"));
+        return Err(ConfigError::UnknownKey { origin, hint });
+    };
+    let refused = |detail: String| ConfigError::InvalidValue {
+        origin: origin.clone(),
+        given: shown_value(name, value.to_string()),
+        accepted: key.accepted(),
+        detail,
+    };
+    if let (Some((low, high)), toml::Value::Integer(number)) = (key.range(), value) {
+        if !(low..=high).contains(number) {
+            return Err(refused(String::new()));
+        }
+    }
+    // Read alone over the defaults, each key's value meets its own type.
+    let alone = toml::Table::from_iter([(name.to_owned(), value.clone())]);
+    if let Err(error) = alone.try_into::<Config>() {
+        // The parser's words can quote the value: not for a key that may hold credentials.
+        let detail = if key.is_secret() { String::new() } else { format!(" ({})", error.message()) };
+        return Err(refused(detail));
+    }
+    Ok(())
 }

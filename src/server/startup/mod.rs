@@ -10,14 +10,18 @@ pub mod state;
 use crate::server::access::AccessControl;
 use crate::server::billing::alert_ledger::AlertLedger;
 use crate::server::billing::alerts::AlertChecker;
+use crate::server::billing::alerts::AlertSettings;
+use crate::server::billing::BudgetSettings;
 use crate::server::config::{Config, ConfigError};
 use crate::server::database::schema::SchemaError;
 use crate::server::database::{Database, OpenError};
 use crate::server::history::store::HistoryStore;
 use crate::server::history::{recorder, History};
 use crate::server::http::assets;
+use crate::server::organisations::tenants::{Tenant, Tenants};
 use crate::server::pricing::period_keeper::PeriodKeeper;
-use crate::server::shared_cache::{ConnectError, NoSuchDatabase, SharedCache};
+use crate::server::shared_cache::{ConnectError, NoSuchDatabase, SharedCache, SharedSettings};
+use crate::server::upstream::settings::UpstreamSettings;
 use crate::server::views::choice::Periods;
 use leptos::config::LeptosOptions;
 pub use settings::{configuration, configuration_from, Settings};
@@ -44,8 +48,10 @@ pub enum StartupError {
 /// The application once wired: the routes' state, and what runs beside them.
 pub struct Application {
     pub state: AppState,
-    keeper: Arc<PeriodKeeper>,
-    shared: Option<Arc<SharedCache>>,
+    /// Every kept period's keeper: the deployment's, then each organisation's.
+    keepers: Vec<Arc<PeriodKeeper>>,
+    /// Every shared cache connection, for the first probe.
+    shared: Vec<Arc<SharedCache>>,
     database: Option<Arc<Database>>,
     /// How long start-up waits for the database's schema.
     schema_wait: std::time::Duration,
@@ -54,48 +60,56 @@ pub struct Application {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// What one organisation's periods are wired from.
+struct Wiring<'a> {
+    config: &'a Config,
+    upstream: UpstreamSettings,
+    budget: BudgetSettings,
+    alerts: Option<AlertSettings>,
+    shared: Option<SharedSettings>,
+    /// Whether its periods are recorded and its alerts checked (not the deployment's own, unserved, when it has
+    /// organisations).
+    served: bool,
+}
+
 impl Application {
     /// Wires the application `config` and `settings` describe. Within a Tokio runtime, connects the shared cache
     /// and starts the background tasks (which end when the application is dropped). Fails when a connection
     /// cannot even be set up (a URL it cannot use, a folder it cannot create); a service that does not answer
     /// yet is not a failure.
     pub fn wire(leptos_options: LeptosOptions, config: &Config, settings: Settings) -> Result<Self, StartupError> {
-        let runtime = tokio::runtime::Handle::try_current().ok();
-        let shared = match (&runtime, settings.shared) {
-            (Some(runtime), Some(shared)) => Some(SharedCache::connect(shared, runtime)?),
-            _ => None,
-        };
-        let identity = settings.upstream.identity.clone();
-        let upstream_shown = settings.upstream.client.urls.redacted_base();
-        let keeper = Arc::new(PeriodKeeper::new(config, settings.upstream.client, shared.clone()));
         let database = match config.database_url.as_str() {
             "" => None,
             url => Some(Arc::new(Database::open(url, config.history_timeout(), config.history_work_timeout())?)),
         };
-        let history = database.as_ref().map(|db| {
-            Arc::new(History::new(HistoryStore::new(db.clone(), &identity), config.history_retention_periods as usize))
-        });
-        let alerts = match (&database, settings.alerts) {
-            (Some(db), Some(alerts)) => Some(Arc::new(AlertChecker::new(
-                AlertLedger::new(db.clone(), &identity),
-                alerts,
-                settings.budget.clone(),
-            ))),
-            _ => None,
+        let identity = settings.upstream.identity.clone();
+        let serves_sample_upstream = config.uses_sample_upstream();
+        let single = settings.organisations.is_empty();
+        let mut wired = Wired { database, keepers: Vec::new(), shared: Vec::new(), tasks: Vec::new() };
+        let deployment = Wiring {
+            config,
+            upstream: settings.upstream,
+            budget: settings.budget,
+            alerts: settings.alerts,
+            shared: settings.shared,
+            served: single,
         };
-        let mut tasks = Vec::new();
-        if let Some(runtime) = &runtime {
-            if let Some(history) = &history {
-                let recording =
-                    recorder::record_periods(history.clone(), Arc::downgrade(&keeper), recorder::tick(config));
-                tasks.push(runtime.spawn(recording));
-            }
-            if let Some(alerts) = &alerts {
-                tasks.push(runtime.spawn(alerts.clone().run(Arc::downgrade(&keeper))));
-            }
+        let (periods, alerts) = wired.periods(deployment)?;
+        let mut tenants = Vec::new();
+        for organisation in settings.organisations {
+            let wiring = Wiring {
+                config: &organisation.organisation.config,
+                upstream: organisation.upstream,
+                budget: organisation.budget,
+                alerts: organisation.alerts,
+                shared: organisation.shared,
+                served: true,
+            };
+            let (periods, alerts) = wired.periods(wiring)?;
+            tenants.push(Tenant::new(&organisation.organisation, periods, alerts));
         }
-        let access =
-            settings.session_keys.map(|keys| AccessControl::new(config, keys, shared.clone(), database.clone()));
+        let shared = wired.shared.first().cloned();
+        let access = settings.session_keys.map(|keys| AccessControl::new(config, keys, shared, wired.database.clone()));
         let page = Page {
             stylesheet: assets::stylesheet_href(&leptos_options),
             leptos_options,
@@ -104,13 +118,14 @@ impl Application {
         let edge = Edge {
             max_requests_in_flight: config.max_requests_in_flight,
             cors_allowed_origins: config.cors_allowed_origins.clone(),
-            serves_sample_upstream: config.uses_sample_upstream(),
+            serves_sample_upstream,
             metrics_need_token: config.metrics_need_token(),
         };
-        let periods = Periods::new(keeper.clone(), history, settings.budget, upstream_shown);
-        let state = AppState { periods: Arc::new(periods), page: Arc::new(page), edge: Arc::new(edge), access, alerts };
+        let tenants = Arc::new(Tenants::new(tenants));
+        let state = AppState { periods, page: Arc::new(page), edge: Arc::new(edge), access, alerts, tenants };
+        let Wired { database, keepers, shared, tasks } = wired;
         let schema_wait = config.history_timeout() * 5;
-        Ok(Application { state, keeper, shared, database, schema_wait, identity, tasks })
+        Ok(Application { state, keepers, shared, database, schema_wait, identity, tasks })
     }
 
     /// What is waited for before serving. The shared cache's first probe, so that the first requests of a fleet
@@ -119,14 +134,23 @@ impl Application {
     /// the server; one that does not answer yet does not (the current period needs none, and recording starts when
     /// it answers).
     pub async fn ready(&self) -> Result<(), StartupError> {
-        if let Some(shared) = &self.shared {
+        for shared in &self.shared {
             shared.first_probe().await?;
         }
-        let (Some(history), Some(database)) = (self.state.periods.history(), &self.database) else { return Ok(()) };
+        let Some(database) = &self.database else { return Ok(()) };
         let shown = database.shown();
-        match tokio::time::timeout(self.schema_wait, history.ensure_schema()).await {
+        let periods =
+            std::iter::once(&self.state.periods).chain(self.state.tenants.iter().map(|tenant| &tenant.periods));
+        let histories: Vec<_> = periods.filter_map(|periods| periods.history().cloned()).collect();
+        let Some(first) = histories.first() else { return Ok(()) };
+        match tokio::time::timeout(self.schema_wait, first.ensure_schema()).await {
             Ok(Ok(())) => tracing::info!(database = shown, upstream = self.identity, "history store ready"),
-            Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => return Err(StartupError::SchemaRefused(error)),
+            Ok(Err(error @ SchemaError::NewerThanBinary { .. })) => {
+                for history in &histories {
+                    history.refuse(error.to_string());
+                }
+                return Err(StartupError::SchemaRefused(error));
+            }
             Ok(Err(error)) => {
                 tracing::warn!(%error, database = shown, "history store unavailable; recording when it answers")
             }
@@ -138,16 +162,65 @@ impl Application {
     /// Shutting down: no lease is taken from now on, and those held are given back, so that another replica
     /// computes the period at once rather than waiting for this one's lease to end.
     pub async fn stop_computing(&self) {
-        self.keeper.release_leases().await;
+        for keeper in &self.keepers {
+            keeper.release_leases().await;
+        }
     }
 
     /// After the last request: a lease a computation took just before the signal, if it is still held, and the
     /// background tasks.
     pub async fn exit(self) {
-        self.keeper.release_leases().await;
+        self.stop_computing().await;
         for task in self.tasks {
             task.abort();
         }
+    }
+}
+
+/// What wiring has built so far, beside the state.
+struct Wired {
+    database: Option<Arc<Database>>,
+    keepers: Vec<Arc<PeriodKeeper>>,
+    shared: Vec<Arc<SharedCache>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Wired {
+    /// One organisation's periods (or the deployment's): its keeper, its history, its alerts, and their tasks.
+    fn periods(&mut self, wiring: Wiring) -> Result<(Arc<Periods>, Option<Arc<AlertChecker>>), StartupError> {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let shared = match (&runtime, wiring.shared) {
+            (Some(runtime), Some(shared)) => Some(SharedCache::connect(shared, runtime)?),
+            _ => None,
+        };
+        self.shared.extend(shared.clone());
+        let identity = wiring.upstream.identity.clone();
+        let upstream_shown = wiring.upstream.client.urls.redacted_base();
+        let keeper = Arc::new(PeriodKeeper::new(wiring.config, wiring.upstream.client, shared));
+        self.keepers.push(keeper.clone());
+        let database = self.database.as_ref().filter(|_| wiring.served);
+        let retention = wiring.config.history_retention_periods as usize;
+        let history = database.map(|db| Arc::new(History::new(HistoryStore::new(db.clone(), &identity), retention)));
+        let alerts = match (database, wiring.alerts) {
+            (Some(db), Some(alerts)) => Some(Arc::new(AlertChecker::new(
+                AlertLedger::new(db.clone(), &identity),
+                alerts,
+                wiring.budget.clone(),
+            ))),
+            _ => None,
+        };
+        if let Some(runtime) = &runtime {
+            if let Some(history) = &history {
+                let tick = recorder::tick(wiring.config);
+                let recording = recorder::record_periods(history.clone(), Arc::downgrade(&keeper), tick);
+                self.tasks.push(runtime.spawn(recording));
+            }
+            if let Some(alerts) = &alerts {
+                self.tasks.push(runtime.spawn(alerts.clone().run(Arc::downgrade(&keeper))));
+            }
+        }
+        let periods = Arc::new(Periods::new(keeper, history, wiring.budget, upstream_shown));
+        Ok((periods, alerts))
     }
 }
 

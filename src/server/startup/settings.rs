@@ -5,7 +5,8 @@
 use crate::server::access::AccessControl;
 use crate::server::billing::alerts::AlertSettings;
 use crate::server::billing::BudgetSettings;
-use crate::server::config::{Config, ConfigError};
+use crate::server::config::{Config, ConfigError, KeyError};
+use crate::server::organisations::{organisations, Organisation, OrganisationError};
 use crate::server::pricing::credit_rules::RULES_VERSION;
 use crate::server::shared_cache::seal::SealingKeys;
 use crate::server::shared_cache::SharedSettings;
@@ -21,31 +22,78 @@ pub struct Settings {
     pub shared: Option<SharedSettings>,
     /// `None` without access control.
     pub session_keys: Option<SealingKeys>,
+    /// Each organisation with what its modules make of its configuration; none for a deployment of one.
+    pub organisations: Vec<OrganisationSettings>,
+}
+
+/// What one organisation's modules make of its configuration (the deployment's, its own keys over it).
+pub struct OrganisationSettings {
+    pub organisation: Organisation,
+    pub upstream: UpstreamSettings,
+    pub budget: BudgetSettings,
+    pub alerts: Option<AlertSettings>,
+    pub shared: Option<SharedSettings>,
+}
+
+/// Why the configuration cannot be used: a key of the deployment's, or an organisation's.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Organisation(Box<OrganisationError>),
+}
+
+impl From<OrganisationError> for SettingsError {
+    fn from(error: OrganisationError) -> Self {
+        SettingsError::Organisation(Box::new(error))
+    }
+}
+
+impl OrganisationSettings {
+    fn from_organisation(organisation: Organisation) -> Result<Self, OrganisationError> {
+        let config = &organisation.config;
+        let checked = || -> Result<_, KeyError> {
+            let authorization = organisation.upstream_authorization.as_deref();
+            let upstream = UpstreamSettings::for_organisation(config, &organisation.id, authorization)?;
+            let budget = BudgetSettings::from_config(config)?;
+            let alerts = AlertSettings::from_config(config)?;
+            let shared = SharedSettings::from_config(config, &upstream.identity, RULES_VERSION)?;
+            Ok((upstream, budget, alerts, shared))
+        };
+        let (upstream, budget, alerts, shared) = checked().map_err(|error| config.rejected(error))?;
+        Ok(OrganisationSettings { organisation, upstream, budget, alerts, shared })
+    }
 }
 
 impl Settings {
-    pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
+    pub fn from_config(config: &Config) -> Result<Settings, SettingsError> {
         let checked = || {
             let upstream = UpstreamSettings::from_config(config)?;
             let budget = BudgetSettings::from_config(config)?;
             let alerts = AlertSettings::from_config(config)?;
             let shared = SharedSettings::from_config(config, &upstream.identity, RULES_VERSION)?;
             let session_keys = AccessControl::session_keys(config)?;
-            Ok(Settings { upstream, budget, alerts, shared, session_keys })
+            Ok((upstream, budget, alerts, shared, session_keys))
         };
-        checked().map_err(|error| config.rejected(error))
+        let (upstream, budget, alerts, shared, session_keys) = checked().map_err(|error| config.rejected(error))?;
+        let organisations = organisations(config)?
+            .into_iter()
+            .map(OrganisationSettings::from_organisation)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Settings { upstream, budget, alerts, shared, session_keys, organisations })
     }
 }
 
 /// The configuration from `DASHBOARD_CONFIG` (or `Leptos.toml`) and `env`, and what each module makes of it.
-pub fn configuration_from(env: &HashMap<String, String>) -> Result<(Config, Settings), ConfigError> {
+pub fn configuration_from(env: &HashMap<String, String>) -> Result<(Config, Settings), SettingsError> {
     let config = Config::load_from(env)?;
     let settings = Settings::from_config(&config)?;
     Ok((config, settings))
 }
 
 /// [`configuration_from`] the process's environment.
-pub fn configuration() -> Result<(Config, Settings), ConfigError> {
+pub fn configuration() -> Result<(Config, Settings), SettingsError> {
     // Variables that are not Unicode cannot be any of ours; `vars()` would panic on them.
     let env =
         std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
@@ -63,8 +111,10 @@ mod tests {
 
     /// The message a configuration is refused with, by its keys' own checks or by what a module makes of it.
     fn refusal(file: &str, env: &HashMap<String, String>) -> String {
-        let configured = Config::from_sources("x.toml", file, env).and_then(|config| Settings::from_config(&config));
-        configured.err().expect("should be refused").to_string()
+        match Config::from_sources("x.toml", file, env) {
+            Ok(config) => Settings::from_config(&config).err().expect("should be refused").to_string(),
+            Err(error) => error.to_string(),
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! What the routes reach: a small state of five parts, each handler taking only the parts it needs (axum's
+//! What the routes reach: a small state of six parts, each handler taking only the parts it needs (axum's
 //! `FromRef`): the periods a view shows, the page's settings, the edge's settings (the router's), access
-//! control, and the alerts.
+//! control, the alerts, and the organisations.
 
 use crate::server::access::AccessControl;
+use crate::server::access::Caller;
 use crate::server::billing::alerts::AlertChecker;
+use crate::server::error::UsageError;
+use crate::server::organisations::tenants::{Scope, Tenants};
 use crate::server::views::choice::Periods;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -18,6 +21,16 @@ pub struct AppState {
     pub access: Option<Arc<AccessControl>>,
     /// The budget alerts; `None` when no webhook is configured.
     pub alerts: Option<Arc<AlertChecker>>,
+    /// The organisations, each with its periods; empty for a deployment of one (which `periods` is).
+    pub tenants: Arc<Tenants>,
+}
+
+impl AppState {
+    /// The organisation a request may read (see [`Tenants::scope`]): `asked` by its route or its view.
+    pub fn scope(&self, caller: Option<&Caller>, asked: Option<&str>) -> Result<Scope, UsageError> {
+        let single = || Scope { periods: self.periods.clone(), alerts: self.alerts.clone(), organisation: None };
+        self.tenants.scope(single, caller, self.access.is_some(), asked)
+    }
 }
 
 /// What rendering a page needs.

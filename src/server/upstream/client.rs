@@ -18,6 +18,27 @@ pub struct ClientSettings {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub max_body_bytes: usize,
+    /// Sent as `Authorization` on every call (an organisation's upstream may need one); never shown.
+    pub authorization: Option<Authorization>,
+}
+
+/// An `Authorization` header's value: marked sensitive, and shown nowhere (not even in `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Authorization(reqwest::header::HeaderValue);
+
+impl Authorization {
+    /// `None` when `value` cannot be a header's value (a control character, a line break).
+    pub fn new(value: &str) -> Option<Self> {
+        let mut header = reqwest::header::HeaderValue::from_str(value).ok()?;
+        header.set_sensitive(true);
+        Some(Authorization(header))
+    }
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Authorization(not shown)")
+    }
 }
 
 #[derive(Clone)]
@@ -36,7 +57,12 @@ enum Attempt {
 
 impl UpstreamClient {
     pub fn new(settings: ClientSettings) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(Authorization(value)) = settings.authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             // A redirect could lead anywhere, http included, with the credentials of the base URL.

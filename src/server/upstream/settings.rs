@@ -1,11 +1,12 @@
 //! The upstream in force, as the configuration names it: its addresses (the embedded sample on this server when
 //! `upstream_base_url` is empty), its identity, and how it is called.
 
-use super::client::ClientSettings;
+use super::client::{Authorization, ClientSettings};
 use super::retry::RetryPolicy;
 use super::sample::MOUNT_PATH;
 use super::urls::UpstreamUrls;
 use crate::server::config::{Config, KeyError};
+use crate::server::org_id::OrgId;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -45,8 +46,29 @@ impl UpstreamSettings {
             timeout: config.upstream_timeout(),
             retry,
             max_body_bytes: config.upstream_max_body_bytes,
+            authorization: None,
         };
         Ok(UpstreamSettings { client, identity })
+    }
+
+    /// An organisation's upstream: its configuration's, with the header it sends, and an identity of its own
+    /// even when another organisation names the same URL (the keys and rows it marks are then its own).
+    pub fn for_organisation(
+        config: &Config,
+        organisation: &OrgId,
+        authorization: Option<&str>,
+    ) -> Result<Self, KeyError> {
+        let mut settings = UpstreamSettings::from_config(config)?;
+        settings.client.authorization = match authorization {
+            None => None,
+            Some(value) => Some(Authorization::new(value).ok_or_else(|| {
+                KeyError::because("upstream_base_url", "upstream_authorization cannot be sent as a header's value")
+            })?),
+        };
+        use sha2::{Digest, Sha256};
+        let named = format!("organisation {organisation}\n{}", settings.client.urls.messages());
+        settings.identity = hex::encode(&Sha256::digest(named.as_bytes())[..8]);
+        Ok(settings)
     }
 
     /// The longest a usage computation can spend on the upstream: see [`RetryPolicy::worst_case`].

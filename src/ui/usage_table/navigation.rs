@@ -149,7 +149,9 @@ impl Navigator {
         {
             let listener = window_event_listener(leptos::ev::popstate, move |_| {
                 let search = window().location().search().unwrap_or_default();
-                let visited = ViewQuery::from_query(search.trim_start_matches('?'));
+                // The same page: the same organisation, whatever the query says.
+                let organisation = self.page.with_untracked(|page| page.view.organisation.clone());
+                let visited = ViewQuery::from_query(search.trim_start_matches('?')).on_organisation(organisation);
                 // A move within the page (a `#fragment`) leaves the view as it is.
                 if self.page.with_untracked(|page| page.view != visited) {
                     self.load(visited, Place::Pager, Entry::Visited);
