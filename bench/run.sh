@@ -31,6 +31,9 @@ root=$PWD
 baseline_server "${BASELINE_REV:-f894c47}" target/bench-baseline
 baseline_server "${HISTORY_BASELINE_REV:-93c04fb}" target/bench-history-baseline
 baseline_server "${STRUCTURE_BASELINE_REV:-10b1488}" target/bench-structure-baseline
+# A baseline's crate and this one share the target directory's name for the artifact (the same package, version
+# and features): without this, cargo finds the last baseline's build fresh and this build would be that one.
+cargo clean --release -p credit-dashboard >&2
 
 # Also writes target/release/hash.txt beside the server binary, which finds it there: the pages then name the
 # content-hashed assets, served as immutable, and a repeat visit downloads none of them.

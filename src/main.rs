@@ -8,7 +8,7 @@ async fn main() -> std::process::ExitCode {
     use credit_dashboard::routes::{build_router, metrics_router};
     use credit_dashboard::server::config::LogFormat;
     use credit_dashboard::server::http::{assets, logs, metrics, server::serve};
-    use credit_dashboard::server::startup::{configuration, Application};
+    use credit_dashboard::server::startup::{configuration, process_env, Application};
 
     let (config, settings) = match configuration() {
         Ok(configured) => configured,
@@ -73,6 +73,10 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         }
+    }
+    // The organisations are read again on SIGHUP and when their files change.
+    if !config.organisations.is_empty() || !config.organisations_path.is_empty() {
+        application.reloader().watch(process_env());
     }
     let router = build_router(application.state.clone());
     tracing::info!(addr = %config.site_addr, %upstream, "serving the credit usage dashboard");

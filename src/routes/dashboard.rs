@@ -31,7 +31,7 @@ pub async fn page(
 ) -> Response {
     let caller = request.extensions().get::<Caller>();
     // `GET /` of a deployment with organisations: to the caller's, at its own address.
-    if !state.tenants.is_single() && request.uri().path() == "/" {
+    if !state.organisations.get().is_single() && request.uri().path() == "/" {
         return organisations::landing(&state, caller, query.as_deref()).await;
     }
     let Ok(scope) = scope else { return super::not_found(&state) };

@@ -111,6 +111,7 @@ pub fn build_router(state: AppState) -> Router {
             cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
         )
         // An organisation's routes: the same, under its prefix, each checking the caller against it.
+        .route("/o/", figures(get(organisations::operators_list).route_layer(page_guard.clone())))
         .route("/o/{organisation}", figures(get(organisations::to_dashboard).route_layer(page_guard.clone())))
         .route("/o/{organisation}/", figures(get(dashboard::page).route_layer(page_guard.clone())))
         .route(
@@ -210,6 +211,11 @@ async fn readiness(State(state): State<AppState>) -> Response {
                 ),
                 Some((SharingStatus::Sharing, _)) => "ready (sharing)".to_owned(),
                 None => "ready".to_owned(),
+            };
+            // A reading of the organisations that was refused: the last good ones serve, an operator is told.
+            let body = match state.organisations.refused() {
+                Some(refused) => format!("{body}; organisations not read again (the last good ones serve): {refused}"),
+                None => body,
             };
             ([(header::CACHE_CONTROL, "no-store")], body).into_response()
         }

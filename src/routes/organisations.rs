@@ -3,11 +3,13 @@
 //! deployment with organisations, `GET /`: straight into the one organisation a person belongs to, a list when
 //! several, a refusal with no data when none.
 
+use crate::figures::amount;
 use crate::server::access::Caller;
 use crate::server::error::UsageError;
 use crate::server::organisations::tenants::Scope;
 use crate::server::AppState;
 use crate::ui::notice_page::{notice_page, NextStep};
+use crate::ui::organisations_page::{organisations_page, OrganisationLine};
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -32,11 +34,15 @@ impl FromRequestParts<AppState> for Scope {
 /// `GET /` of a deployment with organisations: the organisation of someone who belongs to one, with the view
 /// asked for; a list of those of someone who belongs to several; a page with no data for anyone else.
 pub async fn landing(state: &AppState, caller: Option<&Caller>, query: Option<&str>) -> Response {
+    let tenants = state.organisations.get();
+    if caller.is_some_and(|caller| tenants.is_operator(caller)) {
+        return super::auth::see_other("/o/");
+    }
     let theirs: Vec<_> = match (state.access.is_some(), caller) {
-        (true, Some(caller)) => state.tenants.of_member(caller.organisations(), caller.groups()).collect(),
+        (true, Some(caller)) => tenants.of_member(caller.organisations(), caller.groups()).collect(),
         (true, None) => Vec::new(),
         // Without access control every organisation is open (a server on loopback, or behind a proxy).
-        (false, _) => state.tenants.iter().collect(),
+        (false, _) => tenants.iter().collect(),
     };
     let query = query.filter(|query| !query.is_empty()).map(|query| format!("?{query}")).unwrap_or_default();
     let page = |status: StatusCode, title: &str, text: &str, steps: &[NextStep]| {
@@ -78,4 +84,45 @@ pub async fn to_dashboard(
         }
         _ => super::not_found(&state),
     }
+}
+
+/// `GET /o/`: every organisation with its figures as kept, for an operator (or anyone, without access control);
+/// the 404 page for anyone else, as for an organisation that is not theirs.
+pub async fn operators_list(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let caller = request.extensions().get::<Caller>();
+    let tenants = state.organisations.get();
+    let operator = state.access.is_none() || caller.is_some_and(|caller| tenants.is_operator(caller));
+    if !operator || tenants.is_single() {
+        return super::not_found(&state);
+    }
+    let lines = tenants
+        .iter()
+        .map(|tenant| {
+            let latest = tenant.periods.keeper().latest();
+            let total = latest.as_ref().map(|period| period.total);
+            let budget = match (total, tenant.periods.budget().budget) {
+                (Some(total), Some(budget)) => Some(format!(
+                    "{} of {} ({:.1} %)",
+                    amount(total),
+                    amount(budget),
+                    total.hundredths() as f64 * 100.0 / budget.hundredths() as f64
+                )),
+                _ => None,
+            };
+            let last_failure = tenant
+                .periods
+                .last_failure()
+                .map(|(at, failure)| format!("{} UTC: {failure}", at.strftime("%d-%m-%Y %H:%M")));
+            OrganisationLine {
+                name: tenant.name.clone(),
+                href: format!("{}/", tenant.id.base_path()),
+                total: total.map(amount),
+                budget,
+                last_failure,
+            }
+        })
+        .collect();
+    let mut response = (StatusCode::OK, Html(organisations_page(&state.page.stylesheet, lines))).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -5,6 +5,8 @@ pub mod dashboard_page;
 pub mod error_panel;
 #[cfg(feature = "ssr")]
 pub mod notice_page;
+#[cfg(feature = "ssr")]
+pub mod organisations_page;
 pub mod period_header;
 pub mod period_picker;
 pub mod usage_breakdown;

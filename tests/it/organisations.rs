@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use credit_dashboard::server::config::Config;
 use credit_dashboard::server::history::{History, Listing};
 use credit_dashboard::server::org_id::OrgId;
+use credit_dashboard::server::startup::{configuration_from, Application};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -137,6 +138,17 @@ async fn an_organisation_that_does_not_exist_or_is_malformed_is_a_404_on_every_r
     let (status, page) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("href=\"/o/acme/\"") && page.contains("Beacon Property Law"), "{page}");
+    // The list of them all, from what is kept: acme's total once fetched, beacon's failure once it failed.
+    let (status, list) = get(&app, "/o/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("not fetched yet") && !list.contains("80.20"), "{list}");
+    get(&app, "/o/acme/usage").await;
+    beacon.reset().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&beacon).await;
+    get(&app, "/o/beacon/usage").await;
+    let (_, list) = get(&app, "/o/").await;
+    assert!(list.contains("80.20"), "{list}");
+    assert!(list.contains("upstream_unavailable"), "beacon's last failure: {list}");
     let response = Browser::for_app(app.clone(), DASHBOARD).get("/o/acme?tz=Europe%2FBerlin").await;
     assert_eq!((response.status, response.location()), (StatusCode::SEE_OTHER, "/o/acme/?tz=Europe%2FBerlin".into()));
 }
@@ -159,7 +171,11 @@ async fn people_and_services_read_only_the_organisations_their_claim_or_groups_n
     // group; alice-none belongs to neither.
     provider.change_person("alice", json!({"org": "acme"}));
     provider.change_person("bob-b", json!({"groups": ["billing", "beacon-billing"]}));
-    let config = two_organisations(auth_config(&acme, &provider), &acme, &beacon);
+    provider.change_person("olga", json!({"groups": ["billing", "operators"]}));
+    let config = Config {
+        auth_operator_groups: vec!["operators".into()],
+        ..two_organisations(auth_config(&acme, &provider), &acme, &beacon)
+    };
     let (app, _state) = dashboard(&config).await;
 
     let mut alice = Browser::for_app(app.clone(), DASHBOARD);
@@ -178,6 +194,16 @@ async fn people_and_services_read_only_the_organisations_their_claim_or_groups_n
     let (page, url) = bob.sign_in("/", "bob-b").await;
     assert!(url.ends_with("/o/beacon/") && page.body.contains("Lease Review"), "{url}");
     assert_eq!(bob.get("/o/acme/usage").await.status, StatusCode::NOT_FOUND);
+
+    assert_eq!(alice.get("/o/").await.status, StatusCode::NOT_FOUND, "the operators' list is not hers");
+
+    // An operator reads every organisation, and lands on the list of them all.
+    let mut olga = Browser::for_app(app.clone(), DASHBOARD);
+    let (list, url) = olga.sign_in("/", "olga").await;
+    assert!(url.ends_with("/o/"), "{url}");
+    assert!(list.body.contains("Acme Lettings LLP") && list.body.contains("Beacon Property Law"), "{}", list.body);
+    assert!(list.body.contains("80.20"), "acme's total, as alice's visit fetched it: {}", list.body);
+    assert_eq!(olga.get("/o/beacon/usage").await.status, StatusCode::OK);
 
     let mut nobody = Browser::for_app(app.clone(), DASHBOARD);
     let (page, _) = nobody.sign_in("/", "alice-none").await;
@@ -214,7 +240,8 @@ async fn each_organisation_records_its_periods_apart_in_one_history_store() {
     };
     let (app, state) = app_and_state(&two_organisations(base, &acme, &beacon));
     let history_of = |id: &str| {
-        let tenant = state.tenants.get(&OrgId::parse(id).unwrap()).expect("configured");
+        let tenants = state.organisations.get();
+        let tenant = tenants.get(&OrgId::parse(id).unwrap()).expect("configured");
         tenant.periods.history().cloned().expect("a history store")
     };
     let (acme_history, beacon_history) = (history_of("acme"), history_of("beacon"));
@@ -237,4 +264,61 @@ async fn each_organisation_records_its_periods_apart_in_one_history_store() {
     assert!(beacon_history.past_period("2024-04-29").await.unwrap().is_none(), "acme's period is not beacon's");
     let (status, body) = get(&app, "/o/beacon/usage.csv?period=2024-04-29").await;
     assert_eq!((status, error_code(&body).as_str()), (StatusCode::NOT_FOUND, "period_not_found"));
+}
+
+#[tokio::test]
+async fn organisations_are_read_again_keeping_the_unchanged_and_the_last_good_set_when_a_file_is_broken() {
+    let (acme, beacon) = (acme_upstream().await, beacon_upstream().await);
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("dashboard.toml");
+    let organisation_file = |name: &str, body: String| std::fs::write(folder.path().join(name), body).unwrap();
+    let server = format!(
+        "[server]\nupstream_timeout_ms = 300\nusage_deadline_ms = 5000\ndatabase_url = \"\"\norganisations_path = \"{}\"\n",
+        folder.path().join("organisations").display()
+    );
+    std::fs::create_dir(folder.path().join("organisations")).unwrap();
+    std::fs::write(&file, &server).unwrap();
+    organisation_file("organisations/acme.toml", format!("name = \"Acme\"\nupstream_base_url = \"{}\"\n", acme.uri()));
+    let env: std::collections::HashMap<String, String> =
+        [("DASHBOARD_CONFIG".to_owned(), file.display().to_string())].into();
+    let (config, settings) = configuration_from(&env).unwrap();
+    let options = leptos::config::LeptosOptions::builder().output_name("credit-dashboard").build();
+    let application = Application::wire(options, &config, settings).unwrap();
+    let app = credit_dashboard::routes::build_router(application.state.clone());
+    assert_eq!(get(&app, "/o/acme/usage").await.1, ACME_USAGE);
+    assert_eq!(get(&app, "/o/beacon/usage").await.0, StatusCode::NOT_FOUND);
+    let acme_before = application.state.organisations.get().get(&OrgId::parse("acme").unwrap()).unwrap().clone();
+
+    // A new organisation: served once read again; acme, unchanged, is the same one (its kept period too).
+    let beacon_file = format!(
+        "name = \"Beacon\"\nupstream_base_url = \"{}\"\nupstream_authorization = \"Bearer beacon-t0ken\"\n",
+        beacon.uri()
+    );
+    organisation_file("organisations/beacon.toml", beacon_file);
+    let reloaded = application.reloader().reload(&env).unwrap();
+    assert_eq!((reloaded.kept, reloaded.wired, reloaded.removed), (1, 1, 0));
+    let (status, body) = get(&app, "/o/beacon/usage").await;
+    assert!(status == StatusCode::OK && body.contains("Lease Review"), "{body}");
+    let acme_after = application.state.organisations.get().get(&OrgId::parse("acme").unwrap()).unwrap().clone();
+    assert!(std::sync::Arc::ptr_eq(&acme_before, &acme_after), "an organisation read the same is kept as it is");
+
+    // A broken file: nothing changes, and the refusal names the file and the key.
+    organisation_file("organisations/beacon.toml", "name = \"Beacon\"\nupstream_base_url = \"ftp://x\"\n".into());
+    let refused = application.reloader().reload(&env).unwrap_err().to_string();
+    assert!(refused.contains("beacon.toml") && refused.contains("upstream_base_url"), "{refused}");
+    assert!(get(&app, "/o/beacon/usage").await.1.contains("Lease Review"), "the last good set serves");
+    let readiness = application.state.organisations.refused().unwrap_or_default();
+    assert!(readiness.contains("beacon.toml"), "{readiness}");
+
+    // Removed, and the file watcher sees it by itself.
+    let watching = application.reloader().watch(env.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    std::fs::remove_file(folder.path().join("organisations/beacon.toml")).unwrap();
+    eventually("beacon removed by the watcher", || async {
+        get(&app, "/o/beacon/usage").await.0 == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_eq!(get(&app, "/o/acme/usage").await.1, ACME_USAGE);
+    assert!(application.state.organisations.refused().is_none(), "a good reading clears the refusal");
+    watching.abort();
 }

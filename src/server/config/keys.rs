@@ -354,6 +354,9 @@ declare_keys! {
     auth_organisation_claim: String = "org".to_owned();
         text("a claim name of up to 64 of a-z, A-Z, 0-9, _, -, . and :"),
         "the claim (a string, or a list of strings) of an ID token, UserInfo or bearer token that names the organisations a person or a service belongs to, matched against their ids";
+    auth_operator_groups: Vec<String> = Vec::new();
+        list("a list of group names; comma-separated in the environment"),
+        "people carrying one of these in the `groups` claim are operators: they read every organisation, and `/o/` lists them all with their period's total, budget and last upstream error";
     metrics_allow_anonymous: bool = false;
         flag(),
         "serve `/metrics` without a bearer token on a `metrics_addr` that is not loopback (a trusted network); otherwise it needs the scope `metrics:read`, or, without `auth_issuer`, the server refuses to start";

@@ -33,7 +33,7 @@ const OWN_KEYS: &[&str] = &["id", "name", "groups", "upstream_authorization"];
 const MOST_FILES: usize = 10_000;
 
 /// One organisation, as configured.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Organisation {
     pub id: OrgId,
     pub name: String,

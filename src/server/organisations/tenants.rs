@@ -15,6 +15,8 @@ pub struct Tenant {
     pub id: OrgId,
     pub name: String,
     pub groups: Vec<String>,
+    /// As configured: an organisation read again the same is kept as it is (its kept period, its caches).
+    pub definition: Organisation,
     pub periods: Arc<Periods>,
     /// The budget alerts; `None` without a webhook.
     pub alerts: Option<Arc<AlertChecker>>,
@@ -26,6 +28,7 @@ impl Tenant {
             id: organisation.id.clone(),
             name: organisation.name.clone(),
             groups: organisation.groups.clone(),
+            definition: organisation.clone(),
             periods,
             alerts,
         }
@@ -37,15 +40,23 @@ impl Tenant {
     }
 }
 
-/// Every organisation of the deployment, by id.
+/// Every organisation of the deployment, by id, and who operates them all.
 #[derive(Default)]
 pub struct Tenants {
     by_id: BTreeMap<OrgId, Arc<Tenant>>,
+    /// People carrying one of these groups read every organisation (`auth_operator_groups`).
+    operator_groups: Vec<String>,
 }
 
 impl Tenants {
-    pub fn new(tenants: Vec<Tenant>) -> Self {
-        Tenants { by_id: tenants.into_iter().map(|tenant| (tenant.id.clone(), Arc::new(tenant))).collect() }
+    pub fn new(tenants: Vec<Arc<Tenant>>, operator_groups: Vec<String>) -> Self {
+        let by_id = tenants.into_iter().map(|tenant| (tenant.id.clone(), tenant)).collect();
+        Tenants { by_id, operator_groups }
+    }
+
+    /// Whether `caller` operates the deployment: every organisation is theirs to read.
+    pub fn is_operator(&self, caller: &Caller) -> bool {
+        self.operator_groups.iter().any(|group| caller.groups().contains(group))
     }
 
     /// No organisation is configured: the deployment is one.
@@ -72,6 +83,38 @@ impl Tenants {
     }
 }
 
+/// The organisations in force: replaced whole when they are read again (a request holds the set it started
+/// with), and why the last reading was refused, if it was (the set in force is then the last good one).
+#[derive(Default)]
+pub struct CurrentOrganisations {
+    tenants: std::sync::RwLock<Arc<Tenants>>,
+    refused: std::sync::RwLock<Option<String>>,
+}
+
+impl CurrentOrganisations {
+    pub fn new(tenants: Tenants) -> Self {
+        CurrentOrganisations { tenants: std::sync::RwLock::new(Arc::new(tenants)), refused: Default::default() }
+    }
+
+    pub fn get(&self) -> Arc<Tenants> {
+        self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    pub fn replace(&self, tenants: Tenants) {
+        *self.tenants.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(tenants);
+        *self.refused.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    pub fn refuse(&self, why: String) {
+        *self.refused.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+    }
+
+    /// Why the last reading of the organisations was refused; `None` when it was not.
+    pub fn refused(&self) -> Option<String> {
+        self.refused.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
 /// What a request reads: one organisation's periods and alerts (the deployment's, for a deployment of one).
 #[derive(Clone)]
 pub struct Scope {
@@ -95,7 +138,10 @@ impl Tenants {
         asked: Option<&str>,
     ) -> Result<Scope, UsageError> {
         let admitted = |tenant: &Tenant| {
-            !guarded || caller.is_some_and(|caller| tenant.has_member(caller.organisations(), caller.groups()))
+            !guarded
+                || caller.is_some_and(|caller| {
+                    self.is_operator(caller) || tenant.has_member(caller.organisations(), caller.groups())
+                })
         };
         let tenant = match (asked, self.is_single()) {
             (None, true) => return Ok(single()),

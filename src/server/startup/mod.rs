@@ -4,6 +4,7 @@
 //! shutting down gives back (the leases on the period's computation). `settings.rs` checks what each module makes
 //! of the configuration; `state.rs` is what the routes reach.
 
+pub mod reload;
 pub mod settings;
 pub mod state;
 
@@ -18,15 +19,15 @@ use crate::server::database::{Database, OpenError};
 use crate::server::history::store::HistoryStore;
 use crate::server::history::{recorder, History};
 use crate::server::http::assets;
-use crate::server::organisations::tenants::{Tenant, Tenants};
+use crate::server::organisations::tenants::{CurrentOrganisations, Tenant, Tenants};
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::shared_cache::{ConnectError, NoSuchDatabase, SharedCache, SharedSettings};
 use crate::server::upstream::settings::UpstreamSettings;
 use crate::server::views::choice::Periods;
 use leptos::config::LeptosOptions;
-pub use settings::{configuration, configuration_from, Settings};
+pub use settings::{configuration, configuration_from, process_env, OrganisationSettings, Settings};
 use state::{AppState, Edge, Page};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
 /// Why the server does not start, naming the key or the service at fault.
@@ -48,20 +49,18 @@ pub enum StartupError {
 /// The application once wired: the routes' state, and what runs beside them.
 pub struct Application {
     pub state: AppState,
-    /// Every kept period's keeper: the deployment's, then each organisation's.
-    keepers: Vec<Arc<PeriodKeeper>>,
-    /// Every shared cache connection, for the first probe.
-    shared: Vec<Arc<SharedCache>>,
-    database: Option<Arc<Database>>,
+    /// The connections, keepers and tasks, which organisations read again add to.
+    wired: Arc<Mutex<Wired>>,
+    /// Reads the organisations again.
+    reloader: Arc<reload::Reloader>,
     /// How long start-up waits for the database's schema.
     schema_wait: std::time::Duration,
     /// The upstream's identity, for the log.
     identity: String,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 /// What one organisation's periods are wired from.
-struct Wiring<'a> {
+pub(crate) struct Wiring<'a> {
     config: &'a Config,
     upstream: UpstreamSettings,
     budget: BudgetSettings,
@@ -97,16 +96,7 @@ impl Application {
         let (periods, alerts) = wired.periods(deployment)?;
         let mut tenants = Vec::new();
         for organisation in settings.organisations {
-            let wiring = Wiring {
-                config: &organisation.organisation.config,
-                upstream: organisation.upstream,
-                budget: organisation.budget,
-                alerts: organisation.alerts,
-                shared: organisation.shared,
-                served: true,
-            };
-            let (periods, alerts) = wired.periods(wiring)?;
-            tenants.push(Tenant::new(&organisation.organisation, periods, alerts));
+            tenants.push(Arc::new(wired.tenant(organisation)?));
         }
         let shared = wired.shared.first().cloned();
         let access = settings.session_keys.map(|keys| AccessControl::new(config, keys, shared, wired.database.clone()));
@@ -121,11 +111,13 @@ impl Application {
             serves_sample_upstream,
             metrics_need_token: config.metrics_need_token(),
         };
-        let tenants = Arc::new(Tenants::new(tenants));
-        let state = AppState { periods, page: Arc::new(page), edge: Arc::new(edge), access, alerts, tenants };
-        let Wired { database, keepers, shared, tasks } = wired;
+        let tenants = Tenants::new(tenants, config.auth_operator_groups.clone());
+        let organisations = Arc::new(CurrentOrganisations::new(tenants));
+        let state = AppState { periods, page: Arc::new(page), edge: Arc::new(edge), access, alerts, organisations };
+        let wired = Arc::new(Mutex::new(wired));
+        let reloader = Arc::new(reload::Reloader::new(config, wired.clone(), state.organisations.clone()));
         let schema_wait = config.history_timeout() * 5;
-        Ok(Application { state, keepers, shared, database, schema_wait, identity, tasks })
+        Ok(Application { state, wired, reloader, schema_wait, identity })
     }
 
     /// What is waited for before serving. The shared cache's first probe, so that the first requests of a fleet
@@ -134,13 +126,17 @@ impl Application {
     /// the server; one that does not answer yet does not (the current period needs none, and recording starts when
     /// it answers).
     pub async fn ready(&self) -> Result<(), StartupError> {
-        for shared in &self.shared {
+        let (shared, database) = {
+            let wired = self.wired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (wired.shared.clone(), wired.database.clone())
+        };
+        for shared in &shared {
             shared.first_probe().await?;
         }
-        let Some(database) = &self.database else { return Ok(()) };
+        let Some(database) = &database else { return Ok(()) };
         let shown = database.shown();
-        let periods =
-            std::iter::once(&self.state.periods).chain(self.state.tenants.iter().map(|tenant| &tenant.periods));
+        let tenants = self.state.organisations.get();
+        let periods = std::iter::once(&self.state.periods).chain(tenants.iter().map(|tenant| &tenant.periods));
         let histories: Vec<_> = periods.filter_map(|periods| periods.history().cloned()).collect();
         let Some(first) = histories.first() else { return Ok(()) };
         match tokio::time::timeout(self.schema_wait, first.ensure_schema()).await {
@@ -162,30 +158,53 @@ impl Application {
     /// Shutting down: no lease is taken from now on, and those held are given back, so that another replica
     /// computes the period at once rather than waiting for this one's lease to end.
     pub async fn stop_computing(&self) {
-        for keeper in &self.keepers {
+        let keepers = self.wired.lock().unwrap_or_else(std::sync::PoisonError::into_inner).keepers.clone();
+        for keeper in keepers.iter().filter_map(std::sync::Weak::upgrade) {
             keeper.release_leases().await;
         }
+    }
+
+    /// What reads the organisations again (on SIGHUP, when their files change, or when asked).
+    pub fn reloader(&self) -> Arc<reload::Reloader> {
+        self.reloader.clone()
     }
 
     /// After the last request: a lease a computation took just before the signal, if it is still held, and the
     /// background tasks.
     pub async fn exit(self) {
         self.stop_computing().await;
-        for task in self.tasks {
+        let tasks = std::mem::take(&mut self.wired.lock().unwrap_or_else(std::sync::PoisonError::into_inner).tasks);
+        for task in tasks {
             task.abort();
         }
     }
 }
 
 /// What wiring has built so far, beside the state.
-struct Wired {
+pub(crate) struct Wired {
     database: Option<Arc<Database>>,
-    keepers: Vec<Arc<PeriodKeeper>>,
+    /// Every keeper, for its leases at shutdown; an organisation removed since drops its own.
+    keepers: Vec<std::sync::Weak<PeriodKeeper>>,
+    /// Every shared cache connection, for the first probe.
     shared: Vec<Arc<SharedCache>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Wired {
+    /// One organisation, wired.
+    pub(crate) fn tenant(&mut self, organisation: OrganisationSettings) -> Result<Tenant, StartupError> {
+        let wiring = Wiring {
+            config: &organisation.organisation.config,
+            upstream: organisation.upstream,
+            budget: organisation.budget,
+            alerts: organisation.alerts,
+            shared: organisation.shared,
+            served: true,
+        };
+        let (periods, alerts) = self.periods(wiring)?;
+        Ok(Tenant::new(&organisation.organisation, periods, alerts))
+    }
+
     /// One organisation's periods (or the deployment's): its keeper, its history, its alerts, and their tasks.
     fn periods(&mut self, wiring: Wiring) -> Result<(Arc<Periods>, Option<Arc<AlertChecker>>), StartupError> {
         let runtime = tokio::runtime::Handle::try_current().ok();
@@ -197,7 +216,9 @@ impl Wired {
         let identity = wiring.upstream.identity.clone();
         let upstream_shown = wiring.upstream.client.urls.redacted_base();
         let keeper = Arc::new(PeriodKeeper::new(wiring.config, wiring.upstream.client, shared));
-        self.keepers.push(keeper.clone());
+        self.keepers.push(Arc::downgrade(&keeper));
+        // A task of an organisation removed since ends with it; its handle is not kept for ever.
+        self.tasks.retain(|task| !task.is_finished());
         let database = self.database.as_ref().filter(|_| wiring.served);
         let retention = wiring.config.history_retention_periods as usize;
         let history = database.map(|db| Arc::new(History::new(HistoryStore::new(db.clone(), &identity), retention)));

@@ -51,7 +51,7 @@ impl From<OrganisationError> for SettingsError {
 }
 
 impl OrganisationSettings {
-    fn from_organisation(organisation: Organisation) -> Result<Self, OrganisationError> {
+    pub(super) fn from_organisation(organisation: Organisation) -> Result<Self, OrganisationError> {
         let config = &organisation.config;
         let checked = || -> Result<_, KeyError> {
             let authorization = organisation.upstream_authorization.as_deref();
@@ -94,10 +94,14 @@ pub fn configuration_from(env: &HashMap<String, String>) -> Result<(Config, Sett
 
 /// [`configuration_from`] the process's environment.
 pub fn configuration() -> Result<(Config, Settings), SettingsError> {
-    // Variables that are not Unicode cannot be any of ours; `vars()` would panic on them.
+    configuration_from(&process_env())
+}
+
+/// The process's environment. Variables that are not Unicode cannot be any of ours; `vars()` would panic on them.
+pub fn process_env() -> HashMap<String, String> {
     let env =
         std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
-    configuration_from(&env.collect())
+    env.collect()
 }
 
 #[cfg(test)]

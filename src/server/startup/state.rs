@@ -6,7 +6,7 @@ use crate::server::access::AccessControl;
 use crate::server::access::Caller;
 use crate::server::billing::alerts::AlertChecker;
 use crate::server::error::UsageError;
-use crate::server::organisations::tenants::{Scope, Tenants};
+use crate::server::organisations::tenants::{CurrentOrganisations, Scope};
 use crate::server::views::choice::Periods;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -21,15 +21,15 @@ pub struct AppState {
     pub access: Option<Arc<AccessControl>>,
     /// The budget alerts; `None` when no webhook is configured.
     pub alerts: Option<Arc<AlertChecker>>,
-    /// The organisations, each with its periods; empty for a deployment of one (which `periods` is).
-    pub tenants: Arc<Tenants>,
+    /// The organisations, each with its periods; none for a deployment of one (which `periods` is).
+    pub organisations: Arc<CurrentOrganisations>,
 }
 
 impl AppState {
     /// The organisation a request may read (see [`Tenants::scope`]): `asked` by its route or its view.
     pub fn scope(&self, caller: Option<&Caller>, asked: Option<&str>) -> Result<Scope, UsageError> {
         let single = || Scope { periods: self.periods.clone(), alerts: self.alerts.clone(), organisation: None };
-        self.tenants.scope(single, caller, self.access.is_some(), asked)
+        self.organisations.get().scope(single, caller, self.access.is_some(), asked)
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Periods {
     budget: BudgetSettings,
     /// The upstream's base URL without credentials, for the logs.
     upstream_shown: String,
+    /// The last failure a request was answered with, and when: what an operator's list shows.
+    last_failure: std::sync::Mutex<Option<(jiff::Timestamp, String)>>,
 }
 
 impl Periods {
@@ -36,7 +38,8 @@ impl Periods {
         budget: BudgetSettings,
         upstream_shown: String,
     ) -> Self {
-        Periods { keeper, views: DerivedCache::default(), history, budget, upstream_shown }
+        let last_failure = std::sync::Mutex::new(None);
+        Periods { keeper, views: DerivedCache::default(), history, budget, upstream_shown, last_failure }
     }
 
     pub fn keeper(&self) -> &Arc<PeriodKeeper> {
@@ -94,5 +97,12 @@ impl Periods {
     /// and the upstream (without credentials), and the cause.
     pub fn log_failure(&self, route: &str, error: &UsageError) {
         tracing::error!(code = error.code(), route, upstream = %self.upstream_shown, %error, "request failed");
+        let failure = (jiff::Timestamp::now(), format!("{} ({})", error.code(), error));
+        *self.last_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(failure);
+    }
+
+    /// The last failure a request was answered with, and when; `None` when none has failed since start.
+    pub fn last_failure(&self) -> Option<(jiff::Timestamp, String)> {
+        self.last_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
