@@ -26,6 +26,7 @@ mod browser;
 mod builds;
 mod history_store;
 mod large_history;
+mod organisations;
 mod replicas;
 mod serving;
 mod shared_values_cost;
@@ -319,6 +320,9 @@ async fn main() {
     }
     if runs("access") {
         access_cost::figures(&client, &upstream, &upstream_url).await;
+    }
+    if runs("organisations") {
+        organisations::figures(&client, &upstream, &upstream_url).await;
     }
     if runs("structure") {
         structure::figures(&client, &upstream, &upstream_url).await;

@@ -149,7 +149,7 @@ impl AlertLedger {
         self.db.pool()
     }
 
-    fn upstream(&self) -> &str {
+    pub(super) fn upstream(&self) -> &str {
         &self.upstream
     }
 

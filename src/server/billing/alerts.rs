@@ -85,6 +85,9 @@ impl AlertChecker {
 
     /// Checks every `check_every` until the keeper is gone.
     pub async fn run(self: Arc<Self>, keeper: Weak<PeriodKeeper>) {
+        // The checks of many organisations are spread over the interval, each at a place of its own (its
+        // upstream's identity), rather than all at once.
+        tokio::time::sleep(self.first_wait()).await;
         loop {
             let Some(period) = keeper.upgrade().map(|keeper| keeper.latest()) else { return };
             if let Some(period) = period {
@@ -95,6 +98,14 @@ impl AlertChecker {
             }
             tokio::time::sleep(self.settings.check_every).await;
         }
+    }
+
+    /// Where in the interval this checker's rounds fall: a fraction of it named by its upstream's identity.
+    fn first_wait(&self) -> Duration {
+        let place =
+            self.ledger.upstream().bytes().fold(0u64, |hash, byte| hash.wrapping_mul(31).wrapping_add(byte as u64));
+        let interval = self.settings.check_every.as_millis().max(1) as u64;
+        Duration::from_millis(place % interval)
     }
 
     /// One check of `period`: claim and send what is due in every billing period it has usage in, take up the

@@ -213,6 +213,9 @@ declare_keys! {
     report_concurrency: usize = 256;
         number(1, MAX, "", ""),
         "report lookups in flight per computation: enough that a cold request costs two round trips for up to 256 distinct reports";
+    upstream_concurrency: usize = 512;
+        number(1, 1_000_000, "calls", ""),
+        "upstream calls in flight at once across every organisation (and the deployment's): a thousand organisations computing at once queue here rather than open a thousand times `report_concurrency` connections";
     report_cache_capacity: u64 = 10_000;
         number(0, MAX, "reports", ""),
         "reports kept across requests";

@@ -22,6 +22,7 @@ use crate::server::http::assets;
 use crate::server::organisations::tenants::{CurrentOrganisations, Tenant, Tenants};
 use crate::server::pricing::period_keeper::PeriodKeeper;
 use crate::server::shared_cache::{ConnectError, NoSuchDatabase, SharedCache, SharedSettings};
+use crate::server::upstream::client::CallSlots;
 use crate::server::upstream::settings::UpstreamSettings;
 use crate::server::views::choice::Periods;
 use leptos::config::LeptosOptions;
@@ -84,7 +85,8 @@ impl Application {
         let identity = settings.upstream.identity.clone();
         let serves_sample_upstream = config.uses_sample_upstream();
         let single = settings.organisations.is_empty();
-        let mut wired = Wired { database, keepers: Vec::new(), shared: Vec::new(), tasks: Vec::new() };
+        let in_flight = CallSlots::new(config.upstream_concurrency);
+        let mut wired = Wired { database, in_flight, keepers: Vec::new(), shared: Vec::new(), tasks: Vec::new() };
         let deployment = Wiring {
             config,
             upstream: settings.upstream,
@@ -183,6 +185,8 @@ impl Application {
 /// What wiring has built so far, beside the state.
 pub(crate) struct Wired {
     database: Option<Arc<Database>>,
+    /// The upstream calls in flight across every organisation: one bound for them all.
+    in_flight: CallSlots,
     /// Every keeper, for its leases at shutdown; an organisation removed since drops its own.
     keepers: Vec<std::sync::Weak<PeriodKeeper>>,
     /// Every shared cache connection, for the first probe.
@@ -206,7 +210,8 @@ impl Wired {
     }
 
     /// One organisation's periods (or the deployment's): its keeper, its history, its alerts, and their tasks.
-    fn periods(&mut self, wiring: Wiring) -> Result<(Arc<Periods>, Option<Arc<AlertChecker>>), StartupError> {
+    fn periods(&mut self, mut wiring: Wiring) -> Result<(Arc<Periods>, Option<Arc<AlertChecker>>), StartupError> {
+        wiring.upstream.client.in_flight = self.in_flight.clone();
         let runtime = tokio::runtime::Handle::try_current().ok();
         let shared = match (&runtime, wiring.shared) {
             (Some(runtime), Some(shared)) => Some(SharedCache::connect(shared, runtime)?),

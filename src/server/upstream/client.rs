@@ -8,6 +8,7 @@ use crate::money::Credits;
 use crate::server::config::redacted;
 use crate::server::error::UsageError;
 use reqwest::{StatusCode, Url};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the client needs to know, as plain values.
@@ -20,6 +21,18 @@ pub struct ClientSettings {
     pub max_body_bytes: usize,
     /// Sent as `Authorization` on every call (an organisation's upstream may need one); never shown.
     pub authorization: Option<Authorization>,
+    /// The calls in flight at once across every client that shares it (`upstream_concurrency`).
+    pub in_flight: CallSlots,
+}
+
+/// A bound on upstream calls in flight, shared by the clients of every organisation.
+#[derive(Clone, Debug)]
+pub struct CallSlots(Arc<tokio::sync::Semaphore>);
+
+impl CallSlots {
+    pub fn new(slots: usize) -> Self {
+        CallSlots(Arc::new(tokio::sync::Semaphore::new(slots.clamp(1, tokio::sync::Semaphore::MAX_PERMITS))))
+    }
 }
 
 /// An `Authorization` header's value: marked sensitive, and shown nowhere (not even in `Debug`).
@@ -44,6 +57,7 @@ impl std::fmt::Debug for Authorization {
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
+    in_flight: CallSlots,
     urls: UpstreamUrls,
     retry: RetryPolicy,
     max_body_bytes: usize,
@@ -69,7 +83,13 @@ impl UpstreamClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a TLS backend and resolver are available");
-        UpstreamClient { http, urls: settings.urls, retry: settings.retry, max_body_bytes: settings.max_body_bytes }
+        UpstreamClient {
+            http,
+            in_flight: settings.in_flight,
+            urls: settings.urls,
+            retry: settings.retry,
+            max_body_bytes: settings.max_body_bytes,
+        }
     }
 
     pub fn urls(&self) -> &UpstreamUrls {
@@ -175,6 +195,8 @@ impl UpstreamClient {
 
     async fn get_once(&self, resource: &str, url: &Url) -> Result<(StatusCode, Vec<u8>), Attempt> {
         let transient = |cause: String| Attempt::Transient { cause, retry_after: None };
+        // Held until the body is read: the bound is on connections in use. The semaphore is never closed.
+        let _slot = self.in_flight.0.acquire().await.map_err(|_| transient("no upstream call slot".into()))?;
         let mut response = self.http.get(url.clone()).send().await.map_err(|error| transient(describe(error)))?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {

@@ -1,7 +1,7 @@
 //! The upstream in force, as the configuration names it: its addresses (the embedded sample on this server when
 //! `upstream_base_url` is empty), its identity, and how it is called.
 
-use super::client::{Authorization, ClientSettings};
+use super::client::{Authorization, CallSlots, ClientSettings};
 use super::retry::RetryPolicy;
 use super::sample::MOUNT_PATH;
 use super::urls::UpstreamUrls;
@@ -47,6 +47,7 @@ impl UpstreamSettings {
             retry,
             max_body_bytes: config.upstream_max_body_bytes,
             authorization: None,
+            in_flight: CallSlots::new(config.upstream_concurrency),
         };
         Ok(UpstreamSettings { client, identity })
     }
