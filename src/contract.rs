@@ -209,3 +209,47 @@ mod tests {
         assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
     }
 }
+
+/// `GET /usage/anomalies`: a period's unusual days, each with what drove it. Every amount is exact, and each
+/// day's (and each driver's) `baseline + impact` is its `credits`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UsageAnomalies {
+    /// The period's id (the UTC date of its first message); `null` for an empty period.
+    pub period: Option<String>,
+    /// The earlier days the last day was compared with.
+    pub baseline_days: usize,
+    /// `false` while fewer than the days needed are known: no day is judged then.
+    pub enough_history: bool,
+    pub days: Vec<AnomalyDay>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AnomalyDay {
+    /// `YYYY-MM-DD`, in the asked zone.
+    pub date: String,
+    pub credits: Credits,
+    pub baseline: Credits,
+    pub impact: Credits,
+    /// `credits ÷ baseline`, to one decimal; `null` when the baseline is zero.
+    pub ratio: Option<f64>,
+    /// The day in progress: unusual so far.
+    pub ongoing: bool,
+    /// What a customer reads: `+412.00 credits above the usual 96.40 (5.3×): 5 Tenant Obligations Reports (+316.00, usually none)`.
+    pub explanation: String,
+    pub drivers: Vec<AnomalyDriver>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AnomalyDriver {
+    /// `report`, `text_count` (more text-priced messages than usual) or `text_length` (longer ones).
+    pub kind: String,
+    /// The report's name, for `report`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub credits: Credits,
+    pub baseline: Credits,
+    pub impact: Credits,
+}

@@ -2,8 +2,9 @@
 //!
 //! - `GET /` — the dashboard (`dashboard`), and `POST /api/table_page`, the table's server function;
 //! - `/o/{organisation}/…` — an organisation's dashboard and usage routes (`organisations`), with organisations;
-//! - `GET /usage`, `GET /usage.csv` and `GET /usage/summary` — the contract, the view's CSV and the period in
-//!   figures (`usage`), described in `GET /openapi.json` (`openapi`), with CORS for listed origins;
+//! - `GET /usage`, `GET /usage.csv`, `GET /usage/summary` and `GET /usage/anomalies` — the contract, the view's
+//!   CSV, the period in figures and its unusual days (`usage`), described in `GET /openapi.json` (`openapi`),
+//!   with CORS for listed origins;
 //! - `GET /healthz` and `GET /readyz` — liveness, and whether the upstream answers;
 //! - `/pkg/…`, `/favicon.svg` — the browser's assets; anything else is a 404 page;
 //! - `/sample-upstream/…` — the embedded sample upstream, only when it is the upstream;
@@ -110,6 +111,10 @@ pub fn build_router(state: AppState) -> Router {
             "/usage/summary",
             cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
         )
+        .route(
+            "/usage/anomalies",
+            cross_origin(figures(get(usage::usage_anomalies).route_layer(api_guard.clone())), origins),
+        )
         // An organisation's routes: the same, under its prefix, each checking the caller against it.
         .route("/o/", figures(get(organisations::operators_list).route_layer(page_guard.clone())))
         .route("/o/{organisation}", figures(get(organisations::to_dashboard).route_layer(page_guard.clone())))
@@ -124,7 +129,11 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route(
             "/o/{organisation}/usage/summary",
-            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard)), origins),
+            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
+        )
+        .route(
+            "/o/{organisation}/usage/anomalies",
+            cross_origin(figures(get(usage::usage_anomalies).route_layer(api_guard)), origins),
         )
         .route(crate::server::access::CALLBACK_PATH, get(auth::callback))
         .route("/auth/logout", post(auth::logout))

@@ -3,8 +3,8 @@
 
 use super::usage;
 use crate::contract::{
-    ErrorBody, ErrorDetail, RunOutSummary, SummaryBudget, SummaryDay, SummaryPeriod, SummaryProjection, UsageResponse,
-    UsageRow, UsageSummary,
+    AnomalyDay, AnomalyDriver, ErrorBody, ErrorDetail, RunOutSummary, SummaryBudget, SummaryDay, SummaryPeriod,
+    SummaryProjection, UsageAnomalies, UsageResponse, UsageRow, UsageSummary,
 };
 use crate::money::Credits;
 use axum::http::header;
@@ -20,7 +20,7 @@ use utoipa::OpenApi;
                        CSV, and a summary with the budget and the projection. Errors are `{\"error\":{\"code\",\"message\"}}` \
                        with a stable code."
     ),
-    paths(usage::usage, usage::usage_csv, usage::usage_summary),
+    paths(usage::usage, usage::usage_csv, usage::usage_summary, usage::usage_anomalies),
     modifiers(&BearerScheme),
     security(("bearer" = ["usage:read"]), ()),
     components(schemas(
@@ -34,7 +34,10 @@ use utoipa::OpenApi;
         SummaryDay,
         SummaryBudget,
         RunOutSummary,
-        SummaryProjection
+        SummaryProjection,
+        UsageAnomalies,
+        AnomalyDay,
+        AnomalyDriver
     ))
 )]
 struct ApiDoc;

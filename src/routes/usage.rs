@@ -2,12 +2,12 @@
 //! never part of one.
 
 #[allow(unused_imports)] // named in the API description's attributes
-use crate::contract::{ErrorBody, UsageResponse, UsageSummary};
+use crate::contract::{ErrorBody, UsageAnomalies, UsageResponse, UsageSummary};
 use crate::server::error::UsageError;
 use crate::server::http::conditional;
 use crate::server::organisations::tenants::Scope;
 use crate::server::views::checked_view::CheckedView;
-use crate::server::views::{csv_export, summary};
+use crate::server::views::{anomalies, csv_export, summary};
 use crate::view_query::ViewQuery;
 use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap};
@@ -120,4 +120,36 @@ pub async fn usage_summary(scope: Scope, RawQuery(query): RawQuery) -> Response 
 fn failure(scope: &Scope, route: &str, error: UsageError) -> Response {
     scope.periods.log_failure(route, &error);
     error.into_response()
+}
+
+/// `GET /usage/anomalies?tz=…&period=…`: the period's unusual days, each with what drove it, or the JSON error.
+#[utoipa::path(
+    get,
+    path = "/usage/anomalies",
+    description = "A period's unusual days: each compared with the days before it (across periods the history \
+                   keeps; the same weekday's median when there are two, else all days'; at least 7 days, at most \
+                   28), unusual when at least 50.00 credits and 2× above that baseline and above 3 spreads (the \
+                   scaled median absolute deviation), with the drivers that explain at least 80 % of the excess.",
+    params(
+        ("period" = Option<String>, Query, description = "A past period's id, YYYY-MM-DD; none: the current one"),
+        ("tz" = Option<String>, Query, description = "An IANA zone whose calendar the days are; UTC when it is not one"),
+    ),
+    responses(
+        (status = 200, description = "The period's unusual days", body = UsageAnomalies),
+        (status = 404, description = "A period the history does not keep", body = ErrorBody),
+        (status = 503, description = "The upstream or the history store failed", body = ErrorBody),
+        (status = 401, description = "Access control is on and the request has no credentials, or not valid ones (`unauthorized`, with `WWW-Authenticate: Bearer`)", body = ErrorBody),
+        (status = 403, description = "A valid token without the scope `usage:read` (`forbidden`)", body = ErrorBody),
+    )
+)]
+pub async fn usage_anomalies(scope: Scope, RawQuery(query): RawQuery) -> Response {
+    let asked = ViewQuery::from_query(query.as_deref().unwrap_or(""));
+    let view = CheckedView::resolve(&asked);
+    match scope.periods.shown_for(&ViewQuery { version: None, ..asked }).await {
+        Ok(shown) => {
+            let found = anomalies::anomalies(&scope.periods, &shown.views.period, &view.zone, shown.past).await;
+            ([(header::CACHE_CONTROL, "no-store")], axum::Json(found)).into_response()
+        }
+        Err(error) => failure(&scope, "/usage/anomalies", error),
+    }
 }

@@ -8,6 +8,7 @@ mod support;
 mod access_control;
 mod access_rules;
 mod alerts;
+mod anomalies;
 mod budget;
 mod customer_questions;
 mod dashboard_page;

@@ -2,6 +2,7 @@
 //! breakdown, the table's pages, the CSV, the periods to pick from and the comparison with the previous one,
 //! and what is kept of them per period.
 
+pub mod anomalies;
 pub mod breakdown;
 pub mod budget;
 pub mod chart;
@@ -16,4 +17,5 @@ pub mod page_data;
 pub mod periods;
 pub mod summary;
 pub mod table;
+pub mod unusual_days;
 pub mod zones;

@@ -1,0 +1,81 @@
+//! `/usage/anomalies` through the real router: a period whose twelfth day has five reports more than usual,
+//! found with its exact impact, its driver and its sentence; a period too short to judge; the API described.
+
+use crate::support::*;
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use wiremock::MockServer;
+
+/// `days` days from Monday 1 April 2024, each of ten 40-character text messages (4.00 credits each, 40.00 a day),
+/// and on `spike` five Tenant Obligations Reports (79.00 each) more.
+fn period(days: i64, spike: Option<i64>) -> Vec<Value> {
+    let mut messages = Vec::new();
+    let mut id = 1000;
+    for day in 0..days {
+        let date = jiff::civil::date(2024, 4, 1).checked_add(jiff::Span::new().days(day)).unwrap();
+        for hour in 0..10 {
+            messages.push(message(id, &"x".repeat(40), &format!("{date}T{:02}:15:00.000Z", hour + 8), None));
+            id += 1;
+        }
+        if Some(day) == spike {
+            for minute in 0..5 {
+                let at = format!("{date}T19:{minute:02}:00.000Z");
+                messages.push(message(id, "Generate a Tenant Obligations Report", &at, Some(json!(5392))));
+                id += 1;
+            }
+        }
+    }
+    messages
+}
+
+#[tokio::test]
+async fn an_unusual_day_is_found_with_its_exact_impact_and_what_drove_it() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, period(14, Some(11))).await;
+    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
+    let app = app(&test_config(&upstream));
+    let (status, body) = get(&app, "/usage/anomalies").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(found["enough_history"], json!(true), "{found}");
+    assert_eq!(found["period"], json!("2024-04-01"));
+    let days = found["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{found}");
+    let day = &days[0];
+    assert_eq!((day["date"].as_str(), day["credits"].as_f64()), (Some("2024-04-12"), Some(435.0)));
+    assert_eq!((day["baseline"].as_f64(), day["impact"].as_f64()), (Some(40.0), Some(395.0)));
+    assert!(body.contains(r#""baseline":40.00,"impact":395.00"#), "exact hundredths: {body}");
+    assert_eq!(day["ongoing"], json!(false));
+    assert_eq!(
+        day["drivers"][0],
+        json!({"kind": "report", "name": "Tenant Obligations Report", "credits": 395.0, "baseline": 0.0, "impact": 395.0})
+    );
+    let sentence = day["explanation"].as_str().unwrap();
+    assert_eq!(
+        sentence,
+        "+395.00 credits above the usual 40.00 (10.9×): 5 × Tenant Obligations Report (+395.00, usually none)."
+    );
+
+    // In another zone the days are that zone's: the spike's evening is the 13th in Tokyo... and the 12th's own
+    // messages with it, so the same day stands out under its own date.
+    let (_, tokyo) = get(&app, "/usage/anomalies?tz=Asia/Tokyo").await;
+    let tokyo: Value = serde_json::from_str(&tokyo).unwrap();
+    let dates: Vec<&str> = tokyo["days"].as_array().unwrap().iter().filter_map(|day| day["date"].as_str()).collect();
+    assert_eq!(dates, ["2024-04-13"], "{tokyo}");
+}
+
+#[tokio::test]
+async fn a_period_too_short_to_judge_says_so_and_guesses_nothing() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, period(6, Some(5))).await;
+    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
+    let app = app(&test_config(&upstream));
+    let (_, body) = get(&app, "/usage/anomalies").await;
+    let found: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(found, json!({"period": "2024-04-01", "baseline_days": 5, "enough_history": false, "days": []}));
+    let (_, api) = get(&app, "/openapi.json").await;
+    assert!(
+        api.contains("\"/usage/anomalies\"") && api.contains("UsageAnomalies"),
+        "described in the OpenAPI document"
+    );
+}
