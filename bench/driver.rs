@@ -31,6 +31,7 @@ mod replicas;
 mod serving;
 mod shared_values_cost;
 mod structure;
+mod unusual_days;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -323,6 +324,9 @@ async fn main() {
     }
     if runs("organisations") {
         organisations::figures(&client, &upstream, &upstream_url).await;
+    }
+    if runs("unusual_days") {
+        unusual_days::figures();
     }
     if runs("structure") {
         structure::figures(&client, &upstream, &upstream_url).await;

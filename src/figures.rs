@@ -12,6 +12,14 @@ pub fn count(number: usize) -> String {
     group_digits(&number.to_string())
 }
 
+/// A day as the page writes it, `DD-MM-YYYY`, from `YYYY-MM-DD` (anything else as given).
+pub fn day_label(iso: &str) -> String {
+    match (iso.get(0..4), iso.get(5..7), iso.get(8..10)) {
+        (Some(year), Some(month), Some(day)) if iso.len() == 10 => format!("{day}-{month}-{year}"),
+        _ => iso.to_owned(),
+    }
+}
+
 /// An amount of credits with its two decimals: `12 345.60`.
 pub fn amount(credits: Credits) -> String {
     let plain = credits.to_string();

@@ -26,7 +26,7 @@ pub mod view_query;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    // Only the islands hydrate (the table); the rest of the page stays the server's HTML.
+    // No panic hook (console_error_panic_hook): the island's code does not panic, and the hook's formatting was
+    // 0.8 KB of the budget (gzip). Only the islands hydrate (the table); the rest of the page stays the server's HTML.
     leptos::mount::hydrate_islands();
 }

@@ -213,6 +213,8 @@ pub struct DashboardData {
     pub day: Option<String>,
     /// `None` for a period without messages.
     pub budget: Option<BudgetFigures>,
+    /// The period's unusual days, as `/usage/anomalies` tells them; `None` when they were not looked for.
+    pub unusual: Option<crate::contract::UsageAnomalies>,
 }
 
 /// What the page's route hands the page: the view as asked (the retry link asks for it again), the dashboard

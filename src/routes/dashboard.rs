@@ -10,6 +10,7 @@ use crate::server::error::UsageError;
 use crate::server::http::assets;
 use crate::server::http::security::set_page_content_security_policy;
 use crate::server::organisations::tenants::Scope;
+use crate::server::views::anomalies::anomalies;
 use crate::server::views::budget::alert_lines;
 use crate::server::views::checked_view::CheckedView;
 use crate::server::views::page_data::build_dashboard;
@@ -42,9 +43,16 @@ pub async fn page(
     let periods = periods_view(scope.periods.history().map(|history| &**history), shown_views).await;
     let page_size = state.page.table_page_size;
     let budget = scope.periods.budget();
+    // The unusual days, in the view's zone (a day's link opens it there).
+    let checked = CheckedView::resolve(&asked);
+    let unusual = match &shown {
+        Ok(shown) => Some(anomalies(&scope.periods, &shown.views.period, &checked.zone, shown.past).await),
+        Err(_) => None,
+    };
     let dashboard = shown.and_then(|shown| {
-        let mut data = build_dashboard(&shown.views, &CheckedView::resolve(&asked), page_size, budget, shown.past)?;
+        let mut data = build_dashboard(&shown.views, &checked, page_size, budget, shown.past)?;
         data.table.refreshed = shown.refreshed;
+        data.unusual = unusual.map(|found| (*found).clone());
         // The alerts of the current period, as of the last check.
         if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &scope.alerts, shown.past) {
             card.alerts = alert_lines(&alerts.shown().alerts);

@@ -148,7 +148,7 @@ pub async fn usage_anomalies(scope: Scope, RawQuery(query): RawQuery) -> Respons
     match scope.periods.shown_for(&ViewQuery { version: None, ..asked }).await {
         Ok(shown) => {
             let found = anomalies::anomalies(&scope.periods, &shown.views.period, &view.zone, shown.past).await;
-            ([(header::CACHE_CONTROL, "no-store")], axum::Json(found)).into_response()
+            ([(header::CACHE_CONTROL, "no-store")], axum::Json(&*found)).into_response()
         }
         Err(error) => failure(&scope, "/usage/anomalies", error),
     }

@@ -4,6 +4,7 @@ use crate::ui::budget_card::BudgetCard;
 use crate::ui::error_panel::ErrorPanel;
 use crate::ui::period_header::PeriodHeader;
 use crate::ui::period_picker::{PeriodComparison, PeriodPicker};
+use crate::ui::unusual_days::UnusualDays;
 use crate::ui::usage_breakdown::UsageBreakdown;
 use crate::ui::usage_chart::UsageChart;
 use crate::ui::usage_table::{UsageTable, REFRESHED_NOTICE};
@@ -98,7 +99,8 @@ fn Dashboard(data: DashboardData, periods: PastPeriods) -> impl IntoView {
             view=data.view.clone()
             allowance=data.overview.allowance
         />
-        <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view/>
+        <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view.clone()/>
+        {data.unusual.map(|unusual| view! { <UnusualDays unusual view=data.view/> })}
         {refreshed_notice}
         <UsageTable initial=data.table/>
     }

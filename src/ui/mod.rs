@@ -9,6 +9,7 @@ pub mod notice_page;
 pub mod organisations_page;
 pub mod period_header;
 pub mod period_picker;
+pub mod unusual_days;
 pub mod usage_breakdown;
 pub mod usage_chart;
 pub mod usage_table;

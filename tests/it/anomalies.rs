@@ -79,3 +79,30 @@ async fn a_period_too_short_to_judge_says_so_and_guesses_nothing() {
         "described in the OpenAPI document"
     );
 }
+
+#[tokio::test]
+async fn the_page_tells_the_unusual_days_above_the_table_with_a_link_to_each() {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, period(14, Some(11))).await;
+    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
+    let app = app(&test_config(&upstream));
+    let (status, html) = get(&app, "/?sort=credits_used:desc").await;
+    assert_eq!(status, StatusCode::OK);
+    let panel = &html[html.find("id=\"unusual-days\"").expect("the panel")..];
+    let panel = &panel[..panel.find("</section>").unwrap()];
+    assert!(panel.contains("href=\"/?day=2024-04-12&amp;sort=credits_used:desc\""), "{panel}");
+    assert!(panel.contains("12-04-2024"), "{panel}");
+    assert!(panel.contains("+395.00 credits above the usual 40.00 (10.9×): 5 × Tenant Obligations Report"), "{panel}");
+    assert!(html.find("id=\"unusual-days\"") < html.find("id=\"usage-table\""), "above the table");
+
+    // A short period says so, and guesses nothing.
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, period(6, Some(5))).await;
+    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
+    let (_, html) = get(&app_for(&upstream), "/").await;
+    assert!(html.contains("Not enough history yet (5 of 7 days)"), "the panel says why no day is judged");
+}
+
+fn app_for(upstream: &MockServer) -> axum::Router {
+    app(&test_config(upstream))
+}

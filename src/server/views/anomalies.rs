@@ -12,12 +12,33 @@ use crate::server::pricing::credit_rules::PriceBasis;
 use crate::server::pricing::priced_period::PricedPeriod;
 use jiff::civil::Date;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How far back the days before a period are looked for: the window, and the periods that cover it.
 const LOOK_BACK_DAYS: i64 = 28;
 
-/// The unusual days of `period` (a past one, or the current one), compared with the days before each.
-pub async fn anomalies(periods: &Periods, period: &PricedPeriod, zone: &Zone, past: bool) -> UsageAnomalies {
+/// What a period's unusual days depend on: its version, the zone, whether it is past, the day in progress and
+/// how many periods the history store lists.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnusualKey(u64, String, bool, Option<Date>, usize);
+
+/// The unusual days of `period`, computed once per what they depend on (the page asks at every visit).
+pub async fn anomalies(periods: &Periods, period: &PricedPeriod, zone: &Zone, past: bool) -> Arc<UsageAnomalies> {
+    let listed = match periods.history().map(|history| history.listing()) {
+        Some(Listing::Read(listed)) => listed.len(),
+        _ => 0,
+    };
+    let today = (!past).then(|| zone.date_of(jiff::Timestamp::now()));
+    let key = UnusualKey(period.version, zone.name.clone(), past, today, listed);
+    if let Some(found) = periods.unusual.get(&key) {
+        return found;
+    }
+    let found = Arc::new(compute(periods, period, zone, past).await);
+    periods.unusual.keep(key, found.clone());
+    found
+}
+
+async fn compute(periods: &Periods, period: &PricedPeriod, zone: &Zone, past: bool) -> UsageAnomalies {
     let thresholds = Thresholds::default();
     let Some(first) = period.times.iter().min().map(|time| zone.date_of(*time)) else {
         return UsageAnomalies { period: None, baseline_days: 0, enough_history: false, days: Vec::new() };

@@ -29,6 +29,9 @@ pub struct Periods {
     upstream_shown: String,
     /// The last failure a request was answered with, and when: what an operator's list shows.
     last_failure: std::sync::Mutex<Option<(jiff::Timestamp, String)>>,
+    /// Each period's unusual days, by what they depend on (see `anomalies::unusual_days_of`).
+    pub(super) unusual:
+        crate::server::memo::BoundedMemo<super::anomalies::UnusualKey, Arc<crate::contract::UsageAnomalies>>,
 }
 
 impl Periods {
@@ -39,7 +42,8 @@ impl Periods {
         upstream_shown: String,
     ) -> Self {
         let last_failure = std::sync::Mutex::new(None);
-        Periods { keeper, views: DerivedCache::default(), history, budget, upstream_shown, last_failure }
+        let unusual = Default::default();
+        Periods { keeper, views: DerivedCache::default(), history, budget, upstream_shown, last_failure, unusual }
     }
 
     pub fn keeper(&self) -> &Arc<PeriodKeeper> {

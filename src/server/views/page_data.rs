@@ -55,6 +55,7 @@ pub fn build_dashboard(
         zone,
         day: view.day.map(format_day),
         budget: budget_view(views, &view.zone, budget, past),
+        unusual: None,
     })
 }
 
