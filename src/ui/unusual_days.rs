@@ -22,7 +22,7 @@ pub fn UnusualDays(unusual: UsageAnomalies, view: ViewQuery) -> impl IntoView {
                 let shown = crate::figures::day_label(&day.date);
                 let so_far = day.ongoing.then_some(" (unusual so far)");
                 view! {
-                    <li data-day=day.date.clone()>
+                    <li data-unusual-day=day.date.clone()>
                         <a href=href class=FOLLOWS_SORT>{shown}</a>
                         {so_far}
                         ": "
