@@ -50,9 +50,9 @@ pub async fn page(
         Err(_) => None,
     };
     let dashboard = shown.and_then(|shown| {
-        let mut data = build_dashboard(&shown.views, &checked, page_size, budget, shown.past)?;
+        let unusual = unusual.map(|found| (*found).clone());
+        let mut data = build_dashboard(&shown.views, &checked, page_size, budget, shown.past, unusual)?;
         data.table.refreshed = shown.refreshed;
-        data.unusual = unusual.map(|found| (*found).clone());
         // The alerts of the current period, as of the last check.
         if let (Some(card), Some(alerts), false) = (data.budget.as_mut(), &scope.alerts, shown.past) {
             card.alerts = alert_lines(&alerts.shown().alerts);

@@ -85,6 +85,8 @@ fn Dashboard(data: DashboardData, periods: PastPeriods) -> impl IntoView {
             </p>
         }
     });
+    let unusual_marks: Vec<(String, crate::money::Credits)> =
+        data.unusual.iter().flat_map(|found| found.days.iter().map(|day| (day.date.clone(), day.impact))).collect();
     view! {
         <Title text=format!("Credit usage · {period}{past}")/>
         <Meta name="description" content=description/>
@@ -98,6 +100,7 @@ fn Dashboard(data: DashboardData, periods: PastPeriods) -> impl IntoView {
             svg=data.chart_svg
             view=data.view.clone()
             allowance=data.overview.allowance
+            unusual=unusual_marks
         />
         <UsageBreakdown lines=data.overview.breakdown.clone() view=data.view.clone()/>
         {data.unusual.map(|unusual| view! { <UnusualDays unusual view=data.view/> })}

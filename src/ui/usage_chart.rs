@@ -10,7 +10,15 @@ use leptos::prelude::*;
 ///
 /// Days still to come (projected at the pace so far) are drawn lighter and listed as projected; a budget's daily
 /// allowance is a dashed line, and said in words under the chart.
-pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery, allowance: Option<Credits>) -> impl IntoView {
+pub fn UsageChart(
+    days: Vec<DayTotal>,
+    svg: String,
+    view: ViewQuery,
+    allowance: Option<Credits>,
+    /// The unusual days, `YYYY-MM-DD`, with their excess: said in the day list, as the chart marks them.
+    #[prop(optional)]
+    unusual: Vec<(String, Credits)>,
+) -> impl IntoView {
     let weekly = days.first().is_some_and(|bar| bar.days > 1);
     let projected = days.iter().any(|bar| bar.projected);
     let title = if weekly { "Credits per week" } else { "Credits per day" };
@@ -33,6 +41,10 @@ pub fn UsageChart(days: Vec<DayTotal>, svg: String, view: ViewQuery, allowance: 
                             format!("{}: projected {credits} credits", bar.day)
                         } else {
                             format!("{}: {credits} credits", bar.day)
+                        };
+                        let text = match unusual.iter().find(|(day, _)| *day == bar.iso_day) {
+                            Some((_, impact)) => format!("{text}, unusual: {} above the usual", figures::amount(*impact)),
+                            None => text,
                         };
                         let selected = view.day.as_deref() == Some(bar.iso_day.as_str());
                         // A week has no single day to link to, and a day to come no messages.

@@ -54,10 +54,18 @@ pub fn render_daily_chart(days: &[DayTotal], allowance: Option<Credits>) -> Resu
     chart.svg().map_err(failed)
 }
 
+/// A bar's link to its day: where to, whether it is the chosen day, and whether the day is unusual.
+pub struct BarLink {
+    pub href: String,
+    pub selected: bool,
+    pub unusual: bool,
+}
+
 /// Wraps each bar (`<rect … data-category="29-04-2024" …>…</rect>`, as charts-rs draws them) in a link to its
-/// day when `link_for(label)` gives one: `(href, selected)`. A transparent rect over the bar's whole column
-/// goes with it, so that a short or zero bar is as easy to click as a tall one.
-pub fn link_bars(svg: &str, link_for: impl Fn(&str) -> Option<(String, bool)>) -> String {
+/// day when `link_for(label)` gives one. A transparent rect over the bar's whole column goes with it, so that a
+/// short or zero bar is as easy to click as a tall one. An unusual day's bar gets a dashed outline and the word
+/// "unusual" above it: marked by shape and text, not by colour alone.
+pub fn link_bars(svg: &str, link_for: impl Fn(&str) -> Option<BarLink>) -> String {
     let mut linked = String::with_capacity(svg.len() + svg.len() / 2);
     let mut rest = svg;
     while let Some(start) = rest.find("<rect ") {
@@ -74,19 +82,31 @@ pub fn link_bars(svg: &str, link_for: impl Fn(&str) -> Option<(String, bool)>) -
         let link = attribute(tag, "data-category").and_then(&link_for);
         let column = (|| {
             let number = |name: &str| attribute(tag, name)?.parse::<f64>().ok();
-            Some((number("x")?, number("width")?, number("y")? + number("height")?))
+            Some((number("x")?, number("width")?, number("y")?, number("height")?))
         })();
         match (link, column) {
-            (Some((href, selected)), Some((x, width, bottom))) => {
-                let selected = if selected { " selected" } else { "" };
+            (Some(link), Some((x, width, y, height))) => {
+                let selected = if link.selected { " selected" } else { "" };
+                let unusual = if link.unusual { " unusual" } else { "" };
                 linked.push_str(&format!(
-                    "<a href=\"{}\" class=\"bar-link {FOLLOWS_SORT}{selected}\">",
-                    escape_attribute(&href)
+                    "<a href=\"{}\" class=\"bar-link {FOLLOWS_SORT}{selected}{unusual}\">",
+                    escape_attribute(&link.href)
                 ));
+                let bottom = y + height;
                 linked.push_str(&format!(
                     "<rect x=\"{x}\" y=\"0\" width=\"{width}\" height=\"{bottom}\" fill=\"transparent\"></rect>"
                 ));
                 linked.push_str(element);
+                if link.unusual {
+                    linked.push_str(&format!(
+                        "<rect class=\"unusual-mark\" x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{height}\" fill=\"none\" \
+                         stroke=\"#B45309\" stroke-width=\"3\" stroke-dasharray=\"6,3\"></rect>\
+                         <text class=\"unusual-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" \
+                         fill=\"#B45309\">unusual</text>",
+                        x + width / 2.0,
+                        (y - 6.0).max(12.0)
+                    ));
+                }
                 linked.push_str("</a>");
             }
             _ => linked.push_str(element),
@@ -162,10 +182,14 @@ mod tests {
         );
         let linked = link_bars(svg, |label| {
             let iso = format!("2024-04-{}", &label[..2]);
-            Some((format!("/?day={iso}&sort=credits_used:asc"), label == "30-04-2024"))
+            let href = format!("/?day={iso}&sort=credits_used:asc");
+            Some(BarLink { href, selected: label == "30-04-2024", unusual: label == "29-04-2024" })
         });
         assert_eq!(linked.matches("<a href=").count(), 2, "{linked}");
-        assert!(linked.contains("<a href=\"/?day=2024-04-29&amp;sort=credits_used:asc\" class=\"bar-link follows-sort\"><rect x=\"41\" y=\"0\" width=\"103.5\" height=\"266\" fill=\"transparent\"></rect><rect x=\"41\""));
+        assert!(linked.contains("<a href=\"/?day=2024-04-29&amp;sort=credits_used:asc\" class=\"bar-link follows-sort unusual\"><rect x=\"41\" y=\"0\" width=\"103.5\" height=\"266\" fill=\"transparent\"></rect><rect x=\"41\""));
+        assert_eq!(linked.matches("class=\"unusual-mark\"").count(), 1, "only the unusual day is outlined");
+        assert!(linked.contains("x=\"41\" y=\"37.1\" width=\"103.5\" height=\"228.9\" fill=\"none\""), "{linked}");
+        assert!(linked.contains(">unusual</text>"), "and labelled in words");
         assert!(linked.contains("class=\"bar-link follows-sort selected\""));
         assert!(
             linked.starts_with("<svg><rect x=\"0\" y=\"0\" width=\"960\" height=\"300\" fill=\"none\"/><a "),

@@ -3,7 +3,7 @@
 //! URL asks for.
 
 use super::budget::{budget_view, forecast};
-use super::chart::{escape_attribute, link_bars};
+use super::chart::{escape_attribute, link_bars, BarLink};
 use super::checked_view::CheckedView;
 use super::derived::Derived;
 use super::table::table_page;
@@ -30,6 +30,7 @@ pub fn build_dashboard(
     page_size: usize,
     budget: &BudgetSettings,
     past: bool,
+    unusual: Option<crate::contract::UsageAnomalies>,
 ) -> Result<DashboardData, UsageError> {
     let forecast = forecast(views, &view.zone, budget, past);
     let overview = views.overview(view, forecast.as_ref())?;
@@ -39,7 +40,9 @@ pub fn build_dashboard(
     let chart_svg = link_bars(&overview.chart_svg, |label| {
         let bar = overview.days.iter().find(|bar| bar.day == label && bar.days == 1 && !bar.projected)?;
         let href = view.query.with_day(Some(bar.iso_day.clone())).href();
-        Some((href, selected.as_deref() == Some(bar.iso_day.as_str())))
+        let selected = selected.as_deref() == Some(bar.iso_day.as_str());
+        let unusual = unusual.as_ref().is_some_and(|found| found.days.iter().any(|day| day.date == bar.iso_day));
+        Some(BarLink { href, selected, unusual })
     });
     let zone = ShownZone {
         name: view.zone.name.clone(),
@@ -55,7 +58,7 @@ pub fn build_dashboard(
         zone,
         day: view.day.map(format_day),
         budget: budget_view(views, &view.zone, budget, past),
-        unusual: None,
+        unusual,
     })
 }
 
@@ -79,7 +82,7 @@ mod tests {
 
     fn dashboard(period: &Derived, query: &str) -> DashboardData {
         let view = CheckedView::resolve(&ViewQuery::from_query(query));
-        build_dashboard(period, &view, 100, &BudgetSettings::default(), false).unwrap()
+        build_dashboard(period, &view, 100, &BudgetSettings::default(), false, None).unwrap()
     }
 
     fn period() -> Derived {
