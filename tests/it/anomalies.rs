@@ -96,7 +96,8 @@ async fn the_page_tells_the_unusual_days_above_the_table_with_a_link_to_each() {
     assert!(html.find("id=\"unusual-days\"") < html.find("id=\"usage-table\""), "above the table");
     // The chart marks that day's bar by an outline and a word, and its day list says so.
     assert_eq!(html.matches("class=\"unusual-mark\"").count(), 1, "one bar outlined");
-    let marked = &html[html.find("unusual\"><rect").map(|at| at.saturating_sub(120)).expect("the unusual bar's link")..];
+    let marked =
+        &html[html.find("unusual\"><rect").map(|at| at.saturating_sub(120)).expect("the unusual bar's link")..];
     assert!(marked.contains("day=2024-04-12"), "{}", &marked[..300]);
     assert!(html.contains("12-04-2024: 435.00 credits, unusual: 395.00 above the usual"), "the day list says it");
 
