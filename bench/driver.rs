@@ -238,6 +238,15 @@ async fn throughput(client: &reqwest::Client, url: &str, clients: usize, seconds
     (total as f64 / seconds as f64, total)
 }
 
+/// One GET of `url`, read to its end, timed; it must succeed.
+async fn timed_get(client: &reqwest::Client, url: &str) -> Duration {
+    let started = Instant::now();
+    let response = client.get(url).send().await.expect("request");
+    assert!(response.status().is_success(), "{url}: {}", response.status());
+    response.bytes().await.expect("body");
+    started.elapsed()
+}
+
 /// Times `count` sequential GETs; returns the durations and the last body's size.
 async fn time_requests(client: &reqwest::Client, url: &str, count: usize) -> (Vec<Duration>, usize) {
     let mut times = Vec::with_capacity(count);

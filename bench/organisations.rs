@@ -3,7 +3,7 @@
 //! same run (sent in turn), the resident memory of each, and a full alert round: every organisation over its
 //! budget, the time until the webhook has every alert.
 
-use crate::{median, mib, ms, percentile, Server, Upstream};
+use crate::{median, mib, ms, percentile, timed_get, Server, Upstream};
 use axum::routing::post;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,14 +29,6 @@ fn folder(count: usize, upstream_url: &str) -> tempfile::TempDir {
     folder
 }
 
-async fn timed(client: &reqwest::Client, url: String) -> Duration {
-    let started = Instant::now();
-    let response = client.get(&url).send().await.expect("request");
-    assert!(response.status().is_success(), "{url}: {}", response.status());
-    response.bytes().await.expect("body");
-    started.elapsed()
-}
-
 pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url: &str) {
     upstream.set(0, 100, 10, false);
     let organisations = folder(ORGANISATIONS, upstream_url);
@@ -49,18 +41,18 @@ pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url
     let started = Instant::now();
     let mut first = Vec::with_capacity(ORGANISATIONS);
     for index in 0..ORGANISATIONS {
-        first.push(timed(client, format!("{}/o/{}/", many.base, id(index))).await);
+        first.push(timed_get(client, &format!("{}/o/{}/", many.base, id(index))).await);
     }
     let warm_up = started.elapsed();
-    timed(client, format!("{}/", one.base)).await;
+    timed_get(client, &format!("{}/", one.base)).await;
 
     let rounds = 2_000;
     let (mut organisation, mut single) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     for round in 0..rounds {
         // Organisations in a scattered order, each warm.
         let index = (round * 7_919) % ORGANISATIONS;
-        organisation.push(timed(client, format!("{}/o/{}/", many.base, id(index))).await);
-        single.push(timed(client, format!("{}/", one.base)).await);
+        organisation.push(timed_get(client, &format!("{}/o/{}/", many.base, id(index))).await);
+        single.push(timed_get(client, &format!("{}/", one.base)).await);
     }
     let (many_rss, one_rss) = (many.peak_rss_kib(), one.peak_rss_kib());
     drop((many, one));
@@ -128,7 +120,7 @@ async fn alert_round(client: &reqwest::Client, upstream_url: &str, organisations
     let server = Server::start(ALERTS_PORT, upstream_url, &env).await;
     let started = Instant::now();
     for index in 0..ORGANISATIONS {
-        timed(client, format!("{}/o/{}/usage", server.base, id(index))).await;
+        timed_get(client, &format!("{}/o/{}/usage", server.base, id(index))).await;
     }
     let fetched = started.elapsed();
     // Until nothing more arrives for one whole interval (and a bit): every check has had its round.

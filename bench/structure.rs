@@ -4,8 +4,8 @@
 //! the two servers in turn. The reorganisation changes no behaviour, so the two should be alike.
 
 use crate::builds::{before_structure, this_build};
-use crate::{median, ms, percentile, Upstream};
-use std::time::{Duration, Instant};
+use crate::{median, ms, percentile, timed_get, Upstream};
+use std::time::Duration;
 
 const BASELINE_PORT: u16 = 3270;
 const THIS_PORT: u16 = 3271;
@@ -20,28 +20,18 @@ pub async fn figures(client: &reqwest::Client, upstream: &Upstream, upstream_url
     let kept = [("KEPT_PERIOD_TTL_MS", "600000")];
     let before = baseline.start(BASELINE_PORT, upstream_url, &kept).await;
     let now = this_build().start(THIS_PORT, upstream_url, &kept).await;
-    let timed = |url: String| {
-        let client = client.clone();
-        async move {
-            let started = Instant::now();
-            let response = client.get(&url).send().await.expect("request");
-            assert!(response.status().is_success(), "{url}: {}", response.status());
-            response.bytes().await.expect("body");
-            started.elapsed()
-        }
-    };
     for _ in 0..5 {
         for base in [&before.base, &now.base] {
-            timed(format!("{base}/usage")).await;
-            timed(format!("{base}/")).await;
+            timed_get(client, &format!("{base}/usage")).await;
+            timed_get(client, &format!("{base}/")).await;
         }
     }
     let mut figures: Vec<(&str, Vec<Duration>, Vec<Duration>)> =
         vec![("`GET /`", Vec::new(), Vec::new()), ("`GET /usage`", Vec::new(), Vec::new())];
     for _ in 0..rounds {
         for (row, path) in figures.iter_mut().zip(["/", "/usage"]) {
-            row.1.push(timed(format!("{}{path}", before.base)).await);
-            row.2.push(timed(format!("{}{path}", now.base)).await);
+            row.1.push(timed_get(client, &format!("{}{path}", before.base)).await);
+            row.2.push(timed_get(client, &format!("{}{path}", now.base)).await);
         }
     }
     drop((before, now));

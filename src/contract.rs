@@ -210,6 +210,9 @@ mod tests {
     }
 }
 
+/// The earlier days a day is compared with, at least: fewer, and no day is judged.
+pub const ANOMALY_HISTORY_DAYS: usize = 7;
+
 /// `GET /usage/anomalies`: a period's unusual days, each with what drove it. Every amount is exact, and each
 /// day's (and each driver's) `baseline + impact` is its `credits`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

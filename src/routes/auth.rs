@@ -208,8 +208,7 @@ fn refused_page(state: &AppState, route: &str, refusal: Refusal) -> Response {
         }
     };
     let page = notice_page(&state.page.stylesheet, title, &text, &steps);
-    let mut response = (status, Html(page)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = super::unstored_page(status, page);
     // The sign-out form posts here, and is sent on to the provider's end of session.
     let provider = state.access.as_ref().and_then(|access| access.provider_origin()).unwrap_or_default();
     let policy = format!(

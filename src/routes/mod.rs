@@ -102,39 +102,25 @@ pub fn build_router(state: AppState) -> Router {
     // Every answer that carries figures is for its caller only: no shared cache keeps it.
     let private = axum::middleware::from_fn(keep_private);
     let figures = |route: MethodRouter<AppState>| route.route_layer(private.clone());
+    // The usage routes: the deployment's, and each organisation's under its prefix (the same handlers; the
+    // organisation, and the caller's right to it, come from the path).
+    let api = |route: MethodRouter<AppState>| cross_origin(figures(route.route_layer(api_guard.clone())), origins);
+    let mut usage_routes = Router::new();
+    for prefix in ["", "/o/{organisation}"] {
+        usage_routes = usage_routes
+            .route(&format!("{prefix}/usage"), api(get(usage::usage)))
+            .route(&format!("{prefix}/usage.csv"), api(get(usage::usage_csv)))
+            .route(&format!("{prefix}/usage/summary"), api(get(usage::usage_summary)))
+            .route(&format!("{prefix}/usage/anomalies"), api(get(usage::usage_anomalies)));
+    }
     let router = Router::new()
+        .merge(usage_routes)
         .route("/", figures(get(dashboard::page).route_layer(page_guard.clone())))
         .route(<LoadTablePage as ServerFn>::PATH, figures(post(server_functions).route_layer(function_guard)))
-        .route("/usage", cross_origin(figures(get(usage::usage).route_layer(api_guard.clone())), origins))
-        .route("/usage.csv", cross_origin(figures(get(usage::usage_csv).route_layer(api_guard.clone())), origins))
-        .route(
-            "/usage/summary",
-            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
-        )
-        .route(
-            "/usage/anomalies",
-            cross_origin(figures(get(usage::usage_anomalies).route_layer(api_guard.clone())), origins),
-        )
-        // An organisation's routes: the same, under its prefix, each checking the caller against it.
+        // An organisation's dashboard, under its prefix, checking the caller against it.
         .route("/o/", figures(get(organisations::operators_list).route_layer(page_guard.clone())))
         .route("/o/{organisation}", figures(get(organisations::to_dashboard).route_layer(page_guard.clone())))
         .route("/o/{organisation}/", figures(get(dashboard::page).route_layer(page_guard.clone())))
-        .route(
-            "/o/{organisation}/usage",
-            cross_origin(figures(get(usage::usage).route_layer(api_guard.clone())), origins),
-        )
-        .route(
-            "/o/{organisation}/usage.csv",
-            cross_origin(figures(get(usage::usage_csv).route_layer(api_guard.clone())), origins),
-        )
-        .route(
-            "/o/{organisation}/usage/summary",
-            cross_origin(figures(get(usage::usage_summary).route_layer(api_guard.clone())), origins),
-        )
-        .route(
-            "/o/{organisation}/usage/anomalies",
-            cross_origin(figures(get(usage::usage_anomalies).route_layer(api_guard)), origins),
-        )
         .route(crate::server::access::CALLBACK_PATH, get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route(crate::server::access::SIGNED_OUT_PATH, get(auth::signed_out))
@@ -233,6 +219,13 @@ async fn readiness(State(state): State<AppState>) -> Response {
             error.into_response()
         }
     }
+}
+
+/// A page of its own (a refusal, a list) that no cache keeps: it is this request's.
+fn unstored_page(status: StatusCode, html: String) -> Response {
+    let mut response = (status, Html(html)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The 404 page, answered by a route that found nothing to show (an organisation that is not the caller's).

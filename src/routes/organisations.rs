@@ -12,8 +12,8 @@ use crate::ui::notice_page::{notice_page, NextStep};
 use crate::ui::organisations_page::{organisations_page, OrganisationLine};
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 /// The path parameter that names the organisation.
 pub const ORGANISATION: &str = "organisation";
@@ -46,12 +46,10 @@ pub async fn landing(state: &AppState, caller: Option<&Caller>, query: Option<&s
     };
     let query = query.filter(|query| !query.is_empty()).map(|query| format!("?{query}")).unwrap_or_default();
     let page = |status: StatusCode, title: &str, text: &str, steps: &[NextStep]| {
-        let mut response = (status, Html(notice_page(&state.page.stylesheet, title, text, steps))).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+        super::unstored_page(status, notice_page(&state.page.stylesheet, title, text, steps))
     };
     match theirs.as_slice() {
-        [only] => super::auth::see_other(&format!("{}/{query}", only.id.base_path())),
+        [only] => super::auth::see_other(&format!("{}/{query}", only.id().base_path())),
         [] => {
             let text = "You are signed in, but belong to no organisation this dashboard serves. Ask an \
                         administrator to add you to yours.";
@@ -62,8 +60,8 @@ pub async fn landing(state: &AppState, caller: Option<&Caller>, query: Option<&s
             let links: Vec<NextStep> = several
                 .iter()
                 .map(|tenant| NextStep::Link {
-                    href: format!("{}/", tenant.id.base_path()),
-                    label: tenant.name.clone(),
+                    href: format!("{}/", tenant.id().base_path()),
+                    label: tenant.name().to_owned(),
                 })
                 .collect();
             page(StatusCode::OK, "Your organisations", "Choose the organisation whose usage to see.", &links)
@@ -114,15 +112,13 @@ pub async fn operators_list(State(state): State<AppState>, request: axum::extrac
                 .last_failure()
                 .map(|(at, failure)| format!("{} UTC: {failure}", at.strftime("%d-%m-%Y %H:%M")));
             OrganisationLine {
-                name: tenant.name.clone(),
-                href: format!("{}/", tenant.id.base_path()),
+                name: tenant.name().to_owned(),
+                href: format!("{}/", tenant.id().base_path()),
                 total: total.map(amount),
                 budget,
                 last_failure,
             }
         })
         .collect();
-    let mut response = (StatusCode::OK, Html(organisations_page(&state.page.stylesheet, lines))).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    super::unstored_page(StatusCode::OK, organisations_page(&state.page.stylesheet, lines))
 }

@@ -30,25 +30,33 @@ fn Step(step: NextStep) -> impl IntoView {
 
 /// The document: `title`, the paragraph `text` (escaped, as every text a component shows) and the `steps`.
 pub fn notice_page(stylesheet: &str, title: &str, text: &str, steps: &[NextStep]) -> String {
-    let (title, text, stylesheet) = (title.to_owned(), text.to_owned(), stylesheet.to_owned());
     let steps = steps.iter().map(|step| view! { <Step step=step.clone()/> }).collect_view();
+    let (heading, text) = (title.to_owned(), text.to_owned());
+    let body = view! {
+        <section class="card panel">
+            <h1>{heading}</h1>
+            <p>{text}</p>
+            {steps}
+        </section>
+    };
+    standalone_page(stylesheet, title, body)
+}
+
+/// A whole document of its own, in the dashboard's style, around `body`: what every page outside the
+/// dashboard's shell is.
+pub fn standalone_page(stylesheet: &str, title: &str, body: impl IntoView + 'static) -> String {
+    let (title, stylesheet) = (title.to_owned(), stylesheet.to_owned());
     let document = view! {
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>{title.clone()}</title>
+                <title>{title}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href=stylesheet/>
             </head>
             <body>
-                <main class="page">
-                    <section class="card panel">
-                        <h1>{title}</h1>
-                        <p>{text}</p>
-                        {steps}
-                    </section>
-                </main>
+                <main class="page">{body}</main>
             </body>
         </html>
     };

@@ -2,6 +2,7 @@
 //! as last fetched, that total against its budget, and the last failure its usage was answered with. Read from
 //! what is kept: the list never fetches an upstream, so a thousand organisations cost no upstream call.
 
+use super::notice_page::standalone_page;
 use leptos::prelude::*;
 
 /// One organisation's line.
@@ -19,7 +20,6 @@ pub struct OrganisationLine {
 
 /// The document.
 pub fn organisations_page(stylesheet: &str, lines: Vec<OrganisationLine>) -> String {
-    let stylesheet = stylesheet.to_owned();
     let count = lines.len();
     let rows = lines
         .into_iter()
@@ -34,35 +34,22 @@ pub fn organisations_page(stylesheet: &str, lines: Vec<OrganisationLine>) -> Str
             }
         })
         .collect_view();
-    let document = view! {
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>"Organisations"</title>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <link rel="stylesheet" href=stylesheet/>
-            </head>
-            <body>
-                <main class="page">
-                    <section class="card" id="organisations">
-                        <h1>"Organisations"</h1>
-                        <p>{format!("{count} organisations; totals as last fetched, no upstream asked for this list.")}</p>
-                        <table>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Organisation"</th>
-                                    <th scope="col">"Period total"</th>
-                                    <th scope="col">"Budget"</th>
-                                    <th scope="col">"Last failure"</th>
-                                </tr>
-                            </thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </section>
-                </main>
-            </body>
-        </html>
+    let body = view! {
+        <section class="card" id="organisations">
+            <h1>"Organisations"</h1>
+            <p>{format!("{count} organisations; totals as last fetched, no upstream asked for this list.")}</p>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Organisation"</th>
+                        <th scope="col">"Period total"</th>
+                        <th scope="col">"Budget"</th>
+                        <th scope="col">"Last failure"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
     };
-    format!("<!DOCTYPE html>{}", document.to_html())
+    standalone_page(stylesheet, "Organisations", body)
 }

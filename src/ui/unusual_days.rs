@@ -1,15 +1,15 @@
 //! The period's unusual days, above the table: each day's sentence (what drove it) and a link to that day's
 //! drill-down; while too few earlier days are known, says so rather than guessing. Plain links: no JavaScript.
 
-use crate::contract::UsageAnomalies;
+use crate::contract::{UsageAnomalies, ANOMALY_HISTORY_DAYS};
 use crate::view_query::{ViewQuery, FOLLOWS_SORT};
 use leptos::prelude::*;
 
 #[component]
 pub fn UnusualDays(unusual: UsageAnomalies, view: ViewQuery) -> impl IntoView {
     let body = if !unusual.enough_history {
-        let have = unusual.baseline_days;
-        view! { <p class="empty">{format!("Not enough history yet ({have} of 7 days): no day is judged unusual.")}</p> }
+        let (have, need) = (unusual.baseline_days, ANOMALY_HISTORY_DAYS);
+        view! { <p class="empty">{format!("Not enough history yet ({have} of {need} days): no day is judged unusual.")}</p> }
             .into_any()
     } else if unusual.days.is_empty() {
         view! { <p class="empty">"No unusual day in this period."</p> }.into_any()

@@ -30,10 +30,7 @@ fn period(days: i64, spike: Option<i64>) -> Vec<Value> {
 
 #[tokio::test]
 async fn an_unusual_day_is_found_with_its_exact_impact_and_what_drove_it() {
-    let upstream = MockServer::start().await;
-    serve_messages(&upstream, period(14, Some(11))).await;
-    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
-    let app = app(&test_config(&upstream));
+    let (_upstream, app) = dashboard_of(period(14, Some(11))).await;
     let (status, body) = get(&app, "/usage/anomalies").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let found: Value = serde_json::from_str(&body).unwrap();
@@ -66,10 +63,7 @@ async fn an_unusual_day_is_found_with_its_exact_impact_and_what_drove_it() {
 
 #[tokio::test]
 async fn a_period_too_short_to_judge_says_so_and_guesses_nothing() {
-    let upstream = MockServer::start().await;
-    serve_messages(&upstream, period(6, Some(5))).await;
-    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
-    let app = app(&test_config(&upstream));
+    let (_upstream, app) = dashboard_of(period(6, Some(5))).await;
     let (_, body) = get(&app, "/usage/anomalies").await;
     let found: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(found, json!({"period": "2024-04-01", "baseline_days": 5, "enough_history": false, "days": []}));
@@ -82,10 +76,7 @@ async fn a_period_too_short_to_judge_says_so_and_guesses_nothing() {
 
 #[tokio::test]
 async fn the_page_tells_the_unusual_days_above_the_table_with_a_link_to_each() {
-    let upstream = MockServer::start().await;
-    serve_messages(&upstream, period(14, Some(11))).await;
-    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
-    let app = app(&test_config(&upstream));
+    let (_upstream, app) = dashboard_of(period(14, Some(11))).await;
     let (status, html) = get(&app, "/?sort=credits_used:desc").await;
     assert_eq!(status, StatusCode::OK);
     let panel = &html[html.find("id=\"unusual-days\"").expect("the panel")..];
@@ -102,13 +93,17 @@ async fn the_page_tells_the_unusual_days_above_the_table_with_a_link_to_each() {
     assert!(html.contains("12-04-2024: 435.00 credits, unusual: 395.00 above the usual"), "the day list says it");
 
     // A short period says so, and guesses nothing.
-    let upstream = MockServer::start().await;
-    serve_messages(&upstream, period(6, Some(5))).await;
-    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
-    let (_, html) = get(&app_for(&upstream), "/").await;
+    let (_short_upstream, short) = dashboard_of(period(6, Some(5))).await;
+    let (_, html) = get(&short, "/").await;
     assert!(html.contains("Not enough history yet (5 of 7 days)"), "the panel says why no day is judged");
 }
 
-fn app_for(upstream: &MockServer) -> axum::Router {
-    app(&test_config(upstream))
+/// The router in front of an upstream serving `messages` (and report 5392); the upstream lives as long as the
+/// first value is kept.
+async fn dashboard_of(messages: Vec<Value>) -> (MockServer, axum::Router) {
+    let upstream = MockServer::start().await;
+    serve_messages(&upstream, messages).await;
+    serve_report(&upstream, 5392, "Tenant Obligations Report", json!(79)).await;
+    let app = app(&test_config(&upstream));
+    (upstream, app)
 }

@@ -49,29 +49,23 @@ impl Config {
             }
             None => toml::Table::new(),
         };
+        // `[[server.organisations]]`: a list of tables, read by the organisations' own module.
+        let not_tables = |given: &toml::Value| ConfigError::InvalidValue {
+            origin: format!("`organisations` in {path}"),
+            given: given.to_string(),
+            accepted: "[[server.organisations]] tables".into(),
+            detail: String::new(),
+        };
         let organisations = match table.remove("organisations") {
             None => Vec::new(),
             Some(toml::Value::Array(entries)) => entries
                 .into_iter()
                 .map(|entry| match entry {
                     toml::Value::Table(table) => Ok(table),
-                    other => Err(other),
+                    other => Err(not_tables(&other)),
                 })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|other| ConfigError::InvalidValue {
-                    origin: format!("`organisations` in {path}"),
-                    given: other.to_string(),
-                    accepted: "[[server.organisations]] tables".into(),
-                    detail: String::new(),
-                })?,
-            Some(other) => {
-                return Err(ConfigError::InvalidValue {
-                    origin: format!("`organisations` in {path}"),
-                    given: other.to_string(),
-                    accepted: "[[server.organisations]] tables".into(),
-                    detail: String::new(),
-                })
-            }
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(other) => return Err(not_tables(&other)),
         };
         let mut sources: HashMap<String, String> =
             table.keys().map(|key| (key.clone(), format!("`{key}` in {path}"))).collect();
@@ -99,7 +93,7 @@ impl Config {
         }
         for (name, value) in &table {
             let origin = sources.get(name).cloned().unwrap_or_else(|| format!("`{name}`"));
-            check_value(name, value, origin, "")?;
+            check_value(name, value, origin)?;
         }
         let mut config: Config = table.try_into().expect("every key was read on its own");
         config.sources = Sources(sources);
@@ -120,7 +114,7 @@ impl Config {
                 let hint = format!(": an organisation sets only {}", allowed.join(", "));
                 return Err(ConfigError::UnknownKey { origin: from, hint });
             }
-            check_value(name, value, from.clone(), "")?;
+            check_value(name, value, from.clone())?;
             values.insert(name.clone(), value.clone());
             sources.0.insert(name.clone(), from);
         }
@@ -133,13 +127,14 @@ impl Config {
 }
 
 /// One key's value checked against its declaration: a key, within its range, of its type. `origin` says where
-/// it came from; `hint` follows an unknown key's name.
-fn check_value(name: &str, value: &toml::Value, origin: String, hint: &str) -> Result<(), ConfigError> {
+/// it came from.
+fn check_value(name: &str, value: &toml::Value, origin: String) -> Result<(), ConfigError> {
     let Some(key) = keys::key(name) else {
         let hint = RENAMED_KEYS
             .iter()
             .find(|(old, _)| *old == name)
-            .map_or_else(|| hint.to_owned(), |(_, new)| format!(": it was renamed `{new}`"));
+            .map(|(_, new)| format!(": it was renamed `{new}`"))
+            .unwrap_or_default();
         return Err(ConfigError::UnknownKey { origin, hint });
     };
     let refused = |detail: String| ConfigError::InvalidValue {

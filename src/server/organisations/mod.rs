@@ -49,15 +49,10 @@ pub struct Organisation {
 
 impl Organisation {
     /// Whether someone whose organisation claim says `claimed` and who carries `groups` belongs here.
+    /// Its id claimed exactly, or one of its groups carried.
     pub fn has_member(&self, claimed: &[String], groups: &[String]) -> bool {
-        belongs(&self.id, &self.groups, claimed, groups)
+        claimed.iter().any(|claim| claim == self.id.as_str()) || self.groups.iter().any(|group| groups.contains(group))
     }
-}
-
-/// Whether someone whose organisation claim says `claimed` and who carries `carried` groups belongs to the
-/// organisation `id` with `groups`: its id claimed exactly, or one of its groups carried.
-pub fn belongs(id: &OrgId, groups: &[String], claimed: &[String], carried: &[String]) -> bool {
-    claimed.iter().any(|claim| claim == id.as_str()) || groups.iter().any(|group| carried.contains(group))
 }
 
 /// Why the organisations cannot be used, naming the file (or table) and the key.

@@ -12,31 +12,20 @@ use std::sync::Arc;
 
 /// One organisation, wired.
 pub struct Tenant {
-    pub id: OrgId,
-    pub name: String,
-    pub groups: Vec<String>,
     /// As configured: an organisation read again the same is kept as it is (its kept period, its caches).
-    pub definition: Organisation,
+    pub organisation: Organisation,
     pub periods: Arc<Periods>,
     /// The budget alerts; `None` without a webhook.
     pub alerts: Option<Arc<AlertChecker>>,
 }
 
 impl Tenant {
-    pub fn new(organisation: &Organisation, periods: Arc<Periods>, alerts: Option<Arc<AlertChecker>>) -> Self {
-        Tenant {
-            id: organisation.id.clone(),
-            name: organisation.name.clone(),
-            groups: organisation.groups.clone(),
-            definition: organisation.clone(),
-            periods,
-            alerts,
-        }
+    pub fn id(&self) -> &OrgId {
+        &self.organisation.id
     }
 
-    /// Whether someone whose organisation claim says `claimed` and who carries `groups` belongs here.
-    pub fn has_member(&self, claimed: &[String], groups: &[String]) -> bool {
-        super::belongs(&self.id, &self.groups, claimed, groups)
+    pub fn name(&self) -> &str {
+        &self.organisation.name
     }
 }
 
@@ -50,7 +39,7 @@ pub struct Tenants {
 
 impl Tenants {
     pub fn new(tenants: Vec<Arc<Tenant>>, operator_groups: Vec<String>) -> Self {
-        let by_id = tenants.into_iter().map(|tenant| (tenant.id.clone(), tenant)).collect();
+        let by_id = tenants.into_iter().map(|tenant| (tenant.id().clone(), tenant)).collect();
         Tenants { by_id, operator_groups }
     }
 
@@ -79,7 +68,7 @@ impl Tenants {
         claimed: &'a [String],
         groups: &'a [String],
     ) -> impl Iterator<Item = &'a Arc<Tenant>> {
-        self.iter().filter(move |tenant| tenant.has_member(claimed, groups))
+        self.iter().filter(move |tenant| tenant.organisation.has_member(claimed, groups))
     }
 }
 
@@ -140,7 +129,7 @@ impl Tenants {
         let admitted = |tenant: &Tenant| {
             !guarded
                 || caller.is_some_and(|caller| {
-                    self.is_operator(caller) || tenant.has_member(caller.organisations(), caller.groups())
+                    self.is_operator(caller) || tenant.organisation.has_member(caller.organisations(), caller.groups())
                 })
         };
         let tenant = match (asked, self.is_single()) {
@@ -164,6 +153,6 @@ impl Tenants {
 
 impl Tenant {
     pub fn scope(&self) -> Scope {
-        Scope { periods: self.periods.clone(), alerts: self.alerts.clone(), organisation: Some(self.id.clone()) }
+        Scope { periods: self.periods.clone(), alerts: self.alerts.clone(), organisation: Some(self.id().clone()) }
     }
 }

@@ -206,7 +206,7 @@ impl Wired {
             served: true,
         };
         let (periods, alerts) = self.periods(wiring)?;
-        Ok(Tenant::new(&organisation.organisation, periods, alerts))
+        Ok(Tenant { organisation: organisation.organisation, periods, alerts })
     }
 
     /// One organisation's periods (or the deployment's): its keeper, its history, its alerts, and their tasks.

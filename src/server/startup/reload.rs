@@ -72,7 +72,7 @@ impl Reloader {
         let mut tenants = Vec::new();
         // Everything is wired before anything is put in force: a failure half-way changes nothing.
         for organisation in found {
-            match previous.get(&organisation.id).filter(|tenant| tenant.definition == organisation) {
+            match previous.get(&organisation.id).filter(|tenant| tenant.organisation == organisation) {
                 Some(same) => {
                     reloaded.kept += 1;
                     tenants.push(same.clone());
@@ -87,7 +87,7 @@ impl Reloader {
                 }
             }
         }
-        reloaded.removed = previous.iter().filter(|old| !tenants.iter().any(|new| new.id == old.id)).count();
+        reloaded.removed = previous.iter().filter(|old| !tenants.iter().any(|new| new.id() == old.id())).count();
         self.current.replace(Tenants::new(tenants, self.operator_groups.clone()));
         Ok(reloaded)
     }

@@ -35,8 +35,7 @@ impl UpstreamSettings {
             true => "the embedded sample".to_owned(),
             false => urls.messages().to_string(),
         };
-        use sha2::{Digest, Sha256};
-        let identity = hex::encode(&Sha256::digest(name.as_bytes())[..8]);
+        let identity = identity_of(&name);
         let retry = RetryPolicy {
             retries: config.upstream_retries,
             base: Duration::from_millis(config.upstream_retry_base_ms),
@@ -66,9 +65,7 @@ impl UpstreamSettings {
                 KeyError::because("upstream_base_url", "upstream_authorization cannot be sent as a header's value")
             })?),
         };
-        use sha2::{Digest, Sha256};
-        let named = format!("organisation {organisation}\n{}", settings.client.urls.messages());
-        settings.identity = hex::encode(&Sha256::digest(named.as_bytes())[..8]);
+        settings.identity = identity_of(&format!("organisation {organisation}\n{}", settings.client.urls.messages()));
         Ok(settings)
     }
 
@@ -76,6 +73,12 @@ impl UpstreamSettings {
     pub fn worst_case(&self) -> Duration {
         self.client.retry.worst_case(self.client.timeout)
     }
+}
+
+/// The first 16 hexadecimal digits of the SHA-256 of `name`.
+fn identity_of(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(name.as_bytes())[..8])
 }
 
 #[cfg(test)]

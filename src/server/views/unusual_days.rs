@@ -40,7 +40,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            min_history_days: 7,
+            min_history_days: crate::contract::ANOMALY_HISTORY_DAYS,
             window_days: 28,
             min_impact: Credits::from_hundredths(5_000),
             min_ratio: 2.0,
